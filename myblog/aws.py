@@ -1,0 +1,148 @@
+"""The one place that builds connections to AWS.
+
+Every boto3 client and every PynamoDB connection in MyBlog comes from here,
+so region, retries and DAX routing are decided once. Endpoints are never
+chosen in code: boto3 and PynamoDB read the standard `AWS_ENDPOINT_URL_*`
+variables, which the local stack sets and AWS leaves unset.
+"""
+
+import threading
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+_local = threading.local()
+_dax_lock = threading.Lock()
+_dax_clients = {}
+
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+
+# Data-plane operations DAX serves. Everything else (DescribeTable,
+# CreateTable, ...) goes to DynamoDB itself.
+DAX_OPERATIONS = {
+    "GetItem": "get_item",
+    "BatchGetItem": "batch_get_item",
+    "Query": "query",
+    "Scan": "scan",
+    "TransactGetItems": "transact_get_items",
+    "PutItem": "put_item",
+    "UpdateItem": "update_item",
+    "DeleteItem": "delete_item",
+    "BatchWriteItem": "batch_write_item",
+    "TransactWriteItems": "transact_write_items",
+}
+
+
+def client(service_name, region_name=None):
+    """A boto3 client for `service_name`, cached per thread.
+
+    boto3 clients are thread-safe but their creation is not, and creating
+    one costs ~0.1 s on a cold Lambda: cache them.
+    """
+    cache = getattr(_local, "clients", None)
+    if cache is None:
+        cache = _local.clients = {}
+    region = region_name or settings.AWS_REGION
+    key = (service_name, region)
+    if key not in cache:
+        cache[key] = boto3.session.Session().client(service_name, region_name=region, config=CLIENT_CONFIG)
+    return cache[key]
+
+
+def reset_clients():
+    """Forget cached clients and connections (tests swap the AWS backend)."""
+    _local.clients = {}
+    with _dax_lock:
+        _dax_clients.clear()
+    for model in DynamoModel.__subclasses_recursive__():
+        model._connection = None
+
+
+def _dax_client(endpoint, region):
+    # amazon-dax-client connects in its constructor and is slow to import:
+    # build it on first use only, and only when a cluster is configured.
+    with _dax_lock:
+        if endpoint not in _dax_clients:
+            from amazondax import AmazonDaxClient
+
+            _dax_clients[endpoint] = AmazonDaxClient(region_name=region, endpoints=[endpoint])
+        return _dax_clients[endpoint]
+
+
+class DaxRoutingClient:
+    """Looks like a botocore client to PynamoDB; sends data-plane calls to DAX.
+
+    PynamoDB calls `client._make_api_call(operation, kwargs)` for everything.
+    Writes go through DAX too (write-through keeps DAX's item cache coherent
+    in this region); control-plane calls go to DynamoDB.
+    """
+
+    def __init__(self, botocore_client, endpoint, region):
+        self._botocore = botocore_client
+        self._endpoint = endpoint
+        self._region = region
+        self.meta = botocore_client.meta
+        self._request_signer = botocore_client._request_signer
+
+    def _make_api_call(self, operation_name, operation_kwargs):
+        method = DAX_OPERATIONS.get(operation_name)
+        if method is None:
+            return self._botocore._make_api_call(operation_name, operation_kwargs)
+        dax = _dax_client(self._endpoint, self._region)
+        return getattr(dax, method)(**operation_kwargs)
+
+
+class DaxConnection(Connection):
+    """A PynamoDB connection whose client routes data-plane calls to DAX."""
+
+    @property
+    def client(self):
+        botocore_client = super().client
+        endpoint = settings.MYBLOG_DAX_ENDPOINT
+        if not endpoint:
+            return botocore_client
+        return DaxRoutingClient(botocore_client, endpoint, self.region)
+
+
+class DynamoModel(Model):
+    """Base class for MyBlog's PynamoDB models.
+
+    Table names and region come from settings (see `table_name`); when
+    `MYBLOG_DAX_ENDPOINT` is set, reads and writes go through DAX.
+    """
+
+    @classmethod
+    def _get_connection(cls):
+        connection = super()._get_connection()
+        if settings.MYBLOG_DAX_ENDPOINT and not isinstance(connection.connection, DaxConnection):
+            connection.connection.__class__ = DaxConnection
+        return connection
+
+    @classmethod
+    def __subclasses_recursive__(cls):
+        found = []
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            found.extend(sub.__subclasses_recursive__())
+        return found
+
+
+def table_name(name):
+    """The configured DynamoDB table name for one of MyBlog's tables."""
+    return settings.MYBLOG_TABLES[name]
+
+
+def all_models():
+    """Every concrete DynamoModel of the installed apps (imports their models)."""
+    from django.apps import apps
+
+    for app in apps.get_app_configs():
+        if app.models_module is None:
+            try:
+                __import__(f"{app.name}.models")
+            except ModuleNotFoundError:
+                continue
+    return [m for m in DynamoModel.__subclasses_recursive__() if getattr(getattr(m, "Meta", None), "table_name", None)]

