@@ -75,3 +75,7 @@ def dynamodb(request, monkeypatch):
         _create_bucket()
         yield request.param
     myblog_aws.reset_clients()
+
+
+# The whole local stack over HTTP (see tests/stack.py).
+from tests.stack import local_stack  # noqa: E402, F401

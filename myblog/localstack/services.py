@@ -34,7 +34,8 @@ class Service:
     def start(self, timeout=60):
         if system.port_open(self.port):
             raise RuntimeError(f"{self.name}: port {self.port} is already in use")
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        # Without a log file the child shares this terminal (Django's request log).
+        log = open(self.log_path, "ab") if self.log_path else None
         self.process = subprocess.Popen(
             self.args, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -80,3 +80,12 @@ def port_open(port, host="127.0.0.1"):
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((host, port)) == 0
+
+
+def chromium(install=True):
+    """Path of Debian's Chromium for the admin's browser tests, or None."""
+    found = shutil.which("chromium")
+    if not found and install:
+        _apt_install("chromium", "chromium-driver", "fonts-dejavu-core")
+        found = shutil.which("chromium")
+    return found

