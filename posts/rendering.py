@@ -1,12 +1,45 @@
-"""Markdown to safe HTML: the one renderer for the site, feeds and the admin preview.
+"""Markdown to safe HTML: the one renderer for the site, the feeds, the API and the admin preview.
 
 Markdown allows raw HTML, so the output is sanitised with nh3 (an
 allow-list sanitiser, maintained, Rust-backed): script, style, event
 handlers and javascript: URLs never reach a reader, whoever wrote the post.
+
+Photos in a post
+----------------
+A post shows an uploaded photo with Markdown's image syntax whose address
+is `photo:` followed by the S3 key of the photo's original::
+
+    ![A red kite over the ridge](photo:media/originals/2026/11/3f9c2b.jpg)
+    ![A red kite over the ridge](photo:media/originals/2026/11/3f9c2b.jpg "Caption under the photo")
+
+The alt text is required for accessibility (describe the photo; leave it
+empty only for a purely decorative one). A quoted title becomes a caption
+(`<figure>`/`<figcaption>`) when the photo stands in its own paragraph. The
+CMS inserts this form (`markdown_for_photo`). The original's public URL
+(`myblog.storage.public_url(key)`, e.g.
+`https://<cloudfront>/media/originals/2026/11/3f9c2b.jpg`) is understood
+too, so a pasted link works the same.
+
+On display every reference becomes a `<picture>`: a WebP `srcset` and a
+JPEG `srcset` over the renditions the thumbnail handler made, with `width`
+and `height` (no layout shift), `loading="lazy"` and `decoding="async"`.
+The photos of a page are fetched with one BatchGetItem (`load_photos`). A
+photo whose renditions are not ready yet is shown from its original; one
+whose processing failed shows its alt text instead.
+
+Markdown itself is imported on first use: pages that show no post body
+(the home page, tag pages) never pay for it on a cold start.
 """
 
-import markdown
+import functools
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
 import nh3
+from django.conf import settings
+from django.utils.safestring import mark_safe
+
+from myblog.storage import key_from_public_url, public_url
 
 ALLOWED_TAGS = {
     "a",
@@ -56,11 +89,120 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["fenced_code", "tables", "sane_lists", "smarty"]
 
+PHOTO_SCHEME = "photo:"
+# How wide a photo is drawn: the text column is at most 44rem (704 px) wide
+# with 1rem of padding each side on narrow screens (templates/site.css).
+BODY_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
+CARD_SIZES = "(min-width: 46rem) 10rem, 33vw"
+FALLBACK_WIDTH = 960  # the JPEG a browser without srcset support gets
 
-def render_markdown(text):
-    """Render editor Markdown to sanitised HTML (a plain string)."""
-    html = markdown.markdown(text or "", extensions=EXTENSIONS, output_format="html")
-    return sanitise_html(html)
+# Photo statuses, as `posts.models` spells them (not imported: this module
+# must not pull the models into a cold start that renders nothing).
+_READY, _FAILED = "ready", "failed"
+
+
+def markdown_for_photo(key, alt="", caption=""):
+    """The Markdown the CMS inserts to place the photo whose original is `key`."""
+    alt = " ".join(alt.split()).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    title = ' "{}"'.format(" ".join(caption.split()).replace('"', "&quot;")) if caption.strip() else ""
+    return f"![{alt}]({PHOTO_SCHEME}{key}{title})"
+
+
+def photo_key(src):
+    """The original's S3 key a Markdown image address refers to, or None."""
+    src = (src or "").strip()
+    if src.startswith(PHOTO_SCHEME):
+        key = src[len(PHOTO_SCHEME) :].strip()
+        return key if key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and ".." not in key else None
+    key = key_from_public_url(src)
+    return key if key and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a browser needs to pick the right file for a photo."""
+
+    src: str
+    width: int | None
+    height: int | None
+    jpeg_srcset: str = ""
+    webp_srcset: str = ""
+
+
+def photo_sources(photo, key):
+    """`Sources` for a photo (a `posts.models.Photo` or None) whose original is `key`.
+
+    None when the photo failed to process: there is nothing worth showing.
+    """
+    if photo is not None and photo.status == _FAILED:
+        return None
+    renditions = list(photo.renditions) if photo is not None and photo.status == _READY else []
+    jpegs = sorted((r for r in renditions if r.format == "jpeg"), key=lambda r: r.width)
+    webps = sorted((r for r in renditions if r.format == "webp"), key=lambda r: r.width)
+    if not jpegs:
+        width = getattr(photo, "width", None)
+        height = getattr(photo, "height", None)
+        return Sources(public_url(key), int(width) if width else None, int(height) if height else None)
+    fallback = next((r for r in jpegs if r.width >= FALLBACK_WIDTH), jpegs[-1])
+    widest = jpegs[-1]
+    return Sources(
+        src=public_url(fallback.key),
+        width=int(widest.width),
+        height=int(widest.height),
+        jpeg_srcset=_srcset(jpegs),
+        webp_srcset=_srcset(webps),
+    )
+
+
+def _srcset(renditions):
+    return ", ".join(f"{public_url(r.key)} {int(r.width)}w" for r in renditions)
+
+
+def picture_element(photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None):
+    """An ElementTree `<picture>` (or `<img>`) for a photo, or None if it cannot be shown."""
+    sources = photo_sources(photo, key)
+    if sources is None:
+        return None
+    img = ElementTree.Element("img", {"src": sources.src, "alt": alt or ""})
+    if sources.jpeg_srcset:
+        img.set("srcset", sources.jpeg_srcset)
+        img.set("sizes", sizes)
+    if sources.width and sources.height:
+        img.set("width", str(sources.width))
+        img.set("height", str(sources.height))
+    if title:
+        img.set("title", title)
+    img.set("loading", loading)
+    img.set("decoding", "async")
+    if fetchpriority:
+        img.set("fetchpriority", fetchpriority)
+    if not sources.webp_srcset:
+        return img
+    picture = ElementTree.Element("picture")
+    ElementTree.SubElement(picture, "source", {"type": "image/webp", "srcset": sources.webp_srcset, "sizes": sizes})
+    picture.append(img)
+    return picture
+
+
+def picture_html(photo, key, alt="", **options):
+    """`picture_element` as safe HTML for templates ("" if it cannot be shown)."""
+    element = picture_element(photo, key, alt, **options)
+    if element is None:
+        return ""
+    return mark_safe(ElementTree.tostring(element, encoding="unicode", method="html"))  # noqa: S308 - built here, attributes escaped by ElementTree
+
+
+def render_markdown(text, load_photos=None):
+    """Render editor Markdown to sanitised HTML (a plain string).
+
+    `load_photos(keys)` returns {key: Photo} for the photo references found;
+    it is called once, with every key of the text (see the module docstring).
+    Without it, photos are shown from their originals.
+    """
+    import markdown
+
+    md = markdown.Markdown(extensions=[*EXTENSIONS, _post_extension()(load_photos)], output_format="html")
+    return sanitise_html(md.convert(text or ""))
 
 
 def sanitise_html(html):
@@ -71,3 +213,81 @@ def sanitise_html(html):
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+@functools.cache
+def _post_extension():
+    """The Markdown extension class (built on first use, with Markdown's import)."""
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class PhotoTreeprocessor(Treeprocessor):
+        """Turns photo references into <picture>, and # headings into <h2>.
+
+        The page title is the only <h1>; a level-one heading in the body
+        would break the document outline, so it is demoted.
+        """
+
+        def __init__(self, md, load_photos):
+            super().__init__(md)
+            self.load_photos = load_photos
+
+        def run(self, root):
+            found = []
+            for parent in root.iter():
+                if parent.tag == "h1":
+                    parent.tag = "h2"
+                for child in parent:
+                    if child.tag == "img":
+                        key = photo_key(child.get("src"))
+                        if key:
+                            found.append((parent, child, key))
+            if not found:
+                return
+            photos = self.load_photos({key for _, _, key in found}) if self.load_photos else {}
+            for parent, img, key in found:
+                _replace_image(parent, img, key, photos.get(key))
+
+    class PostExtension(Extension):
+        def __init__(self, load_photos):
+            super().__init__()
+            self.load_photos = load_photos
+
+        def extendMarkdown(self, md):  # noqa: N802 - Markdown's API
+            # After the inline patterns (priority 20) have made the <img> elements.
+            md.treeprocessors.register(PhotoTreeprocessor(md, self.load_photos), "myblog-photos", 15)
+
+    return PostExtension
+
+
+def _replace_image(parent, img, key, photo):
+    alt = img.get("alt", "")
+    caption = img.get("title")
+    element = picture_element(photo, key, alt)
+    index = list(parent).index(img)
+    tail = img.tail
+    parent.remove(img)
+    if element is None:
+        # Failed photo: keep the description in the text flow.
+        _insert_text(parent, index, alt + (tail or ""))
+        return
+    alone = parent.tag == "p" and len(parent) == 0 and not (parent.text or "").strip() and not (tail or "").strip()
+    if caption and alone:
+        parent.tag = "figure"
+        parent.text = None
+        parent.append(element)
+        figcaption = ElementTree.SubElement(parent, "figcaption")
+        figcaption.text = caption
+        return
+    if caption:
+        (element.find("img") if element.tag == "picture" else element).set("title", caption)
+    element.tail = tail
+    parent.insert(index, element)
+
+
+def _insert_text(parent, index, text):
+    if index == 0:
+        parent.text = (parent.text or "") + text
+    else:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + text
