@@ -9,6 +9,7 @@ variables, which the local stack sets and AWS leaves unset.
 import threading
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from django.conf import settings
 from pynamodb.connection import Connection
@@ -36,6 +37,28 @@ DAX_OPERATIONS = {
 }
 
 
+def botocore_session():
+    """One botocore session per thread, shared by boto3 clients and PynamoDB.
+
+    A session caches the service models and endpoint data it loads from
+    JSON (hundreds of milliseconds): a fresh session per client or per
+    PynamoDB model would pay that again on every cold start.
+    """
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = botocore.session.get_session()
+    return session
+
+
+def boto3_session():
+    """The boto3 session over `botocore_session()` (one per thread: boto3
+    registers its handlers on the botocore session when it wraps it)."""
+    session = getattr(_local, "boto3_session", None)
+    if session is None:
+        session = _local.boto3_session = boto3.session.Session(botocore_session=botocore_session())
+    return session
+
+
 def client(service_name, region_name=None):
     """A boto3 client for `service_name`, cached per thread.
 
@@ -48,7 +71,7 @@ def client(service_name, region_name=None):
     region = region_name or settings.AWS_REGION
     key = (service_name, region)
     if key not in cache:
-        cache[key] = boto3.session.Session().client(service_name, region_name=region, config=CLIENT_CONFIG)
+        cache[key] = boto3_session().client(service_name, region_name=region, config=CLIENT_CONFIG)
     return cache[key]
 
 
@@ -96,7 +119,15 @@ class DaxRoutingClient:
 
 
 class DaxConnection(Connection):
-    """A PynamoDB connection whose client routes data-plane calls to DAX."""
+    """MyBlog's PynamoDB connection: a shared botocore session, and DAX.
+
+    Data-plane calls go to DAX when `MYBLOG_DAX_ENDPOINT` is set, to
+    DynamoDB otherwise.
+    """
+
+    @property
+    def session(self):
+        return botocore_session()
 
     @property
     def client(self):
@@ -110,14 +141,17 @@ class DaxConnection(Connection):
 class DynamoModel(Model):
     """Base class for MyBlog's PynamoDB models.
 
-    Table names and region come from settings (see `table_name`); when
-    `MYBLOG_DAX_ENDPOINT` is set, reads and writes go through DAX.
+    Table names and region come from settings (see `table_name`); every
+    model shares one botocore session, and when `MYBLOG_DAX_ENDPOINT` is set
+    reads and writes go through DAX.
     """
 
     @classmethod
     def _get_connection(cls):
         connection = super()._get_connection()
-        if settings.MYBLOG_DAX_ENDPOINT and not isinstance(connection.connection, DaxConnection):
+        if not isinstance(connection.connection, DaxConnection):
+            # PynamoDB builds a plain Connection inside TableConnection and
+            # offers no hook to choose its class.
             connection.connection.__class__ = DaxConnection
         return connection
 
@@ -128,6 +162,11 @@ class DynamoModel(Model):
             found.append(sub)
             found.extend(sub.__subclasses_recursive__())
         return found
+
+
+def connection(region=None):
+    """A PynamoDB connection for transactions, routed like the models' own."""
+    return DaxConnection(region=region or settings.AWS_REGION)
 
 
 def table_name(name):

@@ -15,10 +15,10 @@ import re
 
 from django.dispatch import Signal
 from django.utils import timezone
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from myblog import aws
 from posts.models import (
     DRAFT,
     FEED_PUBLISHED,
@@ -158,7 +158,7 @@ def _write(post, previous, user, note=""):
     """
     old_items = _tag_items(previous)
     new_items = _tag_items(post)
-    connection = Connection(region=Post.Meta.region)
+    connection = aws.connection(Post.Meta.region)
     try:
         with TransactWrite(connection=connection) as transaction:
             transaction.save(post)
@@ -246,7 +246,7 @@ def delete_post(slug, *, expected_version=None, user=""):
     post = Post.get(slug)
     if expected_version is not None:
         post.version = expected_version
-    connection = Connection(region=Post.Meta.region)
+    connection = aws.connection(Post.Meta.region)
     try:
         with TransactWrite(connection=connection) as transaction:
             transaction.delete(post)

@@ -1,0 +1,79 @@
+"""The one place that builds AWS connections: clients, table names, DAX routing."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from myblog import aws
+from posts import queries, services
+from posts.models import Post
+
+
+def test_table_names_come_from_settings():
+    assert Post.Meta.table_name == "test-posts"
+    assert aws.table_name("subscribers") == "test-subscribers"
+
+
+def test_clients_are_cached_per_service_and_region(aws):
+    assert aws.client("s3") is aws.client("s3")
+    assert aws.client("s3") is not aws.client("s3", "eu-west-1")
+    assert aws.client("s3", "eu-west-1").meta.region_name == "eu-west-1"
+
+
+class RecordingDax:
+    """Stands in for amazon-dax-client (no DAX engine runs outside AWS).
+
+    Records the method calls PynamoDB's operations are routed to and
+    answers them from the (moto) DynamoDB behind it, as DAX would.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls = []
+
+    def __getattr__(self, method):
+        def call(**kwargs):
+            self.calls.append(method)
+            return getattr(self.backend, method)(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def dax(aws, monkeypatch):
+    recorder = RecordingDax(aws.client("dynamodb"))
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "daxs://myblog.abc123.dax-clusters.us-east-1.amazonaws.com")
+    monkeypatch.setattr(aws, "_dax_client", lambda endpoint, region: recorder)
+    aws.reset_clients()
+    yield recorder
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
+    aws.reset_clients()
+
+
+def test_reads_and_model_writes_go_through_dax_when_configured(dax):
+    published = timezone.now() - timedelta(hours=1)
+    Post("via-dax", title="Through DAX", status="published", feed="published", publish_at=published).save()
+    assert queries.get_live_post("via-dax").title == "Through DAX"
+    list(Post.published_index.query("published"))
+    assert dax.calls == ["put_item", "get_item", "query"]
+
+
+def test_control_plane_calls_bypass_dax(dax):
+    assert Post.exists()
+    assert dax.calls == []
+
+
+def test_transactions_go_through_dax(dax):
+    services.create_post(slug="txn", title="Transaction")
+    assert dax.calls == ["transact_write_items"]
+
+
+def test_without_dax_nothing_is_routed(aws, monkeypatch):
+    def fail(*args):
+        raise AssertionError("DAX used without an endpoint")
+
+    monkeypatch.setattr(aws, "_dax_client", fail)
+    services.create_post(slug="direct", title="Direct")
+    assert Post.get("direct").title == "Direct"
