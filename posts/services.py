@@ -283,3 +283,29 @@ def publish_due_posts(now=None, user="scheduler"):
             continue
         published.append(post.slug)
     return published
+
+
+def restore_revision(slug, version, *, expected_version, user="", now=None):
+    """Bring back the content of revision `version` as a new save.
+
+    The post keeps its status and dates (restoring never publishes or
+    unpublishes); the restore is itself a revision, so it can be undone.
+    `StaleVersion` if the post changed since the editor loaded it.
+    """
+    try:
+        revision = Revision.get(slug, version)
+    except Revision.DoesNotExist as error:
+        raise InvalidPost(f"This post has no revision {version}.") from error
+    return update_post(
+        slug,
+        expected_version=expected_version,
+        user=user,
+        now=now,
+        note=f"Restored revision {version}",
+        title=revision.title,
+        body=revision.body,
+        excerpt=revision.excerpt,
+        tags=list(revision.tags),
+        cover_image=revision.cover_image,
+        cover_alt=revision.cover_alt,
+    )

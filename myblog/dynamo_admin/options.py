@@ -1,0 +1,520 @@
+"""`DynamoModelAdmin`: a ModelAdmin whose objects are PynamoDB items.
+
+Registered with the stock `admin.site` against an unmanaged placeholder
+model (see `myblog.models`), it keeps everything Django's admin gives a
+model (the index entry, login, permissions, messages, the admin log, the
+look) and replaces the parts that assume the ORM: URLs, the change list,
+the add/change/delete views and actions work on `dynamo_model` instead. The
+placeholder is never queried.
+
+Subclasses say what to list and edit, much as with a ModelAdmin:
+
+    class PostAdmin(DynamoModelAdmin):
+        dynamo_model = Post
+        form_class = PostForm
+        list_columns = ("title", "status")
+        list_filters = (partial(ChoicesFilter, attribute="status", ...),)
+        dynamo_actions = ("publish_selected", "delete_selected")
+
+and override `get_list_query`, `apply_search`, `save_form` and
+`delete_object` where the model needs more than a plain put/delete (posts
+go through `posts.services`).
+"""
+
+import json
+import logging
+from functools import update_wrapper
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
+from django.views.decorators.csrf import csrf_protect
+from django.views.generic import RedirectView
+from pynamodb.exceptions import DeleteError, PutError
+
+from myblog.dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
+from myblog.dynamo_admin.filters import ListQuery
+from myblog.dynamo_admin.forms import hash_key_name, version_attribute
+
+log = logging.getLogger(__name__)
+
+csrf_protect_m = method_decorator(csrf_protect)
+
+
+class SaveRejected(Exception):
+    """A save the editor can fix: shown as an error on the form (or a field)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+STALE_MESSAGE = (
+    "Someone else saved this item after you opened it. Your changes are kept below; "
+    "open the current version in another tab, then apply them again."
+)
+
+
+def _conditional_failure(error):
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoModelAdmin(admin.ModelAdmin):
+    dynamo_model = None
+    form_class = None  # a DynamoModelForm; None makes the change page read-only
+    form_fieldsets = None  # Django-style fieldsets over the form's fields
+    readonly_attributes = ()  # shown on the change page, never edited
+    list_columns = ("__str__",)
+    list_filters = ()
+    list_per_page = 25
+    # Upper bound on DynamoDB requests for one page of a filtered list.
+    max_requests_per_page = 4
+    # Search: attribute -> function normalising the typed term (prefix match).
+    search_prefixes = {}
+    search_help_text = ""
+    dynamo_actions = ("delete_selected",)
+    # The list when no filter picks another source: (index or None, hash key).
+    list_index = None
+    list_hash_key = None
+
+    change_list_template = "admin/dynamo_admin/change_list.html"
+    change_form_template = "admin/dynamo_admin/change_form.html"
+    delete_confirmation_template = "admin/dynamo_admin/delete_confirmation.html"
+    delete_selected_confirmation_template = "admin/dynamo_admin/delete_selected_confirmation.html"
+    object_history_template = "admin/dynamo_admin/object_history.html"
+
+    def __init__(self, model, admin_site):
+        if self.dynamo_model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a dynamo_model")
+        super().__init__(model, admin_site)
+
+    # -- the placeholder model is never queried -----------------------------------
+
+    def get_queryset(self, request):
+        return self.model._default_manager.none()
+
+    # -- keys and URLs ---------------------------------------------------------------
+
+    @property
+    def key_attribute(self):
+        return hash_key_name(self.dynamo_model)
+
+    @property
+    def url_name_prefix(self):
+        """`<app>_<model>`: URL names follow the stock admin's, so its links work."""
+        return f"{self.opts.app_label}_{self.opts.model_name}"
+
+    def _url_name(self, view):
+        return f"{self.admin_site.name}:{self.url_name_prefix}_{view}"
+
+    def changelist_url(self):
+        return reverse(self._url_name("changelist"), current_app=self.admin_site.name)
+
+    def change_url(self, key):
+        return reverse(self._url_name("change"), args=(quote(key),), current_app=self.admin_site.name)
+
+    def get_extra_urls(self):
+        """URL patterns of a subclass's own views, under the model's prefix."""
+        return []
+
+    def wrap_view(self, view):
+        def wrapper(*args, **kwargs):
+            return self.admin_site.admin_view(view)(*args, **kwargs)
+
+        wrapper.model_admin = self
+        return update_wrapper(wrapper, view)
+
+    def get_urls(self):
+        prefix = self.url_name_prefix
+        wrap = self.wrap_view
+        return [
+            path("", wrap(self.changelist_view), name=f"{prefix}_changelist"),
+            path("add/", wrap(self.add_view), name=f"{prefix}_add"),
+            *self.get_extra_urls(),
+            path("<path:object_id>/history/", wrap(self.history_view), name=f"{prefix}_history"),
+            path("<path:object_id>/delete/", wrap(self.delete_view), name=f"{prefix}_delete"),
+            path("<path:object_id>/change/", wrap(self.change_view), name=f"{prefix}_change"),
+            path(
+                "<path:object_id>/",
+                wrap(RedirectView.as_view(pattern_name=f"{self.admin_site.name}:{prefix}_change")),
+            ),
+        ]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        try:
+            return self.dynamo_model.get(unquote(object_id), consistent_read=True)
+        except self.dynamo_model.DoesNotExist:
+            return None
+
+    def get_objects(self, keys):
+        """The items for `keys` that exist (one BatchGetItem), in the given order."""
+        found = {getattr(item, self.key_attribute): item for item in self.dynamo_model.batch_get(list(keys))}
+        return [found[key] for key in keys if key in found]
+
+    def get_list_query(self, request):
+        """The unfiltered change list: `list_index` (or the table) at `list_hash_key`."""
+        source = self.list_index if self.list_index is not None else self.dynamo_model
+        return ListQuery(model=self.dynamo_model, source=source, hash_key=self.list_hash_key)
+
+    def get_list_filters(self, request):
+        return list(self.list_filters)
+
+    def item_passes_filter(self, item, list_filter):
+        """Whether an item fetched by key passes an active filter (for exact search hits)."""
+        attribute = getattr(list_filter, "attribute", None)
+        value = getattr(item, attribute, None) if attribute else None
+        if isinstance(value, list | set | tuple):
+            return list_filter.value in value
+        return value == list_filter.value
+
+    def apply_search(self, request, query, term):
+        """Add the search to `query`; return the item whose key is the term, if any.
+
+        Search is a prefix match on `search_prefixes` (a filter expression on
+        the page's bounded Query) plus a GetItem on the exact key, so typing a
+        full slug or address always finds it at once.
+        """
+        condition = None
+        exact_key = None
+        for attribute_name, normalise in self.search_prefixes.items():
+            value = normalise(term)
+            if not value:
+                continue
+            part = getattr(self.dynamo_model, attribute_name).startswith(value)
+            condition = part if condition is None else condition | part
+            if attribute_name == self.key_attribute:
+                exact_key = value
+        if condition is not None:
+            query.add_condition(condition)
+        if exact_key:
+            try:
+                return self.dynamo_model.get(exact_key)
+            except self.dynamo_model.DoesNotExist:
+                return None
+        return None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def get_form_class(self, request, obj=None):
+        return self.form_class
+
+    def get_form_fieldsets(self, request, form):
+        if self.form_fieldsets:
+            return self.form_fieldsets
+        return [(None, {"fields": [name for name in form.fields if not form.fields[name].widget.is_hidden]})]
+
+    def save_form(self, request, form, obj):
+        """Write the form's values; returns the saved item or raises SaveRejected.
+
+        A new item is put only if its key is free; a changed one only if its
+        version is still the one the editor loaded.
+        """
+        values = form.attribute_values()
+        key_name = self.key_attribute
+        try:
+            if obj is None:
+                obj = self.dynamo_model(**values)
+                obj.save(condition=getattr(self.dynamo_model, key_name).does_not_exist())
+            else:
+                for name, value in values.items():
+                    if name != key_name:
+                        setattr(obj, name, value)
+                version_name = version_attribute(self.dynamo_model)
+                if version_name:
+                    setattr(obj, version_name, form.expected_version)
+                obj.save()
+        except PutError as error:
+            if not _conditional_failure(error):
+                raise
+            if form.adding:
+                raise SaveRejected(f"This {key_name} is already in use.", field=key_name) from error
+            raise SaveRejected(STALE_MESSAGE) from error
+        return obj
+
+    def delete_object(self, request, obj):
+        """Delete one item; raises SaveRejected when it cannot be deleted."""
+        try:
+            obj.delete()
+        except DeleteError as error:
+            if _conditional_failure(error):
+                raise SaveRejected(f"“{obj}” was changed by someone else; reload and try again.") from error
+            raise
+
+    def change_message(self, form):
+        changed = [form.fields[name].label for name in form.changed_data if name in form.fields]
+        return [{"changed": {"fields": [str(capfirst(label)) for label in changed]}}] if changed else []
+
+    def log_dynamo_action(self, request, key, obj_repr, action_flag, message=""):
+        """Record the change in Django's admin log ("Recent actions", history)."""
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(self.model, for_concrete_model=False).pk,
+            object_id=str(key),
+            object_repr=str(obj_repr)[:200],
+            action_flag=action_flag,
+            change_message=json.dumps(message) if isinstance(message, list) else message,
+        )
+
+    # -- actions --------------------------------------------------------------------------
+
+    def get_dynamo_actions(self, request):
+        """(name, function, description) of the actions this user may run."""
+        result = []
+        for name in self.dynamo_actions:
+            function = getattr(self, name)
+            permissions = getattr(function, "allowed_permissions", ())
+            if all(getattr(self, f"has_{perm}_permission")(request) for perm in permissions):
+                description = getattr(function, "short_description", name.replace("_", " "))
+                result.append((name, function, description % {"verbose_name_plural": self.opts.verbose_name_plural}))
+        return result
+
+    def run_action(self, request):
+        actions = {name: function for name, function, _ in self.get_dynamo_actions(request)}
+        name = request.POST.get("action", "")
+        keys = [key for key in request.POST.getlist(ACTION_CHECKBOX_NAME) if key]
+        if name not in actions:
+            self.message_user(request, "No action selected.", messages.WARNING)
+            return None
+        if not keys:
+            self.message_user(request, "Items must be selected in order to perform actions on them.", messages.WARNING)
+            return None
+        return actions[name](request, keys)
+
+    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    def delete_selected(self, request, keys):
+        """Bulk delete, after a confirmation page listing what will go."""
+        objects = self.get_objects(keys)
+        if request.POST.get("post") == "yes":
+            deleted = 0
+            for obj in objects:
+                try:
+                    self.delete_object(request, obj)
+                except SaveRejected as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    continue
+                self.log_dynamo_action(request, getattr(obj, self.key_attribute), obj, DELETION)
+                deleted += 1
+            if deleted:
+                self.message_user(request, f"Deleted {deleted} {self._plural(deleted)}.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Are you sure?",
+            "opts": self.opts,
+            "objects": objects,
+            "keys": [getattr(obj, self.key_attribute) for obj in objects],
+            "action_name": "delete_selected",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "verbose_name_plural": self._plural(len(objects)),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.delete_selected_confirmation_template, context)
+
+    def _plural(self, count):
+        return self.opts.verbose_name if count == 1 else self.opts.verbose_name_plural
+
+    # -- views ------------------------------------------------------------------------------
+
+    def base_context(self, request, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            "has_add_permission": self.has_add_permission(request),
+            "has_change_permission": self.has_change_permission(request),
+            "has_delete_permission": self.has_delete_permission(request),
+            "media": self.media,
+            **extra,
+        }
+
+    @csrf_protect_m
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and "action" in request.POST:
+            response = self.run_action(request)
+            return response or HttpResponseRedirect(request.get_full_path())
+        changelist = ChangeList(request, self)
+        actions = self.get_dynamo_actions(request)
+        context = self.base_context(
+            request,
+            title=capfirst(self.opts.verbose_name_plural),
+            subtitle=None,
+            cl=changelist,
+            actions=[(name, description) for name, _, description in actions],
+            action_checkbox_name=ACTION_CHECKBOX_NAME,
+            search_help_text=self.search_help_text,
+            has_search=bool(self.search_prefixes),
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.change_list_template, context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return self.changeform_view(request, None, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self.changeform_view(request, object_id, form_url, extra_context)
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        adding = object_id is None
+        obj = None
+        if adding:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+        else:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if request.method == "POST" and not self.has_change_permission(request, obj):
+                raise PermissionDenied
+            if not self.has_view_or_change_permission(request, obj):
+                raise PermissionDenied
+        form_class = self.get_form_class(request, obj)
+        editable = form_class is not None and (adding or self.has_change_permission(request, obj))
+        form = None
+        if form_class is not None:
+            if request.method == "POST":
+                form = form_class(request.POST, instance=obj)
+                if editable and form.is_valid():
+                    try:
+                        saved = self.save_form(request, form, obj)
+                    except SaveRejected as error:
+                        form.add_error(error.field, error.message)
+                    else:
+                        key = getattr(saved, self.key_attribute)
+                        if adding:
+                            self.log_dynamo_action(request, key, saved, ADDITION, [{"added": {}}])
+                        else:
+                            self.log_dynamo_action(request, key, saved, CHANGE, self.change_message(form))
+                        return self.response_after_save(request, saved, adding)
+            else:
+                form = form_class(instance=obj, initial=self.get_initial(request, obj))
+            if not editable:
+                for field in form.fields.values():
+                    field.disabled = True
+        context = self.base_context(
+            request,
+            title=(f"Add {self.opts.verbose_name}" if adding else f"Change {self.opts.verbose_name}")
+            if editable
+            else f"View {self.opts.verbose_name}",
+            subtitle=str(obj) if obj is not None else None,
+            adding=adding,
+            add=adding,
+            change=not adding,
+            editable=editable,
+            original=obj,
+            object_key=getattr(obj, self.key_attribute) if obj is not None else None,
+            object_id=object_id,
+            form=form,
+            adminform=helpers.AdminForm(form, self.get_form_fieldsets(request, form), {}, model_admin=self)
+            if form is not None
+            else None,
+            errors=form.errors if form is not None and form.is_bound else None,
+            readonly_rows=self.readonly_rows(obj),
+            submit_buttons=self.get_submit_buttons(request, obj) if editable else [],
+            view_on_site_url=self.view_on_site_url(obj),
+            media=self.media + form.media if form is not None else self.media,
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def get_initial(self, request, obj):
+        return {}
+
+    def readonly_rows(self, obj):
+        if obj is None:
+            return []
+        rows = []
+        for name in self.readonly_attributes:
+            attr = getattr(self, name, None)
+            if callable(attr):
+                rows.append((getattr(attr, "short_description", name.replace("_", " ")), attr(obj)))
+            else:
+                value = getattr(obj, name)
+                rows.append((name.replace("_", " "), value if value not in (None, "") else "—"))
+        return rows
+
+    def view_on_site_url(self, obj):
+        """The public URL of the item, linked directly (Django's shortcut would query SQL)."""
+        if obj is None or not self.view_on_site or not hasattr(obj, "get_absolute_url"):
+            return None
+        return obj.get_absolute_url()
+
+    def get_submit_buttons(self, request, obj):
+        """(name, label, is_default) of the form's submit buttons."""
+        return [("_save", "Save", True)]
+
+    def response_after_save(self, request, obj, adding):
+        verb = "added" if adding else "changed"
+        self.message_user(request, f"The {self.opts.verbose_name} “{obj}” was {verb} successfully.", messages.SUCCESS)
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(self.change_url(getattr(obj, self.key_attribute)))
+        return HttpResponseRedirect(self.changelist_url())
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                self.delete_object(request, obj)
+            except SaveRejected as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(self.change_url(getattr(obj, self.key_attribute)))
+            self.log_dynamo_action(request, getattr(obj, self.key_attribute), obj, DELETION)
+            self.message_user(
+                request, f"The {self.opts.verbose_name} “{obj}” was deleted successfully.", messages.SUCCESS
+            )
+            return HttpResponseRedirect(self.changelist_url())
+        context = self.base_context(
+            request,
+            title="Are you sure?",
+            subtitle=str(obj),
+            object=obj,
+            object_key=getattr(obj, self.key_attribute),
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.delete_confirmation_template, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The admin log of one item (who changed it, when)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        key = unquote(object_id)
+        entries = (
+            LogEntry.objects.filter(
+                object_id=key,
+                content_type=ContentType.objects.get_for_model(self.model, for_concrete_model=False),
+            )
+            .select_related()
+            .order_by("-action_time")[:100]
+        )
+        context = self.base_context(
+            request,
+            title=f"Change history: {key}",
+            subtitle=None,
+            action_list=entries,
+            object_key=key,
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.object_history_template, context)

@@ -1,0 +1,397 @@
+"""The CMS for posts: the stock admin over the PynamoDB `Post`.
+
+Every write goes through `posts.services` (optimistic locking, revisions,
+tag listings, the `post_changed` signal); this module only turns requests
+into those calls and their errors into form errors and messages.
+"""
+
+import json
+from functools import partial
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+
+from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected
+from myblog.dynamo_admin.pagination import decode_cursor, query_page
+from myblog.models import Post as PostPlaceholder
+from posts import photos, services
+from posts.forms import PostForm
+from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
+from posts.rendering import render_markdown
+
+# What each submit button of the post form does.
+SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
+STATUS_CHANGES = {PUBLISH, SCHEDULE, UNPUBLISH}
+MAX_PREVIEW_CHARS = 500_000
+
+
+def render_body(body):
+    """The post body as readers see it: the renderer of the post page, with photos."""
+    return render_markdown(body, load_photos=photos.load_photos)
+
+
+def _local(value):
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
+
+
+@admin.register(PostPlaceholder)
+class PostAdmin(DynamoModelAdmin):
+    dynamo_model = Post
+    form_class = PostForm
+    list_index = Post.all_index
+    list_hash_key = KIND_POST
+    list_columns = ("title", "status_column", "tags_column", "updated_column")
+    list_filters = (
+        partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Post.status_index),
+        partial(ContainsFilter, attribute="tags", title="tag", parameter_name="tag", normalise=slugify),
+    )
+    search_prefixes = {"slug": slugify, "title": str.strip}
+    search_help_text = (
+        "Finds posts whose slug or title starts with what you type (titles: same capitals), "
+        "most recently updated first; a full slug is found at once. It does not search "
+        "inside the text. Each page reads at most 100 posts: use “Search further” for older ones."
+    )
+    dynamo_actions = ("publish_selected", "unpublish_selected", "delete_selected")
+    form_fieldsets = [
+        (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
+        ("Cover photo", {"fields": ["cover_image", "cover_alt"], "classes": ["post-cover"]}),
+        ("Publishing", {"fields": ["author", "publish_at"]}),
+    ]
+    change_form_template = "admin/posts/post/change_form.html"
+    object_history_template = "admin/posts/post/revisions.html"
+    revision_template = "admin/posts/post/revision.html"
+
+    # -- permissions ------------------------------------------------------------------
+
+    def has_publish_permission(self, request, obj=None):
+        return request.user.has_perm(f"{self.opts.app_label}.publish_post")
+
+    # -- change list --------------------------------------------------------------------
+
+    @admin.display(description="title")
+    def title(self, post):
+        return post.title
+
+    @admin.display(description="status")
+    def status_column(self, post):
+        if post.status == PUBLISHED:
+            return format_html("Published {}", _local(post.publish_at))
+        if post.status == SCHEDULED:
+            return format_html("Scheduled for {}", _local(post.publish_at))
+        return "Draft"
+
+    @admin.display(description="tags")
+    def tags_column(self, post):
+        changelist = self.changelist_url()
+        return format_html_join(", ", '<a href="{}?tag={}">{}</a>', ((changelist, t, t) for t in post.tags)) or "—"
+
+    @admin.display(description="updated")
+    def updated_column(self, post):
+        return format_html("{} by {}", _local(post.updated_at), post.updated_by or "—")
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _bulk(self, request, keys, change, done_message):
+        done, failed = [], []
+        user = request.user.get_username()
+        for slug in keys:
+            try:
+                post = change(slug, user=user)
+            except (services.PostError, Post.DoesNotExist) as error:
+                failed.append(f"{slug}: {error}")
+                continue
+            done.append(post)
+            self.log_dynamo_action(request, slug, post, CHANGE, done_message)
+        if done:
+            self.message_user(request, f"{done_message} {len(done)} {self._plural(len(done))}.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, f"Not changed: {failure}", messages.ERROR)
+
+    @admin.action(permissions=["publish"], description="Publish selected posts now")
+    def publish_selected(self, request, keys):
+        now = timezone.now()
+
+        def publish(slug, user):
+            post = Post.get(slug)
+            # A live post keeps its date; anything else goes live now.
+            return services.publish_post(
+                slug, expected_version=post.version, user=user, publish_at=None if post.is_live else now, now=now
+            )
+
+        self._bulk(request, keys, publish, "Published")
+
+    @admin.action(permissions=["publish"], description="Unpublish selected posts (back to draft)")
+    def unpublish_selected(self, request, keys):
+        self._bulk(request, keys, lambda slug, user: services.unpublish_post(slug, user=user), "Unpublished")
+
+    def delete_object(self, request, obj):
+        try:
+            services.delete_post(obj.slug, expected_version=obj.version, user=request.user.get_username())
+        except services.StaleVersion as error:
+            raise SaveRejected(f"“{obj}” was changed by someone else; reload and try again.") from error
+
+    # -- the form ---------------------------------------------------------------------------
+
+    def get_initial(self, request, obj):
+        return {"author": request.user.get_username()} if obj is None else {}
+
+    def get_submit_buttons(self, request, obj):
+        can_publish = self.has_publish_permission(request)
+        if obj is None:
+            buttons = [(SAVE, "Save draft", True)]
+            if can_publish:
+                buttons += [(PUBLISH, "Publish now", False), (SCHEDULE, "Schedule", False)]
+            return buttons
+        label = {DRAFT: "Save draft", SCHEDULED: "Save", PUBLISHED: "Save and update the live post"}[obj.status]
+        buttons = [(SAVE, label, True)]
+        if can_publish:
+            if obj.status != PUBLISHED:
+                buttons.append((PUBLISH, "Publish now", False))
+                buttons.append((SCHEDULE, "Schedule" if obj.status == DRAFT else "Reschedule", False))
+            if obj.status != DRAFT:
+                buttons.append((UNPUBLISH, "Unpublish", False))
+        return buttons
+
+    def _intent(self, request):
+        for name in (PUBLISH, SCHEDULE, UNPUBLISH):
+            if name in request.POST:
+                return name
+        return SAVE
+
+    def _status_change(self, intent, obj, publish_at, now):
+        """(status, publish_at) to pass to the services, or SaveRejected."""
+        if intent == PUBLISH:
+            return PUBLISHED, (None if obj is not None and obj.is_live else now)
+        if intent == UNPUBLISH:
+            return DRAFT, None
+        if intent == SCHEDULE or (intent == SAVE and obj is not None and obj.status == SCHEDULED):
+            if publish_at is None:
+                raise SaveRejected("Choose when the post should go live.", field="publish_at")
+            if publish_at <= now:
+                raise SaveRejected("Choose a time in the future, or use “Publish now”.", field="publish_at")
+            return SCHEDULED, publish_at
+        return None, None  # a plain save keeps the status
+
+    def save_form(self, request, form, obj):
+        intent = self._intent(request)
+        if intent in STATUS_CHANGES and not self.has_publish_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        user = request.user.get_username()
+        values = form.attribute_values()
+        slug = values.pop("slug")
+        status, publish_at = self._status_change(intent, obj, values.pop("publish_at", None), now)
+        values["author"] = values.get("author") or (obj.author if obj is not None else "") or user
+        try:
+            if obj is None:
+                return services.create_post(
+                    slug=slug, user=user, status=status or DRAFT, publish_at=publish_at, now=now, **values
+                )
+            return services.update_post(
+                obj.slug,
+                expected_version=form.expected_version,
+                user=user,
+                status=status,
+                publish_at=publish_at,
+                now=now,
+                note={PUBLISH: "Published", SCHEDULE: "Scheduled", UNPUBLISH: "Unpublished"}.get(intent, ""),
+                **values,
+            )
+        except services.SlugTaken as error:
+            raise SaveRejected(
+                f"A post with the slug “{error.slug}” already exists. Choose another slug, "
+                f"for example “{error.slug}-2”.",
+                field="slug",
+            ) from error
+        except services.StaleVersion as error:
+            raise SaveRejected(str(error)) from error
+        except services.InvalidPost as error:
+            raise SaveRejected(str(error)) from error
+
+    def response_after_save(self, request, post, adding):
+        what = {
+            DRAFT: "saved as a draft",
+            SCHEDULED: f"scheduled to go live {_local(post.publish_at)}",
+            PUBLISHED: "published",
+        }[post.status]
+        if post.status == PUBLISHED:
+            message = format_html(
+                'The post “{}” was {}. <a href="{}" target="_blank" rel="noopener">View on site</a>',
+                post.title,
+                what,
+                post.get_absolute_url(),
+            )
+        else:
+            message = f"The post “{post.title}” was {what}."
+        self.message_user(request, message, messages.SUCCESS)
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(reverse(self._url_name("add")))
+        return HttpResponseRedirect(self.change_url(post.slug))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, object_id) if object_id else None
+        body = request.POST.get("body", "") if request.method == "POST" else (obj.body if obj else "")
+        cover = request.POST.get("cover_image") if request.method == "POST" else (obj.cover_image if obj else None)
+        extra.update(
+            photo_list=photos.photos_in_post(body, cover),
+            upload_max_bytes=photos.max_upload_bytes(),
+            upload_content_types=sorted(photos.CONTENT_TYPES),
+            preview_url=reverse(self._url_name("preview")),
+            upload_url=reverse(self._url_name("photo_upload")),
+            photo_status_url=reverse(self._url_name("photo_status")),
+            preview_html=render_body(body),
+            post_status=obj.status if obj else None,
+            can_publish=self.has_publish_permission(request),
+        )
+        if obj is not None:
+            extra["current_url"] = self.change_url(obj.slug)
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    # -- extra views: preview, photos, revisions -------------------------------------------
+
+    def get_extra_urls(self):
+        prefix = self.url_name_prefix
+        wrap = self.wrap_view
+        return [
+            path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
+            path("photos/upload/", wrap(self.photo_upload_view), name=f"{prefix}_photo_upload"),
+            path("photos/status/", wrap(self.photo_status_view), name=f"{prefix}_photo_status"),
+            path(
+                "<path:object_id>/revisions/<int:version>/",
+                wrap(self.revision_view),
+                name=f"{prefix}_revision",
+            ),
+        ]
+
+    def _can_edit(self, request):
+        return self.has_add_permission(request) or self.has_change_permission(request)
+
+    def preview_view(self, request):
+        """POST body=<markdown> -> {"html": ...}: the body exactly as readers will see it."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405)
+        if not self._can_edit(request):
+            return JsonResponse({"error": "You may not edit posts."}, status=403)
+        body = request.POST.get("body", "")
+        if len(body) > MAX_PREVIEW_CHARS:
+            return JsonResponse({"error": "The text is too long to preview."}, status=400)
+        return JsonResponse({"html": render_body(body)})
+
+    def photo_upload_view(self, request):
+        """POST JSON {content_type, size, post} -> a presigned POST for S3, or 400 with the reason."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405)
+        if not self._can_edit(request):
+            return JsonResponse({"error": "You may not upload photos."}, status=403)
+        try:
+            payload = json.loads(request.body or b"{}")
+            if not isinstance(payload, dict):
+                raise ValueError
+        except ValueError:
+            return JsonResponse({"error": "Send the file's details as a JSON object."}, status=400)
+        post_slug = payload.get("post") if isinstance(payload.get("post"), str) else None
+        try:
+            upload = photos.create_upload(
+                content_type=payload.get("content_type"),
+                size=payload.get("size"),
+                user=request.user.get_username(),
+                post_slug=post_slug,
+            )
+        except photos.UploadRejected as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        upload["photo"] = photos.photo_info(photos.get_photo(upload["key"]))
+        return JsonResponse(upload, status=201)
+
+    def photo_status_view(self, request):
+        """GET ?key=<original key> -> the photo's status, thumbnail and Markdown."""
+        if request.method != "GET":
+            return JsonResponse({"error": "Use GET."}, status=405)
+        if not self.has_view_or_change_permission(request):
+            return JsonResponse({"error": "You may not view posts."}, status=403)
+        key = request.GET.get("key", "")
+        photo = photos.get_photo(key) if key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) else None
+        if photo is None:
+            return JsonResponse({"error": "No such photo."}, status=404)
+        return JsonResponse(photos.photo_info(photo))
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The post's revisions, newest first (one Query per page)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        slug = unquote(object_id)
+        post = self.get_object(request, object_id)
+        page = query_page(
+            Revision,
+            partial(Revision.query, slug, scan_index_forward=False),
+            page_size=self.list_per_page,
+            start_key=decode_cursor(request.GET.get("cursor")),
+        )
+        context = self.base_context(
+            request,
+            title=f"History: {post.title if post else slug}",
+            subtitle=None,
+            original=post,
+            object_key=slug,
+            revisions=page.items,
+            page=page,
+            next_url=f"?cursor={page.next_cursor}" if page.has_next else "",
+            **(extra_context or {}),
+        )
+        for revision in page.items:
+            revision.admin_url = reverse(self._url_name("revision"), args=(quote(slug), int(revision.version)))
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.object_history_template, context)
+
+    def revision_view(self, request, object_id, version):
+        """Show one revision; POST restores its content (a new revision)."""
+        slug = unquote(object_id)
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        try:
+            revision = Revision.get(slug, version)
+        except Revision.DoesNotExist:
+            self.message_user(request, f"This post has no revision {version}.", messages.WARNING)
+            return HttpResponseRedirect(reverse(self._url_name("history"), args=(quote(slug),)))
+        post = self.get_object(request, object_id)
+        if request.method == "POST":
+            if post is None:
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not self.has_change_permission(request, post):
+                raise PermissionDenied
+            try:
+                expected = int(request.POST.get("expected_version", ""))
+                restored = services.restore_revision(
+                    slug, version, expected_version=expected, user=request.user.get_username()
+                )
+            except ValueError:
+                self.message_user(request, "Reload the page and try again.", messages.ERROR)
+            except services.PostError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.log_dynamo_action(request, slug, restored, CHANGE, f"Restored revision {version}.")
+                self.message_user(request, f"Revision {version} of “{restored.title}” was restored.", messages.SUCCESS)
+                return HttpResponseRedirect(self.change_url(slug))
+        context = self.base_context(
+            request,
+            title=f"Revision {version}: {revision.title}",
+            subtitle=None,
+            original=post,
+            object_key=slug,
+            revision=revision,
+            body_html=render_body(revision.body),
+            can_restore=post is not None and self.has_change_permission(request, post),
+            history_url=reverse(self._url_name("history"), args=(quote(slug),)),
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.revision_template, context)

@@ -1,0 +1,64 @@
+"""The post form editors use in the admin.
+
+Generated from the `Post` attributes (`DynamoModelForm`); this module only
+adds what the attributes cannot say: which widget, the slug rules, and that
+the slug is filled from the title when left empty.
+"""
+
+from django import forms
+from django.conf import settings
+from django.utils.text import slugify
+
+from myblog.dynamo_admin import DynamoModelForm
+from posts import services
+from posts.models import Post
+
+
+class PostForm(DynamoModelForm):
+    class Meta:
+        model = Post
+        fields = ["title", "slug", "excerpt", "body", "tags", "cover_image", "cover_alt", "author", "publish_at"]
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
+            "slug": forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
+            "excerpt": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
+            "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField markdown-body-input"}),
+            "tags": forms.TextInput(attrs={"class": "vTextField"}),
+            "cover_image": forms.HiddenInput,
+            "cover_alt": forms.TextInput(attrs={"class": "vTextField"}),
+            "author": forms.TextInput(attrs={"class": "vTextField"}),
+        }
+        labels = {"cover_alt": "cover image description", "publish_at": "go live at"}
+        help_texts = {
+            "slug": "The post's address: /posts/<slug>/. Lowercase letters, numbers and hyphens; "
+            "filled from the title if left empty. It cannot be changed once the post exists.",
+            "excerpt": "One or two sentences for listings, feeds and link previews.",
+            "body": "Markdown. The preview shows exactly what readers will see.",
+            "tags": "Comma-separated, e.g. “python, aws”.",
+            "cover_alt": "Describes the cover photo for readers who cannot see it.",
+            "author": "Defaults to your user name.",
+            "publish_at": "Only for “Schedule”: when the post goes live (time zone: UTC).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
+
+    def clean_slug(self):
+        if not self.adding:
+            return self.instance.slug
+        slug = self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("title", ""))[: services.MAX_SLUG_LENGTH]
+        try:
+            return services.validate_slug(slug.strip("-"))
+        except services.InvalidPost as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+    def clean_cover_image(self):
+        key = self.cleaned_data.get("cover_image") or None
+        if key and not key.startswith(settings.MYBLOG_ORIGINALS_PREFIX):
+            raise forms.ValidationError("Choose the cover from the post's uploaded photos.", code="invalid")
+        return key
+
+    def clean_tags(self):
+        return services.normalise_tags(self.cleaned_data.get("tags"))

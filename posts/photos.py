@@ -1,0 +1,164 @@
+"""Photo uploads from the admin: straight from the browser to S3.
+
+API Gateway and Lambda cap request payloads at 6-10 MB, so photos never pass
+through Django. The admin asks for an upload (content type and size), gets a
+presigned POST for a fresh key under `MYBLOG_ORIGINALS_PREFIX`, and the
+browser sends the file to S3 itself. The POST policy pins the key and the
+content type and caps the size, so S3 refuses anything else; the request is
+checked here first so the editor gets a clear message instead of an S3 error.
+
+The `Photo` item is created (status "pending") when the upload is granted;
+the S3 event that follows makes the renditions and marks it ready or failed.
+"""
+
+import re
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+from pynamodb.exceptions import PutError
+
+from myblog import aws
+from myblog.storage import public_url
+from posts.models import PHOTO_PENDING, PHOTO_READY, Photo
+from posts.rendering import markdown_for_photo, photo_key
+
+# Content types browsers send for photos, and the extension of their keys.
+CONTENT_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+}
+UPLOAD_EXPIRES_SECONDS = 600
+THUMBNAIL_WIDTH = 320
+IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+class UploadRejected(ValueError):
+    """An upload request the editor can fix (wrong type, too large)."""
+
+
+def max_upload_bytes():
+    return settings.MYBLOG_MAX_UPLOAD_BYTES
+
+
+def validate_upload(content_type, size):
+    """Check an upload request; returns the normalised content type."""
+    content_type = (content_type or "").strip().lower()
+    if content_type not in CONTENT_TYPES:
+        raise UploadRejected("Only photos can be uploaded: JPEG, PNG, WebP or GIF.")
+    try:
+        size = int(size)
+    except (TypeError, ValueError) as error:
+        raise UploadRejected("The file's size is missing.") from error
+    if size <= 0:
+        raise UploadRejected("The file is empty.")
+    limit = max_upload_bytes()
+    if size > limit:
+        raise UploadRejected(
+            f"The photo is {size / 1048576:.1f} MB; the largest upload is {limit / 1048576:.0f} MB. "
+            "Export it smaller and try again."
+        )
+    return content_type, size
+
+
+def new_original_key(content_type, now):
+    return f"{settings.MYBLOG_ORIGINALS_PREFIX}{now:%Y/%m}/{uuid.uuid4().hex}.{CONTENT_TYPES[content_type]}"
+
+
+def create_upload(*, content_type, size, user="", post_slug=None, now=None):
+    """Grant one upload: records the pending `Photo`, returns the presigned POST.
+
+    Returns {"url", "fields", "key", "max_bytes"}: the browser POSTs `fields`
+    plus the file (last) as multipart/form-data to `url`.
+    """
+    content_type, _ = validate_upload(content_type, size)
+    now = now or timezone.now()
+    limit = max_upload_bytes()
+    for _attempt in range(3):
+        key = new_original_key(content_type, now)
+        photo = Photo(
+            key,
+            content_type=content_type,
+            uploaded_by=user,
+            post_slug=post_slug or None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            photo.save(condition=Photo.key.does_not_exist())
+            break
+        except PutError as error:
+            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+    else:  # pragma: no cover - three uuid4 collisions
+        raise RuntimeError("could not allocate a photo key")
+    post = aws.client("s3").generate_presigned_post(
+        Bucket=settings.MYBLOG_MEDIA_BUCKET,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", 1, limit],
+        ],
+        ExpiresIn=UPLOAD_EXPIRES_SECONDS,
+    )
+    return {"url": post["url"], "fields": post["fields"], "key": key, "max_bytes": limit}
+
+
+def thumbnail(photo):
+    """The rendition to show in the admin: the narrowest at least THUMBNAIL_WIDTH wide."""
+    renditions = sorted(photo.renditions or [], key=lambda r: (r.width, r.format != "jpeg"))
+    if not renditions:
+        return None
+    return next((r for r in renditions if r.width >= THUMBNAIL_WIDTH), renditions[-1])
+
+
+def photo_info(photo):
+    """What the admin shows for a photo (JSON-ready)."""
+    thumb = thumbnail(photo) if photo.status == PHOTO_READY else None
+    return {
+        "key": photo.key,
+        "status": photo.status,
+        "original_url": public_url(photo.key),
+        "thumbnail_url": public_url(thumb.key) if thumb else None,
+        "width": int(photo.width) if photo.width else None,
+        "height": int(photo.height) if photo.height else None,
+        "renditions": [
+            {"width": int(r.width), "height": int(r.height), "format": r.format, "url": public_url(r.key)}
+            for r in photo.renditions or []
+        ],
+        "error": photo.error if photo.status != PHOTO_PENDING else None,
+        "markdown": markdown_for_photo(photo.key, photo.alt or ""),
+    }
+
+
+def get_photo(key):
+    try:
+        return Photo.get(key)
+    except Photo.DoesNotExist:
+        return None
+
+
+def load_photos(keys):
+    """{key: Photo} for the keys that exist (one BatchGetItem per 100 keys)."""
+    keys = [key for key in dict.fromkeys(keys) if key]
+    return {photo.key: photo for photo in Photo.batch_get(keys)} if keys else {}
+
+
+def keys_in_post(body, cover_image=None):
+    """S3 keys of the photos a post uses: its cover, then those in its body, in order."""
+    keys = [cover_image] if cover_image else []
+    for match in IMAGE_RE.finditer(body or ""):
+        key = photo_key(match.group(1))
+        if key:
+            keys.append(key)
+    return list(dict.fromkeys(keys))
+
+
+def photos_in_post(body, cover_image=None):
+    """`photo_info` of each photo a post uses (those with a Photo item)."""
+    keys = keys_in_post(body, cover_image)
+    found = load_photos(keys)
+    return [photo_info(found[key]) for key in keys if key in found]

@@ -1,0 +1,196 @@
+/* The post form: slug from title, live preview, photo uploads to S3.
+ *
+ * Photos go from the browser straight to S3 with a presigned POST granted by
+ * the admin (they never pass through Lambda). Thumbnails are polled from a
+ * small JSON endpoint until the rendition handler has made them.
+ */
+"use strict";
+(function () {
+  const editor = document.getElementById("post-editor");
+  if (!editor) return;
+  const form = editor.closest("form");
+  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const body = form.querySelector("[name=body]");
+  const title = form.querySelector("[name=title]");
+  const slug = form.querySelector("[name=slug]");
+  const cover = form.querySelector("[name=cover_image]");
+  const preview = document.getElementById("post-preview");
+  const list = document.getElementById("photo-list");
+  const errorBox = document.getElementById("photo-error");
+  const maxBytes = parseInt(editor.dataset.maxBytes, 10);
+  const contentTypes = editor.dataset.contentTypes.split(",");
+
+  // --- slug from title, until the editor types a slug themselves ---
+  function slugify(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 100).replace(/-+$/, "");
+  }
+  if (editor.dataset.adding && title && slug && !slug.disabled) {
+    let touched = slug.value !== "";
+    slug.addEventListener("input", () => { touched = slug.value !== ""; });
+    title.addEventListener("input", () => { if (!touched) slug.value = slugify(title.value); });
+  }
+
+  // --- live preview (debounced; the server renders with the site's renderer) ---
+  let previewTimer = null;
+  let previewSeq = 0;
+  function refreshPreview() {
+    const seq = ++previewSeq;
+    const data = new FormData();
+    data.append("body", body.value);
+    fetch(editor.dataset.previewUrl, {
+      method: "POST", body: data, credentials: "same-origin", headers: {"X-CSRFToken": csrf},
+    }).then((r) => r.json()).then((json) => {
+      if (seq === previewSeq && json.html !== undefined) preview.innerHTML = json.html;
+    }).catch(() => {});
+  }
+  if (body) {
+    body.addEventListener("input", () => {
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(refreshPreview, 400);
+    });
+  }
+
+  // --- photos ---
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function insertAtCursor(text) {
+    const start = body.selectionStart ?? body.value.length;
+    const end = body.selectionEnd ?? start;
+    const before = body.value.slice(0, start);
+    const after = body.value.slice(end);
+    const lead = before && !before.endsWith("\n\n") ? (before.endsWith("\n") ? "\n" : "\n\n") : "";
+    const insert = lead + text + "\n\n";
+    body.value = before + insert + after;
+    body.selectionStart = body.selectionEnd = before.length + insert.length;
+    body.dispatchEvent(new Event("input"));
+    body.focus();
+  }
+
+  function markCover() {
+    list.querySelectorAll(".photo-card").forEach((card) => {
+      card.classList.toggle("is-cover", cover && card.dataset.key === cover.value);
+    });
+  }
+
+  function render(card, info) {
+    card.dataset.key = info.key;
+    card.dataset.status = info.status;
+    card.dataset.markdown = info.markdown;
+    const img = card.querySelector("img");
+    const src = info.thumbnail_url || info.original_url;
+    if (img.getAttribute("src") !== src) img.src = src;
+    card.querySelector(".photo-status").textContent =
+      info.status === "ready" ? "ready" : info.status === "failed" ? "failed: " + (info.error || "could not be processed") : "processing…";
+    markCover();
+  }
+
+  function newCard() {
+    const card = document.createElement("li");
+    card.className = "photo-card";
+    card.innerHTML = '<img alt=""><span class="photo-status">uploading…</span>' +
+      '<progress max="100" value="0"></progress>' +
+      '<button type="button" class="button photo-cover" disabled>Set as cover</button>' +
+      '<button type="button" class="button photo-insert" disabled>Insert into text</button>';
+    list.appendChild(card);
+    return card;
+  }
+
+  function poll(card, tries) {
+    if (tries <= 0 || card.dataset.status !== "pending") return;
+    setTimeout(() => {
+      fetch(editor.dataset.statusUrl + "?key=" + encodeURIComponent(card.dataset.key), {credentials: "same-origin"})
+        .then((r) => (r.ok ? r.json() : null))
+        .then((info) => { if (info) render(card, info); poll(card, tries - 1); })
+        .catch(() => poll(card, tries - 1));
+    }, 2000);
+  }
+
+  function upload(file) {
+    if (!contentTypes.includes(file.type)) {
+      showError(`“${file.name}” is not a photo this site accepts (JPEG, PNG, WebP or GIF).`);
+      return;
+    }
+    if (file.size > maxBytes) {
+      showError(`“${file.name}” is ${(file.size / 1048576).toFixed(1)} MB; the largest upload is ${Math.round(maxBytes / 1048576)} MB.`);
+      return;
+    }
+    const card = newCard();
+    const progress = card.querySelector("progress");
+    card.querySelector("img").src = URL.createObjectURL(file);
+    fetch(editor.dataset.uploadUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf, "Content-Type": "application/json"},
+      body: JSON.stringify({content_type: file.type, size: file.size, post: editor.dataset.post || null}),
+    }).then((r) => r.json().then((json) => ({ok: r.ok, json}))).then(({ok, json}) => {
+      if (!ok) throw new Error(json.error || "The upload was refused.");
+      const data = new FormData();
+      Object.entries(json.fields).forEach(([name, value]) => data.append(name, value));
+      data.append("file", file);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", json.url);
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) progress.value = Math.round((100 * event.loaded) / event.total);
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          progress.value = 100;
+          progress.remove();
+          card.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+          render(card, json.photo);
+          poll(card, 90);
+        } else {
+          card.remove();
+          showError(`“${file.name}” could not be stored (${xhr.status}). Try again.`);
+        }
+      });
+      xhr.addEventListener("error", () => {
+        card.remove();
+        showError(`“${file.name}” could not be sent. Check your connection and try again.`);
+      });
+      xhr.send(data);
+    }).catch((error) => {
+      card.remove();
+      showError(error.message);
+    });
+  }
+
+  function uploadAll(files) {
+    showError("");
+    Array.from(files).forEach(upload);
+  }
+
+  const drop = document.getElementById("photo-drop");
+  const input = document.getElementById("photo-input");
+  ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (event) => {
+    event.preventDefault();
+    drop.classList.add("is-over");
+  }));
+  ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("is-over")));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    uploadAll(event.dataTransfer.files);
+  });
+  input.addEventListener("change", () => {
+    uploadAll(input.files);
+    input.value = "";
+  });
+
+  list.addEventListener("click", (event) => {
+    const card = event.target.closest(".photo-card");
+    if (!card) return;
+    if (event.target.classList.contains("photo-cover") && cover) {
+      cover.value = card.dataset.key;
+      markCover();
+    } else if (event.target.classList.contains("photo-insert")) {
+      insertAtCursor(card.dataset.markdown);
+    }
+  });
+
+  list.querySelectorAll(".photo-card").forEach((card) => poll(card, 90));
+  markCover();
+})();
