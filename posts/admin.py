@@ -186,6 +186,9 @@ class PostAdmin(DynamoModelAdmin):
         intent = self._intent(request)
         if intent in STATUS_CHANGES and not self.has_publish_permission(request):
             raise PermissionDenied
+        if obj is not None and form.expected_version is None:
+            # No version, no blind overwrite.
+            raise SaveRejected(str(services.StaleVersion(obj.slug)))
         now = timezone.now()
         user = request.user.get_username()
         values = form.attribute_values()

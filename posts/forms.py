@@ -48,9 +48,11 @@ class PostForm(DynamoModelForm):
     def clean_slug(self):
         if not self.adding:
             return self.instance.slug
-        slug = self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("title", ""))[: services.MAX_SLUG_LENGTH]
+        slug = self.cleaned_data.get("slug")
+        if not slug:
+            slug = slugify(self.cleaned_data.get("title", ""))[: services.MAX_SLUG_LENGTH].strip("-")
         try:
-            return services.validate_slug(slug.strip("-"))
+            return services.validate_slug(slug)
         except services.InvalidPost as error:
             raise forms.ValidationError(str(error), code="invalid") from error
 

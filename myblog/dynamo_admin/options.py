@@ -232,6 +232,8 @@ class DynamoModelAdmin(admin.ModelAdmin):
                         setattr(obj, name, value)
                 version_name = version_attribute(self.dynamo_model)
                 if version_name:
+                    if form.expected_version is None:
+                        raise SaveRejected(STALE_MESSAGE)  # no version, no blind overwrite
                     setattr(obj, version_name, form.expected_version)
                 obj.save()
         except PutError as error:
