@@ -77,5 +77,8 @@ def dynamodb(request, monkeypatch):
     myblog_aws.reset_clients()
 
 
+# Editor accounts for the admin tests (see tests/admin_fixtures.py).
+from tests.admin_fixtures import editor, editor_client, make_editor, writers_group  # noqa: E402, F401
+
 # The whole local stack over HTTP (see tests/stack.py).
 from tests.stack import local_stack  # noqa: E402, F401

@@ -12,7 +12,6 @@ from posts import services
 from posts.admin import PostAdmin, render_body
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
 from posts.rendering import render_markdown
-from tests.admin_fixtures import editor, editor_client, make_editor, writers_group  # noqa: F401
 
 CHANGELIST = "/admin/posts/post/"
 ADD = "/admin/posts/post/add/"
