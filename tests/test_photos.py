@@ -1,0 +1,197 @@
+"""Photo uploads: the presigned POST policy, the JSON endpoints, thumbnails."""
+
+import base64
+import io
+import json
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import override_settings
+from PIL import Image
+
+from posts import photos
+from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Rendition
+
+UPLOAD = "/admin/posts/post/photos/upload/"
+STATUS = "/admin/posts/post/photos/status/"
+
+
+def jpeg_bytes(width=64, height=48):
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def policy_of(upload):
+    return json.loads(base64.b64decode(upload["fields"]["policy"]))
+
+
+def ask(client, **payload):
+    return client.post(UPLOAD, json.dumps(payload), content_type="application/json")
+
+
+def test_upload_policy_pins_key_type_and_size(aws):
+    upload = photos.create_upload(content_type="image/jpeg", size=1234, user="ed", post_slug="story")
+    key = upload["key"]
+    assert key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and key.endswith(".jpg")
+    conditions = policy_of(upload)["conditions"]
+    assert {"key": key} in conditions
+    assert {"Content-Type": "image/jpeg"} in conditions
+    assert ["content-length-range", 1, settings.MYBLOG_MAX_UPLOAD_BYTES] in conditions
+    assert upload["fields"]["Content-Type"] == "image/jpeg"
+    photo = Photo.get(key)
+    assert (photo.status, photo.uploaded_by, photo.post_slug, photo.content_type) == (
+        PHOTO_PENDING,
+        "ed",
+        "story",
+        "image/jpeg",
+    )
+
+
+def test_each_upload_gets_a_fresh_key(aws):
+    keys = {photos.create_upload(content_type="image/png", size=10)["key"] for _ in range(3)}
+    assert len(keys) == 3
+
+
+@pytest.mark.parametrize(
+    ("content_type", "size", "message"),
+    [
+        ("application/pdf", 100, "Only photos can be uploaded"),
+        ("image/svg+xml", 100, "Only photos can be uploaded"),
+        ("", 100, "Only photos can be uploaded"),
+        ("image/jpeg", None, "size is missing"),
+        ("image/jpeg", "lots", "size is missing"),
+        ("image/jpeg", 0, "empty"),
+        ("image/jpeg", 25 * 1024 * 1024 + 1, "the largest upload is 25 MB"),
+    ],
+)
+def test_bad_upload_requests_are_rejected_before_any_write(aws, content_type, size, message):
+    with pytest.raises(photos.UploadRejected, match=message):
+        photos.create_upload(content_type=content_type, size=size)
+    assert list(Photo.scan()) == []
+
+
+def test_the_browser_can_post_the_file_to_s3_with_the_policy(aws):
+    upload = photos.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
+    response = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("kite.jpg", jpeg_bytes(), "image/jpeg")}, timeout=10
+    )
+    assert response.status_code in (200, 201, 204)
+    stored = aws.client("s3").get_object(Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=upload["key"])
+    assert stored["ContentType"] == "image/jpeg"
+    assert Image.open(io.BytesIO(stored["Body"].read())).size == (64, 48)
+
+
+# -- the admin endpoints ------------------------------------------------------------------------
+
+
+def test_upload_endpoint_grants_an_upload(editor_client):
+    response = ask(editor_client, content_type="image/webp", size=5000, post="my-post")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["key"].endswith(".webp") and body["url"] and body["fields"]["policy"]
+    assert body["photo"]["status"] == PHOTO_PENDING
+    assert body["photo"]["original_url"] == "https://d111111abcdef8.cloudfront.net/media/" + body["key"][6:]
+    assert body["photo"]["markdown"] == f"![](photo:{body['key']})"
+    assert Photo.get(body["key"]).post_slug == "my-post"
+
+
+def test_oversized_or_non_image_upload_is_a_400_with_the_reason(editor_client):
+    response = ask(editor_client, content_type="image/jpeg", size=settings.MYBLOG_MAX_UPLOAD_BYTES + 1)
+    assert response.status_code == 400 and "largest upload" in response.json()["error"]
+    response = ask(editor_client, content_type="text/html", size=10)
+    assert response.status_code == 400 and "Only photos" in response.json()["error"]
+    assert list(Photo.scan()) == []
+
+
+@override_settings(MYBLOG_MAX_UPLOAD_BYTES=1000)
+def test_size_limit_follows_the_setting(editor_client):
+    assert ask(editor_client, content_type="image/png", size=1001).status_code == 400
+    granted = ask(editor_client, content_type="image/png", size=1000).json()
+    assert ["content-length-range", 1, 1000] in policy_of(granted)["conditions"]
+
+
+def test_malformed_upload_requests(editor_client):
+    assert editor_client.post(UPLOAD, "not json", content_type="application/json").status_code == 400
+    assert editor_client.post(UPLOAD, "[1, 2]", content_type="application/json").status_code == 400
+    assert editor_client.get(UPLOAD).status_code == 405
+
+
+def test_upload_needs_a_staff_editor(client, make_editor, aws):
+    response = ask(client, content_type="image/jpeg", size=10)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(make_editor("reader", "posts.add_post", staff=False))
+    assert ask(client, content_type="image/jpeg", size=10).status_code == 302
+    client.force_login(make_editor("viewer", "posts.view_post"))
+    assert ask(client, content_type="image/jpeg", size=10).status_code == 403
+    assert list(Photo.scan()) == []
+
+
+def test_upload_endpoint_checks_csrf(editor, aws):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    assert ask(strict, content_type="image/jpeg", size=10).status_code == 403
+
+
+def test_status_shows_the_original_until_the_thumbnail_is_ready(editor_client):
+    key = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
+    pending = editor_client.get(STATUS, {"key": key}).json()
+    assert pending["status"] == PHOTO_PENDING and pending["thumbnail_url"] is None
+    assert pending["original_url"].endswith(key[len("media/") :])
+
+    photo = Photo.get(key)
+    photo.update(
+        actions=[
+            Photo.status.set(PHOTO_READY),
+            Photo.width.set(2000),
+            Photo.height.set(1500),
+            Photo.renditions.set(
+                [
+                    Rendition(width=w, height=w * 3 // 4, format=f, key=f"media/renditions/x-{w}.{f}")
+                    for w in (160, 480, 960)
+                    for f in ("jpeg", "webp")
+                ]
+            ),
+        ]
+    )
+    ready = editor_client.get(STATUS, {"key": key}).json()
+    assert ready["status"] == PHOTO_READY
+    assert ready["thumbnail_url"].endswith("media/renditions/x-480.jpeg"[len("media/") :])
+    assert len(ready["renditions"]) == 6 and (ready["width"], ready["height"]) == (2000, 1500)
+
+
+def test_status_of_a_failed_or_unknown_photo(editor_client):
+    key = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
+    Photo.get(key).update(actions=[Photo.status.set(PHOTO_FAILED), Photo.error.set("not an image")])
+    failed = editor_client.get(STATUS, {"key": key}).json()
+    assert (failed["status"], failed["error"]) == (PHOTO_FAILED, "not an image")
+    assert editor_client.get(STATUS, {"key": "media/originals/none.jpg"}).status_code == 404
+    assert editor_client.get(STATUS, {"key": "../etc/passwd"}).status_code == 404
+    assert editor_client.post(STATUS, {"key": key}).status_code == 405
+
+
+def test_post_form_lists_the_posts_photos_and_sets_a_cover(editor_client):
+    first = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
+    second = ask(editor_client, content_type="image/png", size=10).json()["key"]
+    body = f"Intro\n\n![A kite](photo:{second})\n"
+    assert photos.keys_in_post(body, first) == [first, second]
+    response = editor_client.post(
+        "/admin/posts/post/add/",
+        {"title": "With photos", "body": body, "cover_image": first, "cover_alt": "Hills", "_save": "1"},
+    )
+    assert response.status_code == 302
+    page = editor_client.get(response["Location"]).content.decode()
+    assert f'data-key="{first}"' in page and f'data-key="{second}"' in page
+    from posts.models import Post
+
+    assert Post.get("with-photos").cover_image == first
+
+
+def test_cover_must_be_an_uploaded_original(editor_client):
+    response = editor_client.post(
+        "/admin/posts/post/add/", {"title": "Bad cover", "cover_image": "https://evil.example/x.jpg", "_save": "1"}
+    )
+    assert response.status_code == 200 and "cover_image" in response.context["form"].errors
