@@ -55,7 +55,7 @@ def ensure_virtualenv():
                 "-m",
                 "pip",
                 "install",
-                "--quiet",
+                "-qq",
                 "--disable-pip-version-check",
                 "-r",
                 str(BASE_DIR / "requirements-dev.txt"),
