@@ -1,0 +1,143 @@
+"""An editor's whole job in a real browser, against the real local stack.
+
+Headless Chromium (Debian's `chromium`, driven by Playwright) logs in to the
+admin, writes a post with a live preview, drops a photo on the form (it goes
+from the browser straight to the bucket with a presigned POST), inserts it
+and sets it as the cover, publishes, and finds the post, photo included, on
+the public site.
+"""
+
+import io
+import os
+import shutil
+
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path():
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is missing: CI must install Debian's chromium package")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); this test always runs in CI")
+    return path
+
+
+@pytest.fixture
+def browser_page():
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+def photo_bytes():
+    """A real photo-sized JPEG, made here."""
+    image = Image.new("RGB", (1600, 1200))
+    for x in range(0, 1600, 100):
+        image.paste((x % 255, 120, 255 - x % 255), (x, 0, x + 100, 1200))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return list(buffer.getvalue())
+
+
+DROP_FILE = """
+([bytes, name]) => {
+  const file = new File([new Uint8Array(bytes)], name, {type: "image/jpeg"});
+  const transfer = new DataTransfer();
+  transfer.items.add(file);
+  const zone = document.getElementById("photo-drop");
+  zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, browser_page):
+    page = browser_page
+    site = local_stack.url
+
+    # Log in with the stack's editor account.
+    page.goto(site + "/admin/login/?next=/admin/")
+    page.fill("#id_username", local_stack.username)
+    page.fill("#id_password", local_stack.password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content-main")
+    assert page.locator('a[href="/admin/posts/post/"]').count() >= 1
+
+    # Write a post; the slug follows the title, the preview follows the text.
+    page.goto(site + "/admin/posts/post/add/")
+    page.fill("#id_title", "A kite over the ridge")
+    assert page.input_value("#id_slug") == "a-kite-over-the-ridge"
+    page.fill("#id_body", "We walked up at dawn and saw **a red kite**.\n\n")
+    page.wait_for_selector("#post-preview strong:has-text('a red kite')")
+    page.fill("#id_tags", "birds, walks")
+
+    # Drop a photo on the form: it goes straight to the bucket, with progress.
+    page.evaluate(DROP_FILE, [photo_bytes(), "kite.jpg"])
+    card = page.locator("#photo-list .photo-card").last
+    page.wait_for_function(
+        "() => { const c = [...document.querySelectorAll('#photo-list .photo-card')].pop();"
+        " return c && c.dataset.key && !c.querySelector('progress'); }"
+    )
+    assert page.locator("#photo-error").is_hidden(), page.inner_text("#photo-error")
+    key = card.get_attribute("data-key")
+    assert key.startswith("media/originals/") and key.endswith(".jpg")
+    # The admin shows the photo (its original until thumbnails exist).
+    page.wait_for_function(
+        "() => { const img = [...document.querySelectorAll('#photo-list .photo-card img')].pop();"
+        " return img && img.complete && img.naturalWidth > 0 && !img.src.startsWith('blob:'); }"
+    )
+
+    # Insert it into the text and make it the cover.
+    page.click("#id_body")
+    page.keyboard.press("Control+End")
+    card.locator(".photo-insert").click()
+    assert f"(photo:{key})" in page.input_value("#id_body")
+    card.locator(".photo-cover").click()
+    assert page.input_value("#id_cover_image") == key
+    page.fill("#id_cover_alt", "A red kite above the ridge")
+    page.wait_for_selector("#post-preview img")
+
+    # Publish now.
+    page.click("input[name=_publish]")
+    page.wait_for_selector(".messagelist .success")
+    assert "was published" in page.inner_text(".messagelist")
+    assert page.locator('a.viewsitelink[href="/posts/a-kite-over-the-ridge/"]').count() == 1
+
+    # The change list shows it, published.
+    page.goto(site + "/admin/posts/post/?status=published")
+    assert page.locator("#result_list a:has-text('A kite over the ridge')").count() == 1
+
+    # Readers see it, with the photo.
+    page.goto(site + "/posts/a-kite-over-the-ridge/")
+    assert page.locator("h1:has-text('A kite over the ridge')").count() == 1
+    assert page.locator("strong:has-text('a red kite')").count() == 1
+    photo_id = key.rsplit("/", 1)[-1].split(".")[0]
+    page.wait_for_function(
+        "id => [...document.querySelectorAll('img')].some(img =>"
+        " img.complete && img.naturalWidth > 0 && (img.currentSrc || img.src).includes(id))",
+        arg=photo_id,
+    )
+    page.goto(site + "/")
+    assert page.locator('a[href="/posts/a-kite-over-the-ridge/"]').count() >= 1
