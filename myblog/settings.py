@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every response last: private unless a view made it public.
+    "myblog.caching.PrivateByDefaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,6 +118,14 @@ MYBLOG_BLOG_NAME = env_str("MYBLOG_BLOG_NAME", "MyBlog")
 MYBLOG_BLOG_DESCRIPTION = env_str("MYBLOG_BLOG_DESCRIPTION", "Notes on building things, served from the edge.")
 # Absolute base URL readers see (used in emails, feeds and canonical links).
 MYBLOG_SITE_URL = env_str("MYBLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Sign-up requests allowed per client (IP address; IPv6 per /64) and window.
+MYBLOG_SUBSCRIBE_RATE_LIMIT = env_int("MYBLOG_SUBSCRIBE_RATE_LIMIT", 10)
+MYBLOG_SUBSCRIBE_RATE_WINDOW = env_int("MYBLOG_SUBSCRIBE_RATE_WINDOW", 3600)
+# The header that carries the reader's address, set by CloudFront (its
+# origin request policy must include it); empty to use the connection's
+# address (REMOTE_ADDR: API Gateway's sourceIp).
+MYBLOG_CLIENT_IP_HEADER = env_str("MYBLOG_CLIENT_IP_HEADER", "CloudFront-Viewer-Address")
 
 # --- Static and media files -------------------------------------------------
 # Both live in one private bucket, read only through CloudFront:

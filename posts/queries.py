@@ -1,24 +1,188 @@
-"""The read path for posts: the few GetItem/Query calls pages and the API need.
+"""The read path for posts: the few GetItem/Query/BatchGetItem calls pages and the API need.
 
-Never a Scan. Each function is one DynamoDB call.
+Never a Scan. Each function is exactly one DynamoDB call (or none), so a
+page's cost is the sum of the functions it calls, which tests count.
+
+Listings are paged with a `Cursor`: the (publish_at, slug) of the last post
+shown. It maps onto the `ExclusiveStartKey` of both the published index and
+the per-tag table, so "older posts" is one Query whichever listing it is,
+and a page's content does not shift when a newer post is published (which
+keeps older pages cacheable). A Query asks for one item more than it shows,
+to know whether an older page exists without a second call.
 """
 
-from posts.models import FEED_PUBLISHED, PUBLISHED, Post
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from posts.models import FEED_PUBLISHED, PUBLISHED, Photo, Post, PostTag
+
+PAGE_SIZE = 10
+MAX_PAGE_SIZE = 50
+# BatchGetItem's own limit: a page never shows more photos than this.
+MAX_PHOTOS = 100
+
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SORT_KEY_CEILING = "~"  # sorts after every slug character
 
 
-def get_live_post(slug):
-    """The published post with this slug, or None (drafts are never returned)."""
+class InvalidCursor(ValueError):
+    """A cursor that this site did not make (tampered, truncated or stale format)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a listing page ends: the last post shown on it."""
+
+    publish_at: datetime
+    slug: str
+
+    def encode(self):
+        """An opaque, URL-safe token for links and the API's `next_cursor`."""
+        text = f"{Post.publish_at.serialize(self.publish_at)}|{self.slug}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token):
+        """Parse `token` strictly: anything `encode` cannot produce is `InvalidCursor`."""
+        if not isinstance(token, str) or not 0 < len(token) <= 200:
+            raise InvalidCursor("The cursor is not valid.")
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            stamp, slug = text.split("|")
+            publish_at = Post.publish_at.deserialize(stamp)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise InvalidCursor("The cursor is not valid.") from error
+        if not _SLUG_RE.match(slug):
+            raise InvalidCursor("The cursor is not valid.")
+        return cls(publish_at, slug)
+
+    @classmethod
+    def after(cls, item):
+        return cls(item.publish_at, item.slug)
+
+    def published_index_key(self):
+        return {
+            "slug": {"S": self.slug},
+            "feed": {"S": FEED_PUBLISHED},
+            "publish_at": {"S": Post.publish_at.serialize(self.publish_at)},
+        }
+
+    def post_tag_key(self, tag):
+        return {"tag": {"S": tag}, "sort_key": {"S": PostTag.make_sort_key(self.publish_at, self.slug)}}
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+def is_visible(post, now=None):
+    """Readers see a post only while it is published and its time has come."""
+    return (
+        post is not None
+        and post.status == PUBLISHED
+        and post.feed == FEED_PUBLISHED
+        and post.publish_at is not None
+        and post.publish_at <= _now(now)
+    )
+
+
+def get_live_post(slug, now=None):
+    """The published post with this slug, or None (drafts and scheduled posts never): one GetItem."""
+    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+        return None
     try:
         post = Post.get(slug)
     except Post.DoesNotExist:
         return None
-    return post if post.status == PUBLISHED else None
+    return post if is_visible(post, now) else None
 
 
-def latest_posts(limit=10, last_evaluated_key=None):
-    """One page of live posts, newest first, and the key to continue from."""
+def _first_page(results, model, limit):
+    """Read only the first page of a Query: exactly one call, whatever DynamoDB's 1 MB cap does."""
+    try:
+        page = next(results.page_iter)
+    except StopIteration:
+        return [], None
+    items = [model.from_raw_data(raw) for raw in page.get("Items", [])]
+    more = len(items) > limit or bool(page.get("LastEvaluatedKey"))
+    items = items[:limit]
+    return items, (Cursor.after(items[-1]) if more and items else None)
+
+
+def _check_limit(limit):
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None):
+    """One page of live posts, newest first, and the `Cursor` of the next page (or None).
+
+    One Query on the sparse published index; `after` (or its older name
+    `last_evaluated_key`) is the cursor a previous page returned.
+    """
+    _check_limit(limit)
+    after = after or last_evaluated_key
     results = Post.published_index.query(
-        FEED_PUBLISHED, scan_index_forward=False, limit=limit, last_evaluated_key=last_evaluated_key
+        FEED_PUBLISHED,
+        Post.publish_at <= _now(now),
+        scan_index_forward=False,
+        limit=limit + 1,
+        page_size=limit + 1,
+        last_evaluated_key=after.published_index_key() if after else None,
     )
-    posts = list(results)
-    return posts, results.last_evaluated_key
+    return _first_page(results, Post, limit)
+
+
+def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
+    """One page of live posts with `tag`, newest first (`PostTag` items), and the next `Cursor`.
+
+    One Query on the per-tag table, whose items carry what a listing shows.
+    """
+    _check_limit(limit)
+    ceiling = PostTag.make_sort_key(_now(now), "") + _SORT_KEY_CEILING
+    results = PostTag.query(
+        tag,
+        PostTag.sort_key < ceiling,
+        scan_index_forward=False,
+        limit=limit + 1,
+        page_size=limit + 1,
+        last_evaluated_key=after.post_tag_key(tag) if after else None,
+    )
+    return _first_page(results, PostTag, limit)
+
+
+def sitemap_posts(limit=1000, *, now=None):
+    """Slug, dates and tags of the newest live posts: one Query that returns only those.
+
+    DynamoDB reads at most 1 MB per Query (before projection): enough for
+    hundreds of typical posts. Older posts stay reachable through the pages.
+    """
+    results = Post.published_index.query(
+        FEED_PUBLISHED,
+        Post.publish_at <= _now(now),
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        attributes_to_get=["slug", "publish_at", "updated_at", "tags"],
+    )
+    posts, _ = _first_page(results, Post, limit)
+    return posts
+
+
+def get_photos(keys):
+    """{key: Photo} for the originals' S3 keys given: one BatchGetItem (none for no keys)."""
+    keys = sorted({key for key in keys if key})[:MAX_PHOTOS]
+    if not keys:
+        return {}
+    return {photo.key: photo for photo in Photo.batch_get(keys)}
+
+
+def latest_change(*stamps):
+    """The latest of some timestamps (None ignored), for Last-Modified."""
+    stamps = [stamp for stamp in stamps if stamp is not None]
+    return max(stamps) if stamps else None

@@ -93,7 +93,7 @@ PHOTO_SCHEME = "photo:"
 # How wide a photo is drawn: the text column is at most 44rem (704 px) wide
 # with 1rem of padding each side on narrow screens (templates/site.css).
 BODY_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
-CARD_SIZES = "(min-width: 46rem) 10rem, 33vw"
+CARD_SIZES = "(max-width: 30rem) calc(100vw - 2rem), 10rem"
 FALLBACK_WIDTH = 960  # the JPEG a browser without srcset support gets
 
 # Photo statuses, as `posts.models` spells them (not imported: this module

@@ -1,19 +1,100 @@
-"""Public pages for posts."""
+"""Public pages for posts: home, older pages, tag pages and the post itself.
 
-from django.http import Http404
+Each view is one call to `posts.pages` (at most two DynamoDB calls, never
+SQL) and a template; `myblog.caching` makes the response cacheable at the
+edge and answers conditional requests. Nothing here reads the session or
+the user, so an editor's cookies never make a public page personal.
+"""
+
+from django.conf import settings
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
-from posts import queries
-from posts.rendering import render_markdown
+from myblog import caching
+from myblog.views import bad_request, not_found
+from posts import pages, queries
+from posts.rendering import photo_sources
 
 
-def post_list(request):
-    posts, _ = queries.latest_posts(limit=10)
-    return render(request, "posts/post_list.html", {"posts": posts})
+def _site_url(path):
+    return settings.MYBLOG_SITE_URL + path
 
 
+def _absolute(url):
+    return url if url.startswith(("http://", "https://")) else settings.MYBLOG_SITE_URL + url
+
+
+def _listing_response(request, listing, cursor, page_url_name, page_args=()):
+    next_url = None
+    if listing.next_cursor:
+        next_url = reverse(page_url_name, args=[*page_args, listing.next_cursor.encode()])
+    context = {
+        "listing": listing,
+        "cursor": cursor,
+        "next_url": next_url,
+        "canonical_url": _site_url(request.path_info),
+    }
+    response = render(request, "posts/post_list.html", context)
+    response.last_modified = listing.updated_at
+    if listing.pending_photos:
+        response.headers["Cache-Control"] = caching.PROCESSING.header
+    return response
+
+
+def _decode(cursor):
+    return queries.Cursor.decode(cursor) if cursor is not None else None
+
+
+# Last-Modified of a listing is informative only: unpublishing a post can
+# make it go backwards, so conditional requests are answered by ETag.
+@require_safe
+@caching.public(caching.LISTING, validate_last_modified=False)
+def post_list(request, cursor=None):
+    try:
+        after = _decode(cursor)
+    except queries.InvalidCursor:
+        return bad_request(request, "This page link is not valid.")
+    listing = pages.home(after)
+    if after and not listing.cards:
+        return not_found(request)
+    return _listing_response(request, listing, cursor, "posts:page")
+
+
+@require_safe
+@caching.public(caching.LISTING, validate_last_modified=False)
+def tag(request, tag, cursor=None):
+    if not pages.valid_tag(tag):
+        return not_found(request)
+    try:
+        after = _decode(cursor)
+    except queries.InvalidCursor:
+        return bad_request(request, "This page link is not valid.")
+    listing = pages.tagged(tag, after)
+    if not listing.cards:
+        return not_found(request)
+    return _listing_response(request, listing, cursor, "posts:tag-page", [tag])
+
+
+@require_safe
+@caching.public(caching.CONTENT)
 def post_detail(request, slug):
-    post = queries.get_live_post(slug)
-    if post is None:
-        raise Http404("No such post")
-    return render(request, "posts/post_detail.html", {"post": post, "body_html": render_markdown(post.body)})
+    page = pages.post(slug)
+    if page is None:
+        return not_found(request)
+    og_image = None
+    if page.post.cover_image:
+        sources = photo_sources(page.cover, page.post.cover_image)
+        if sources is not None:
+            og_image = _absolute(sources.src)
+    context = {
+        "page": page,
+        "post": page.post,
+        "og_image": og_image,
+        "canonical_url": _site_url(page.post.get_absolute_url()),
+    }
+    response = render(request, "posts/post_detail.html", context)
+    response.last_modified = page.last_modified
+    if page.pending_photos:
+        response.headers["Cache-Control"] = caching.PROCESSING.header
+    return response

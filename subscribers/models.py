@@ -10,7 +10,7 @@ so no token is stored.
 
 from django.conf import settings
 from django.utils import timezone
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from myblog.aws import DynamoModel, table_name
@@ -79,3 +79,21 @@ class Subscriber(DynamoModel):
     @property
     def can_be_mailed(self):
         return self.status not in SUPPRESSED
+
+
+class RateLimit(DynamoModel):
+    """How many requests one client made in one time window (see `subscribers.ratelimit`).
+
+    The window is part of the key, so a counter never needs resetting; the
+    TTL attribute lets DynamoDB delete old windows (within a day or two of
+    expiry, which is why the key, not the TTL, decides what counts).
+    """
+
+    class Meta:
+        table_name = table_name("rate-limits")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # "<scope>#<client digest>#<window start>"
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)

@@ -24,6 +24,11 @@ MAX_EMAIL_LENGTH = 254
 # Deliberately simple: one @, no spaces, a dot in the domain. SES rejects
 # what this lets through that is not deliverable.
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+# RFC 5321 limits and DNS label rules: junk such as "a@b.c1", "x@-y.com" or a
+# 200-character local part is refused before it costs a write or an email.
+MAX_LOCAL_PART_LENGTH = 64
+DOMAIN_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+TOP_LEVEL_DOMAIN_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
 
 class InvalidEmail(ValueError):
@@ -36,6 +41,14 @@ def normalise_email(value):
         raise InvalidEmail("Enter a valid email address.")
     email = value.strip().lower()
     if not email or len(email) > MAX_EMAIL_LENGTH or not EMAIL_RE.match(email):
+        raise InvalidEmail("Enter a valid email address.")
+    local, _, domain = email.rpartition("@")
+    labels = domain.split(".")
+    if (
+        len(local) > MAX_LOCAL_PART_LENGTH
+        or not all(DOMAIN_LABEL_RE.match(label) for label in labels)
+        or not TOP_LEVEL_DOMAIN_RE.match(labels[-1])
+    ):
         raise InvalidEmail("Enter a valid email address.")
     return email
 

@@ -1,0 +1,109 @@
+"""The posts API: list published posts (cursor pagination, tag filter) and get one by slug.
+
+Same data and cost as the HTML pages (`posts.pages`): a list is one Query
+plus one BatchGetItem for covers, a post one GetItem plus one BatchGetItem.
+The shapes are described in `myblog.openapi`; tests validate real
+responses against that schema.
+"""
+
+from django.conf import settings
+
+from myblog import caching
+from myblog.jsonapi import ApiError, endpoint, json_response
+from posts import pages, queries
+from posts.rendering import photo_sources
+
+LIST_PARAMETERS = {"tag", "cursor", "limit"}
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _absolute(url):
+    return url if url.startswith(("http://", "https://")) else settings.MYBLOG_SITE_URL + url
+
+
+def image_json(photo, key, alt):
+    """A photo as the API shows it: the fallback URL, its size, and the srcsets."""
+    if not key:
+        return None
+    sources = photo_sources(photo, key)
+    if sources is None:
+        return None
+    return {
+        "alt": alt,
+        "src": _absolute(sources.src),
+        "width": sources.width,
+        "height": sources.height,
+        "srcset": _absolute_srcset(sources.jpeg_srcset),
+        "webp_srcset": _absolute_srcset(sources.webp_srcset),
+    }
+
+
+def _absolute_srcset(srcset):
+    if not srcset:
+        return None
+    return ", ".join(_absolute(part.strip()) for part in srcset.split(", "))
+
+
+def card_json(card):
+    return {
+        "slug": card.slug,
+        "title": card.title,
+        "excerpt": card.excerpt,
+        "tags": list(card.tags),
+        "author": card.author,
+        "published_at": _iso(card.publish_at),
+        "url": settings.MYBLOG_SITE_URL + card.url,
+        "cover": image_json(card.cover, card.cover_image, card.cover_alt),
+    }
+
+
+def post_json(page):
+    post = page.post
+    card = pages.Card.from_item(post)
+    card.cover = page.cover
+    return {**card_json(card), "updated_at": _iso(post.updated_at), "body_html": page.body_html}
+
+
+def _limit(value):
+    if value is None:
+        return queries.PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= queries.MAX_PAGE_SIZE:
+        raise ApiError(400, "invalid_parameter", f"limit must be a whole number from 1 to {queries.MAX_PAGE_SIZE}.")
+    return int(value)
+
+
+@endpoint("GET", policy=caching.LISTING, validate_last_modified=False)
+def post_list(request):
+    unknown = set(request.GET) - LIST_PARAMETERS
+    if unknown:
+        raise ApiError(400, "invalid_parameter", f"Unknown parameter: {', '.join(sorted(unknown))}.")
+    limit = _limit(request.GET.get("limit"))
+    tag = request.GET.get("tag")
+    if tag is not None and not pages.valid_tag(tag):
+        raise ApiError(400, "invalid_parameter", "tag must be a tag slug (lowercase letters, digits and hyphens).")
+    cursor = request.GET.get("cursor")
+    try:
+        after = queries.Cursor.decode(cursor) if cursor is not None else None
+    except queries.InvalidCursor as error:
+        raise ApiError(400, "invalid_cursor", "The cursor is not valid; start again without it.") from error
+    listing = pages.tagged(tag, after, limit) if tag else pages.home(after, limit)
+    data = {
+        "items": [card_json(card) for card in listing.cards],
+        "next_cursor": listing.next_cursor.encode() if listing.next_cursor else None,
+    }
+    return data, 200
+
+
+@endpoint("GET", policy=caching.CONTENT)
+def post_detail(request, slug):
+    page = pages.post(slug)
+    if page is None:
+        raise ApiError(404, "not_found", "There is no published post with this slug.")
+    response = json_response(post_json(page))
+    response.last_modified = page.last_modified
+    if page.pending_photos:
+        response.headers["Cache-Control"] = caching.PROCESSING.header
+    return response

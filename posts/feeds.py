@@ -1,0 +1,61 @@
+"""RSS 2.0 and Atom 1.0 feeds of the newest posts, with their full content.
+
+Built with Django's `feedgenerator` (the syndication framework's writer,
+without its class machinery). One Query and one BatchGetItem per feed.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import feedgenerator
+from django.views.decorators.http import require_safe
+
+from myblog import caching
+from posts import pages
+
+
+def _build(feed_class, feed_url_name):
+    site = settings.MYBLOG_SITE_URL
+    feed = feed_class(
+        title=settings.MYBLOG_BLOG_NAME,
+        link=site + reverse("posts:list"),
+        description=settings.MYBLOG_BLOG_DESCRIPTION,
+        feed_url=site + reverse(feed_url_name),
+        language="en",
+    )
+    for entry in pages.feed():
+        card = entry.card
+        link = site + card.url
+        feed.add_item(
+            title=card.title,
+            link=link,
+            description=entry.content_html,
+            unique_id=link,
+            unique_id_is_permalink=True,
+            pubdate=card.publish_at,
+            updateddate=entry.updated_at,
+            author_name=card.author or None,
+            categories=card.tags,
+        )
+    return feed
+
+
+def _respond(feed):
+    response = HttpResponse(content_type=f"{feed.content_type}; charset=utf-8")
+    feed.write(response, "utf-8")
+    response.last_modified = feed.latest_post_date() if feed.items else None
+    return response
+
+
+# Like listings, a feed's newest date can go backwards when a post is
+# unpublished: conditional requests are answered by ETag.
+@require_safe
+@caching.public(caching.LISTING, validate_last_modified=False)
+def rss(request):
+    return _respond(_build(feedgenerator.Rss201rev2Feed, "posts:rss"))
+
+
+@require_safe
+@caching.public(caching.LISTING, validate_last_modified=False)
+def atom(request):
+    return _respond(_build(feedgenerator.Atom1Feed, "posts:atom"))

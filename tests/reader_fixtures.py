@@ -1,0 +1,122 @@
+"""Helpers for the readers' tests: seeding posts and photos, counting DynamoDB calls, blocking SQL.
+
+- `publish(...)` creates a live post through `posts.services` (the edit path).
+- `ready_photo(...)` uploads a real JPEG made here to S3 and runs the
+  thumbnail pipeline on it, so pages are tested on real renditions.
+- `dynamodb_calls` records every DynamoDB operation PynamoDB sends (through
+  DAX or not): the operation names of one request are what the read-cost
+  tests assert on.
+- `no_sql` fails the test if anything opens a database connection (and
+  records the attempt, in case the code under test swallowed the error).
+"""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+from PIL import Image, ImageDraw
+from pynamodb.connection.base import Connection
+
+from myblog import aws
+from posts import services
+from posts.models import PHOTO_PENDING, PUBLISHED, Photo
+
+READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
+
+
+def publish(slug, days_ago=1, tags=("python",), body="Hello, readers.", **fields):
+    fields.setdefault("title", slug.replace("-", " ").title())
+    fields.setdefault("excerpt", f"About {slug}.")
+    return services.create_post(
+        slug=slug,
+        body=body,
+        tags=list(tags),
+        status=PUBLISHED,
+        publish_at=timezone.now() - timedelta(days=days_ago),
+        user="editor",
+        **fields,
+    )
+
+
+def jpeg_bytes(size=(1200, 800), colour=(40, 110, 170)):
+    """A small photographic-looking JPEG: a gradient and a disc."""
+    image = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for y in range(height):
+        shade = int(255 * y / height)
+        draw.line([(0, y), (width, y)], fill=(colour[0], shade, 255 - shade))
+    draw.ellipse([width // 3, height // 4, width // 2, height // 2], fill=(250, 220, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def original_key(name):
+    return f"{settings.MYBLOG_ORIGINALS_PREFIX}2026/11/{name}.jpg"
+
+
+def ready_photo(name, size=(1200, 800)):
+    """Upload a generated JPEG as an original and make its renditions; returns the ready Photo."""
+    from posts import photos_events
+
+    key = original_key(name)
+    body = jpeg_bytes(size)
+    result = aws.client("s3").put_object(
+        Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=key, Body=body, ContentType="image/jpeg"
+    )
+    photos_events.process(
+        photos_events.S3Object(settings.MYBLOG_MEDIA_BUCKET, key, result["ETag"].strip('"'), len(body))
+    )
+    return Photo.get(key)
+
+
+def pending_photo(name, width=1200, height=800):
+    """A photo whose upload was granted but whose renditions are not made yet."""
+    photo = Photo(original_key(name), status=PHOTO_PENDING, width=width, height=height, content_type="image/jpeg")
+    photo.save()
+    return photo
+
+
+class DynamoDBCalls:
+    def __init__(self):
+        self.operations = []
+
+    def clear(self):
+        self.operations.clear()
+
+    @property
+    def names(self):
+        return [name for name, _ in self.operations]
+
+    def tables(self):
+        return [kwargs.get("TableName") for _, kwargs in self.operations]
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch):
+    calls = DynamoDBCalls()
+    original = Connection._make_api_call
+
+    def recording(self, operation_name, operation_kwargs):
+        calls.operations.append((operation_name, operation_kwargs))
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", recording)
+    return calls
+
+
+@pytest.fixture
+def no_sql(monkeypatch):
+    attempts = []
+
+    def refuse(self, *args, **kwargs):
+        attempts.append(self.alias)
+        raise AssertionError("a public read opened a database connection")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+    yield attempts
+    assert attempts == [], "a public read tried to open a database connection"
