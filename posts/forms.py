@@ -30,7 +30,7 @@ class PostForm(DynamoModelForm):
         }
         labels = {"cover_alt": "cover image description", "publish_at": "go live at"}
         help_texts = {
-            "slug": "The post's address: /posts/<slug>/. Lowercase letters, numbers and hyphens; "
+            "slug": "The post's address: /posts/your-slug/. Lowercase letters, numbers and hyphens; "
             "filled from the title if left empty. It cannot be changed once the post exists.",
             "excerpt": "One or two sentences for listings, feeds and link previews.",
             "body": "Markdown. The preview shows exactly what readers will see.",
