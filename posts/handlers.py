@@ -1,0 +1,27 @@
+"""Lambda entry points of the posts app, bound in `zappa_settings.json`.
+
+Zappa calls each with `(event, context)` after its handler has set up
+Django, so models and settings are ready. Keep these thin: the work is in
+`posts.photos_events` and `posts.services`, which tests call directly.
+"""
+
+import logging
+
+from posts import photos_events, services
+
+log = logging.getLogger(__name__)
+
+
+def make_renditions(event, context):
+    """S3 ObjectCreated under the originals prefix: make and record renditions."""
+    return photos_events.handle_event(event)
+
+
+def publish_scheduled(event, context):
+    """Scheduled (rate expression): publish the posts whose time has come."""
+    published = services.publish_due_posts()
+    if published:
+        log.info("Published on schedule: %s", ", ".join(published))
+    else:
+        log.info("No scheduled post is due")
+    return {"published": published}

@@ -1,0 +1,106 @@
+"""Real images made by the tests: photos with camera EXIF (GPS included),
+rotated JPEGs, transparent PNGs, animated GIFs, CMYK, 16-bit, and broken or
+hostile files."""
+
+import io
+import struct
+import zlib
+
+from PIL import Image, ImageDraw
+
+RED = (220, 20, 30)
+GREEN = (20, 180, 40)
+BLUE = (30, 40, 210)
+
+GPS_LATITUDE = (51.0, 30.0, 12.5)
+
+
+def camera_exif(orientation=1):
+    exif = Image.Exif()
+    exif[0x010F] = "Camera Maker"  # Make
+    exif[0x0110] = "Model 1"  # Model
+    exif[0x0112] = orientation
+    exif[0x0132] = "2026:11:20 10:00:00"  # DateTime
+    exif[0x8825] = {1: "N", 2: GPS_LATITUDE, 3: "W", 4: (0.0, 7.0, 39.9)}  # GPS IFD
+    return exif
+
+
+def scene(size, marker=RED):
+    """A picture with a gradient, some shapes and a marker block at its top-left corner."""
+    width, height = size
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=BLUE)
+    draw.rectangle((0, 0, width // 5, height // 5), fill=marker)
+    draw.rectangle((width * 4 // 5, height * 4 // 5, width, height), fill=GREEN)
+    return image
+
+
+def encode(image, fmt, **params):
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def photo_jpeg(size=(2400, 1600), orientation=1, **params):
+    """A JPEG as a camera writes it, EXIF and GPS included.
+
+    With an orientation other than 1, `size` is the upright size and the
+    pixels are stored turned so that applying the orientation shows the
+    marker at the top-left.
+    """
+    upright = scene(size)
+    inverse = {
+        3: Image.Transpose.ROTATE_180,
+        6: Image.Transpose.ROTATE_90,
+        8: Image.Transpose.ROTATE_270,
+    }
+    stored = upright.transpose(inverse[orientation]) if orientation in inverse else upright
+    return encode(stored, "JPEG", quality=90, exif=camera_exif(orientation), **params)
+
+
+def transparent_png(size=(800, 600)):
+    """Opaque marker at the top-left, fully transparent bottom half."""
+    image = scene(size).convert("RGBA")
+    alpha = Image.new("L", size, 255)
+    ImageDraw.Draw(alpha).rectangle((0, size[1] // 2, size[0], size[1]), fill=0)
+    image.putalpha(alpha)
+    return encode(image, "PNG")
+
+
+def animated_gif(size=(640, 480)):
+    frames = [Image.new("RGB", size, colour) for colour in (RED, GREEN, BLUE)]
+    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def cmyk_jpeg(size=(800, 600)):
+    """Pure cyan: (255, 0, 0, 0) in CMYK."""
+    return encode(Image.new("CMYK", size, (255, 0, 0, 0)), "JPEG", quality=95)
+
+
+def grey16_png(size=(700, 500), value=32768):
+    """16-bit greyscale at mid-grey (a naive 8-bit conversion would clip it to white)."""
+    return encode(Image.new("I;16", size, value), "PNG")
+
+
+def srgb_tagged_jpeg(size=(1000, 700)):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(scene(size), "JPEG", quality=90, icc_profile=profile, exif=camera_exif())
+
+
+def truncated_jpeg():
+    data = photo_jpeg((1200, 800))
+    return data[: len(data) // 3]
+
+
+def png_header(width, height):
+    """A PNG whose header claims `width` x `height` (a decompression bomb's shape)."""
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")

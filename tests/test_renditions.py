@@ -1,0 +1,143 @@
+"""posts.renditions: real images in, real JPEG and WebP renditions out."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from posts import renditions
+from tests import image_fixtures as images
+
+
+def opened(rendition):
+    image = Image.open(io.BytesIO(rendition.data))
+    image.load()
+    return image
+
+
+def by_format(rendered, fmt):
+    return [r for r in rendered.renditions if r.format == fmt]
+
+
+def close_to(pixel, colour, tolerance=40):
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
+
+
+def test_landscape_photo_gets_every_width_in_both_formats():
+    rendered = renditions.render(images.photo_jpeg((2400, 1600)))
+    assert (rendered.width, rendered.height, rendered.content_type) == (2400, 1600, "image/jpeg")
+    for fmt, pil_format in (("jpeg", "JPEG"), ("webp", "WEBP")):
+        made = by_format(rendered, fmt)
+        assert [(r.width, r.height) for r in made] == [(1920, 1280), (1280, 853), (960, 640), (640, 427), (320, 213)]
+        for rendition in made:
+            image = opened(rendition)
+            assert image.format == pil_format
+            assert image.size == (rendition.width, rendition.height)
+            assert rendition.content_type == f"image/{fmt}"
+            assert close_to(image.getpixel((2, 2)), images.RED)
+
+
+def test_renditions_carry_no_metadata():
+    original = images.photo_jpeg((1600, 1200))
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the original has GPS
+    for rendition in renditions.render(original).renditions:
+        image = opened(rendition)
+        assert not image.getexif(), rendition
+        assert "exif" not in image.info and "xmp" not in image.info and "icc_profile" not in image.info
+        assert b"Exif" not in rendition.data and b"Camera Maker" not in rendition.data
+        assert b"comment" not in image.info
+
+
+def test_srgb_profile_is_dropped_and_pixels_kept():
+    rendered = renditions.render(images.srgb_tagged_jpeg())
+    for rendition in rendered.renditions:
+        image = opened(rendition)
+        assert "icc_profile" not in image.info
+        assert close_to(image.getpixel((2, 2)), images.RED)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_orientation_is_applied(orientation):
+    rendered = renditions.render(images.photo_jpeg((1500, 2000), orientation=orientation))
+    assert (rendered.width, rendered.height) == (1500, 2000)
+    for rendition in rendered.renditions:
+        image = opened(rendition)
+        assert image.width < image.height  # portrait, as the camera meant
+        assert close_to(image.getpixel((2, 2)), images.RED), (orientation, rendition.width)
+        assert close_to(image.getpixel((image.width - 3, image.height - 3)), images.GREEN)
+
+
+def test_small_images_are_never_upscaled():
+    rendered = renditions.render(images.photo_jpeg((200, 150)))
+    assert sorted({(r.width, r.height) for r in rendered.renditions}) == [(200, 150)]
+    assert len(rendered.renditions) == 2
+
+
+def test_an_image_between_widths_gets_its_own_width_too():
+    rendered = renditions.render(images.photo_jpeg((1000, 500)))
+    assert [r.width for r in by_format(rendered, "webp")] == [1000, 960, 640, 320]
+
+
+def test_transparent_png_keeps_alpha_in_webp_and_is_flattened_on_white_in_jpeg():
+    rendered = renditions.render(images.transparent_png((800, 600)))
+    assert rendered.content_type == "image/png"
+    webp = opened(by_format(rendered, "webp")[0])
+    assert webp.mode == "RGBA"
+    assert webp.getpixel((400, 590))[3] == 0
+    assert webp.getpixel((2, 2))[3] == 255
+    jpeg = opened(by_format(rendered, "jpeg")[0])
+    assert jpeg.mode == "RGB"
+    assert close_to(jpeg.getpixel((400, 590)), (255, 255, 255), tolerance=6)
+    assert close_to(jpeg.getpixel((2, 2)), images.RED)
+
+
+def test_opaque_png_loses_its_useless_alpha():
+    data = images.encode(images.scene((700, 400)).convert("RGBA"), "PNG")
+    webp = opened(by_format(renditions.render(data), "webp")[0])
+    assert webp.mode == "RGB"
+
+
+def test_animated_gif_uses_its_first_frame():
+    rendered = renditions.render(images.animated_gif((640, 480)))
+    assert rendered.content_type == "image/gif"
+    for rendition in rendered.renditions:
+        assert close_to(opened(rendition).getpixel((10, 10)), images.RED)
+
+
+def test_cmyk_jpeg_becomes_rgb():
+    rendered = renditions.render(images.cmyk_jpeg())
+    for rendition in rendered.renditions:
+        image = opened(rendition)
+        assert image.mode == "RGB"
+        assert close_to(image.getpixel((10, 10)), (0, 255, 255), tolerance=50)
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped():
+    rendered = renditions.render(images.grey16_png(value=32768))
+    for rendition in rendered.renditions:
+        red, green, blue = opened(rendition).convert("RGB").getpixel((5, 5))
+        assert 118 <= red <= 138 and red == green == blue
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="zero-bytes"),
+        pytest.param(b"%PDF-1.7 not an image at all", id="not-an-image"),
+        pytest.param(b"<svg xmlns='http://www.w3.org/2000/svg'/>", id="svg"),
+        pytest.param(images.truncated_jpeg(), id="truncated"),
+        pytest.param(images.png_header(30000, 30000), id="decompression-bomb"),
+        pytest.param(images.png_header(9000, 8000), id="too-many-pixels"),
+        pytest.param(images.png_header(0, 100), id="zero-width"),
+        pytest.param(images.encode(Image.new("RGB", (3200, 10)), "PNG"), id="absurd-shape"),
+    ],
+)
+def test_bad_input_is_refused_with_invalid_image(data):
+    with pytest.raises(renditions.InvalidImage):
+        renditions.render(data)
+
+
+def test_target_sizes_widest_first_and_never_upscaled():
+    assert renditions.target_sizes(4000, 3000) == [(1920, 1440), (1280, 960), (960, 720), (640, 480), (320, 240)]
+    assert renditions.target_sizes(640, 480) == [(640, 480), (320, 240)]
+    assert renditions.target_sizes(100, 1000) == [(100, 1000)]
