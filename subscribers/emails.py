@@ -1,0 +1,94 @@
+"""Subscriber emails: building them, and sending them through SES.
+
+Messages are built as MIME (text and HTML alternatives) and sent with SESv2
+`SendEmail` raw content: the one form that carries our own headers both on
+AWS and on the local emulator. Every message to a subscriber carries the
+RFC 8058 one-click unsubscribe headers (`List-Unsubscribe` with the signed
+HTTPS link, and `List-Unsubscribe-Post`), which large mailbox providers
+require of bulk senders, and the same link in its footer.
+
+SES throttles a sender that exceeds its sending rate; those errors are
+retried here with exponential backoff and jitter (on top of botocore's own
+retries), everything else is raised to the caller.
+"""
+
+import logging
+import random
+import time
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from myblog import aws
+from subscribers import tokens
+
+log = logging.getLogger(__name__)
+
+# SESv2 answers TooManyRequestsException; SES v1 and the SMTP interface say
+# Throttling ("Maximum sending rate exceeded").
+THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
+SEND_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 4.0
+
+
+def welcome_context(email):
+    return {
+        "email": email,
+        "blog_name": settings.MYBLOG_BLOG_NAME,
+        "site_url": settings.MYBLOG_SITE_URL,
+        "confirm_url": tokens.confirm_url(email),
+        "unsubscribe_url": tokens.unsubscribe_url(email),
+    }
+
+
+def welcome_message(email):
+    """The welcome email with the double opt-in link, as a MIME message."""
+    context = welcome_context(email)
+    subject = render_to_string("emails/welcome_subject.txt", context).strip()
+    text = render_to_string("emails/welcome.txt", context)
+    html = render_to_string("emails/welcome.html", context)
+    return build_message(email, subject, text, html, context["unsubscribe_url"])
+
+
+def build_message(to, subject, text, html, unsubscribe_url):
+    message = EmailMessage()
+    message["From"] = settings.MYBLOG_SES_SENDER
+    message["To"] = to
+    message["Subject"] = " ".join(subject.split())  # no header injection through newlines
+    message["Date"] = formatdate(usegmt=True)
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message, *, sleep=time.sleep):
+    """Send `message` through SES; returns SES's message id.
+
+    Throttling is retried up to SEND_ATTEMPTS times with full-jitter
+    exponential backoff; other errors are raised at once.
+    """
+    params = {
+        "FromEmailAddress": message["From"],
+        "Destination": {"ToAddresses": [message["To"]]},
+        "Content": {"Raw": {"Data": message.as_bytes()}},
+    }
+    if settings.MYBLOG_SES_CONFIGURATION_SET:
+        params["ConfigurationSetName"] = settings.MYBLOG_SES_CONFIGURATION_SET
+    client = aws.client("sesv2")
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return client.send_email(**params)["MessageId"]
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code not in THROTTLING_CODES or attempt == SEND_ATTEMPTS:
+                raise
+            delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+            log.warning("SES throttled the send to %s (%s); retrying in %.2fs", message["To"], code, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,24 @@
+"""Lambda entry points of the subscribers app, bound in `zappa_settings.json`.
+
+Zappa calls each with `(event, context)` after its handler has set up
+Django. Thin on purpose: the work is in `subscribers.welcome` and
+`subscribers.notifications`, which tests call directly. Return values are
+JSON, as Lambda requires.
+"""
+
+from subscribers import notifications, welcome
+
+
+def send_welcome_emails(event, context):
+    """Subscribers table stream: one welcome email per new subscriber.
+
+    Returns Lambda's partial batch response ({"batchItemFailures": [...]});
+    the event source mapping must enable ReportBatchItemFailures.
+    """
+    return welcome.handle_stream(event)
+
+
+def record_ses_notifications(event, context):
+    """SNS topic of SES bounces and complaints: never mail those addresses again."""
+    applied = notifications.handle_event(event)
+    return {"suppressed": [{"email": s.email, "status": s.status} for s in applied]}
