@@ -80,5 +80,9 @@ def dynamodb(request, monkeypatch):
 # Editor accounts for the admin tests (see tests/admin_fixtures.py).
 from tests.admin_fixtures import editor, editor_client, make_editor, writers_group  # noqa: E402, F401
 
+# Readers' tests: counting DynamoDB calls, refusing SQL, checking responses
+# against the OpenAPI document (see tests/reader_fixtures.py).
+from tests.reader_fixtures import dynamodb_calls, no_sql, schema_checker  # noqa: E402, F401
+
 # The whole local stack over HTTP (see tests/stack.py).
 from tests.stack import local_stack  # noqa: E402, F401

@@ -120,3 +120,45 @@ def no_sql(monkeypatch):
     monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
     yield attempts
     assert attempts == [], "a public read tried to open a database connection"
+
+
+class SchemaChecker:
+    """Checks real API responses against the served OpenAPI document.
+
+    Every response's status must be documented for its operation, and a
+    JSON body must validate against the documented schema (formats
+    included), so the document cannot drift from the behaviour.
+    """
+
+    def __init__(self, document):
+        from jsonschema import Draft202012Validator, FormatChecker
+
+        self.document = document
+        self._validator = Draft202012Validator
+        self._formats = FormatChecker()
+        self.seen = set()
+
+    def check(self, response, path, method="get"):
+        operation = self.document["paths"][path][method]
+        status = str(response.status_code)
+        assert status in operation["responses"], f"{method.upper()} {path} answered {status}, not documented"
+        self.seen.add((path, method, status))
+        documented = operation["responses"][status]
+        content = documented.get("content", {})
+        if not content:
+            assert not response.content, f"{method.upper()} {path} {status} should have no body"
+            return None
+        assert response["Content-Type"] == "application/json"
+        data = response.json()
+        schema = content["application/json"].get("schema")
+        if schema is not None:
+            validator = self._validator(
+                {**schema, "components": self.document["components"]}, format_checker=self._formats
+            )
+            validator.validate(data)
+        return data
+
+
+@pytest.fixture
+def schema_checker(client):
+    return SchemaChecker(client.get("/api/openapi.json").json())

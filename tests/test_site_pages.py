@@ -9,7 +9,7 @@ from django.utils import timezone
 from posts import queries, services
 from posts.models import SCHEDULED
 from posts.rendering import markdown_for_photo
-from tests.reader_fixtures import no_sql, pending_photo, publish, ready_photo  # noqa: F401 - fixtures
+from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")
 

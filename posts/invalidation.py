@@ -1,0 +1,94 @@
+"""CloudFront invalidation of exactly the paths a change to a post affects.
+
+The edge keeps pages for a day (`myblog.caching`), so a change must purge
+what it altered, and only that: invalidations cost money past the free
+tier, and at most 15 wildcard paths may be in progress at once. Connected
+to `posts.services.post_changed` in `PostsConfig.ready()`.
+
+What a change touches, given the post before and after:
+
+- neither version visible to readers (a draft edited, a post scheduled):
+  nothing;
+- a visible post: its page and API resource, the feeds (they carry the
+  full text) and the sitemap (its last-modified date);
+- and, if it appeared, disappeared, or changed anything a listing shows
+  (title, excerpt, date, author, cover, tags): the home page and its older
+  pages, the tag pages of its old and new tags, and the API's lists.
+
+Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
+`/page/*` and `/tags/<tag>/*` reach every cached page of a listing; the
+API's lists differ by query string, reached by `/api/posts?*`.
+
+A failure to invalidate is logged with the paths (to rerun by hand) and
+never fails the editor's save: the content is already written.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.urls import reverse
+
+from myblog import aws
+
+log = logging.getLogger(__name__)
+
+LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "cover_image", "cover_alt", "tags")
+
+
+def _visible(post):
+    return post is not None and post.is_live
+
+
+def _listing_changed(post, previous):
+    return any(getattr(post, name) != getattr(previous, name) for name in LISTED_FIELDS)
+
+
+def changed_paths(post, previous):
+    """The CloudFront paths to purge after `previous` became `post` (either may be None)."""
+    was_visible, is_visible = _visible(previous), _visible(post)
+    if not was_visible and not is_visible:
+        return []
+    slug = (post or previous).slug
+    paths = [
+        reverse("posts:detail", args=[slug]),
+        reverse("api-post", args=[slug]),
+        reverse("posts:rss"),
+        reverse("posts:atom"),
+        reverse("posts:sitemap"),
+    ]
+    if was_visible != is_visible or _listing_changed(post, previous):
+        home = reverse("posts:list")
+        api_list = reverse("api-posts")
+        paths += [home, home + "page/*", api_list, api_list + "?*"]
+        tags = set(previous.tags if was_visible else ()) | set(post.tags if is_visible else ())
+        paths += [reverse("posts:tag", args=[tag]) + "*" for tag in sorted(tags)]
+    return paths
+
+
+def invalidate(paths, reference=None):
+    """Ask CloudFront to purge `paths`; returns the invalidation id, or None if none was made."""
+    distribution = settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID
+    if not distribution or not paths:
+        return None
+    try:
+        response = aws.client("cloudfront").create_invalidation(
+            DistributionId=distribution,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": list(paths)},
+                "CallerReference": f"{reference or 'myblog'}-{uuid.uuid4().hex}",
+            },
+        )
+    except Exception:  # any failure: the save already happened, an editor must not see an error
+        log.exception("CloudFront invalidation failed for %s; rerun it for: %s", distribution, " ".join(paths))
+        return None
+    invalidation_id = response["Invalidation"]["Id"]
+    log.info("CloudFront invalidation %s: %s", invalidation_id, " ".join(paths))
+    return invalidation_id
+
+
+def on_post_changed(sender, post=None, previous=None, **kwargs):
+    """`post_changed` receiver: purge what the change altered."""
+    paths = changed_paths(post, previous)
+    if paths:
+        invalidate(paths, reference=f"post-{(post or previous).slug}")

@@ -1,0 +1,139 @@
+"""Publishing, editing and unpublishing purge exactly the CloudFront paths they change."""
+
+import logging
+
+import pytest
+
+from posts import invalidation, services
+from posts.models import Post
+from tests.reader_fixtures import publish
+
+POST_PATHS = ["/posts/{slug}/", "/api/posts/{slug}", "/feeds/rss.xml", "/feeds/atom.xml", "/sitemap.xml"]
+LISTING_PATHS = ["/", "/page/*", "/api/posts", "/api/posts?*"]
+
+
+def _post_paths(slug):
+    return [path.format(slug=slug) for path in POST_PATHS]
+
+
+def _tag_paths(*tags):
+    return [f"/tags/{tag}/*" for tag in sorted(tags)]
+
+
+@pytest.fixture
+def distribution(aws, settings):
+    """A CloudFront distribution (moto) configured as the site's."""
+    cloudfront = aws.client("cloudfront")
+    created = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": "test",
+            "Comment": "MyBlog",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "api",
+                        "DomainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "api",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+            },
+        }
+    )
+    distribution_id = created["Distribution"]["Id"]
+    settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = distribution_id
+    return distribution_id
+
+
+def _invalidated(aws, distribution_id):
+    """The path lists of every invalidation made, oldest first."""
+    cloudfront = aws.client("cloudfront")
+    summaries = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    batches = [
+        cloudfront.get_invalidation(DistributionId=distribution_id, Id=summary["Id"])["Invalidation"]
+        for summary in summaries
+    ]
+    batches.sort(key=lambda batch: batch["CreateTime"])
+    return [sorted(batch["InvalidationBatch"]["Paths"]["Items"]) for batch in batches]
+
+
+def test_publishing_purges_the_post_its_listings_feeds_and_sitemap(aws, distribution):
+    publish("fresh", tags=["aws", "python"])
+    assert _invalidated(aws, distribution) == [
+        sorted(_post_paths("fresh") + LISTING_PATHS + _tag_paths("aws", "python"))
+    ]
+
+
+def test_drafts_and_scheduled_posts_purge_nothing(aws, distribution):
+    post = services.create_post(slug="quiet", title="Quiet", tags=["x"], user="ed")
+    services.update_post("quiet", expected_version=post.version, body="Still a draft", user="ed")
+    assert _invalidated(aws, distribution) == []
+
+
+def test_editing_only_the_body_leaves_listings_alone(aws, distribution):
+    post = publish("typo", tags=["aws"])
+    services.update_post("typo", expected_version=post.version, body="Fixed a typo.", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("typo"))
+
+
+def test_editing_what_listings_show_purges_them(aws, distribution):
+    post = publish("retitled", tags=["aws"])
+    services.update_post("retitled", expected_version=post.version, title="A better title", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("retitled") + LISTING_PATHS + _tag_paths("aws"))
+
+
+def test_retagging_purges_old_and_new_tag_pages(aws, distribution):
+    post = publish("moved", tags=["aws", "python"])
+    services.update_post("moved", expected_version=post.version, tags=["python", "django"], user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(
+        _post_paths("moved") + LISTING_PATHS + _tag_paths("aws", "django", "python")
+    )
+
+
+def test_unpublishing_and_deleting_purge_where_the_post_was(aws, distribution):
+    publish("leaving", tags=["aws"])
+    services.unpublish_post("leaving", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("leaving") + LISTING_PATHS + _tag_paths("aws"))
+    services.publish_post("leaving", user="ed")
+    services.delete_post("leaving")
+    assert len(_invalidated(aws, distribution)) == 4
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("leaving") + LISTING_PATHS + _tag_paths("aws"))
+
+
+def test_changed_paths_is_a_plain_function():
+    before = Post("p", title="P", tags=["a"], status="published", feed="published")
+    after = Post("p", title="P", tags=["a"], status="draft", feed=None)
+    assert invalidation.changed_paths(after, before) == _post_paths("p") + LISTING_PATHS + _tag_paths("a")
+    assert invalidation.changed_paths(None, after) == []
+
+
+def test_without_a_distribution_nothing_is_called(aws, settings, monkeypatch):
+    settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = ""
+    services_called = []
+    original = aws.client
+    monkeypatch.setattr(aws, "client", lambda name, *args: services_called.append(name) or original(name, *args))
+    publish("local-only")
+    assert "cloudfront" not in services_called
+    assert Post.get("local-only").is_live
+
+
+def test_a_failed_invalidation_is_logged_and_the_save_stands(aws, settings, caplog):
+    settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"  # no such distribution
+    with caplog.at_level(logging.ERROR, logger="posts.invalidation"):
+        publish("saved-anyway", tags=["aws"])
+    assert Post.get("saved-anyway").is_live
+    [record] = caplog.records
+    assert "CloudFront invalidation failed" in record.getMessage()
+    assert "/posts/saved-anyway/" in record.getMessage()
