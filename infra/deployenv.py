@@ -85,10 +85,10 @@ def drop_compiled_sources(packages):
     Zappa means to skip such sources itself, but compares modification
     times of copies it has just made, so it keeps an arbitrary half of them.
     Migrations keep their sources (Django reads them), and so does Zappa,
-    which copies its own handler.py into the package.
+    which copies its own handler.py and ext/django_zappa.py into the package.
     """
     for source in Path(packages).rglob("*.py"):
-        if source.parent.name == "migrations" or "zappa" in source.relative_to(packages).parts[:1]:
+        if source.parent.name == "migrations" or source.relative_to(packages).parts[0] == "zappa":
             continue
         if source.with_suffix(".pyc").exists():
             source.unlink()

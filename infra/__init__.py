@@ -1,0 +1,1 @@
+"""Deployment tooling for MyBlog (not shipped to Lambda)."""

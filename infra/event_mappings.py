@@ -1,0 +1,151 @@
+"""Complete the stream event-source mappings of a Zappa stage.
+
+Zappa 0.63 creates a DynamoDB stream (or Kinesis) mapping with only
+`BatchSize` and `Enabled` (zappa/utilities.py, EventSourceMappingMixin.add):
+it reads neither `starting_position` nor any of the error-handling settings.
+AWS requires `StartingPosition` for a stream, so on AWS that call fails (Zappa
+logs "Unable to add event source" and carries on) and the welcome emails
+would never be sent. Run this after every `zappa deploy` / `zappa update`:
+
+    .venv/bin/python infra/event_mappings.py prod
+
+For each events binding whose `event_source.arn` is a DynamoDB or Kinesis
+stream it creates the mapping, or updates an existing one, with every
+setting of the binding in zappa_settings.json:
+
+    starting_position              StartingPosition (creation only)
+    batch_size                     BatchSize
+    maximum_batching_window        MaximumBatchingWindowInSeconds
+    function_response_types        FunctionResponseTypes (ReportBatchItemFailures)
+    bisect_batch_on_function_error BisectBatchOnFunctionError
+    maximum_retry_attempts         MaximumRetryAttempts
+    maximum_record_age             MaximumRecordAgeInSeconds
+    on_failure                     DestinationConfig.OnFailure.Destination
+    filter_patterns                FilterCriteria (one filter per pattern)
+    enabled                        Enabled
+
+Zappa's later `update` calls only touch BatchSize and Enabled, which this
+sets to the same values, so the two never fight.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from infra.stage_settings import REPO, lambda_name, stage_config  # noqa: E402
+
+STREAM_SERVICES = {"dynamodb", "kinesis"}
+
+
+def is_stream(event_source):
+    arn = event_source.get("arn", "")
+    return arn.startswith("arn:") and arn.split(":")[2] in STREAM_SERVICES
+
+
+def mapping_settings(event_source):
+    """The updatable mapping settings a binding asks for (API names)."""
+    settings = {
+        "BatchSize": event_source.get("batch_size", 10),
+        "Enabled": event_source.get("enabled", True),
+    }
+    optional = {
+        "maximum_batching_window": "MaximumBatchingWindowInSeconds",
+        "function_response_types": "FunctionResponseTypes",
+        "bisect_batch_on_function_error": "BisectBatchOnFunctionError",
+        "maximum_retry_attempts": "MaximumRetryAttempts",
+        "maximum_record_age": "MaximumRecordAgeInSeconds",
+    }
+    for key, name in optional.items():
+        if key in event_source:
+            settings[name] = event_source[key]
+    if "on_failure" in event_source:
+        settings["DestinationConfig"] = {"OnFailure": {"Destination": event_source["on_failure"]}}
+    if "filter_patterns" in event_source:
+        settings["FilterCriteria"] = {
+            "Filters": [
+                {"Pattern": json.dumps(pattern, sort_keys=True)} for pattern in event_source["filter_patterns"]
+            ],
+        }
+    return settings
+
+
+def current_settings(mapping):
+    """A GetEventSourceMapping answer in the terms of `mapping_settings`.
+
+    The answer has `State` ("Enabled", "Enabling", ...) where the request
+    had `Enabled`.
+    """
+    current = dict(mapping)
+    if "State" in mapping:
+        current["Enabled"] = mapping["State"] in ("Enabled", "Enabling", "Creating", "Updating")
+    return current
+
+
+def differences(mapping, wanted):
+    """Names of the settings in `wanted` that `mapping` does not have."""
+    current = current_settings(mapping)
+    return sorted(name for name, value in wanted.items() if current.get(name) != value)
+
+
+def ensure_mapping(lambda_client, function_arn, event_source):
+    """Create or bring up to date the mapping of one stream binding; returns a report line."""
+    arn = event_source["arn"]
+    wanted = mapping_settings(event_source)
+    starting_position = event_source.get("starting_position", "TRIM_HORIZON")
+    found = [
+        mapping
+        for mapping in lambda_client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+        if mapping["FunctionArn"].split(":")[6] == function_arn.split(":")[6]
+    ]
+    if not found:
+        lambda_client.create_event_source_mapping(
+            FunctionName=function_arn, EventSourceArn=arn, StartingPosition=starting_position, **wanted
+        )
+        return f"created {arn} -> {function_arn.split(':')[6]} ({starting_position}, {', '.join(sorted(wanted))})"
+    mapping = lambda_client.get_event_source_mapping(UUID=found[0]["UUID"])
+    lines = []
+    if mapping.get("StartingPosition") != starting_position:
+        # The starting position cannot be changed after creation.
+        lines.append(
+            f"note: mapping {mapping['UUID']} starts at {mapping.get('StartingPosition')}, not {starting_position}"
+        )
+    changed = differences(mapping, wanted)
+    if changed:
+        lambda_client.update_event_source_mapping(UUID=mapping["UUID"], **{name: wanted[name] for name in changed})
+        lines.append(f"updated {arn}: {', '.join(changed)}")
+    else:
+        lines.append(f"{arn} is up to date")
+    return "; ".join(lines)
+
+
+def ensure_stage(stage, settings_path=REPO / "zappa_settings.json", session=None):
+    """Complete every stream mapping of `stage`; returns report lines."""
+    import boto3
+
+    config = stage_config(settings_path, stage)
+    session = session or boto3.session.Session(region_name=config["aws_region"])
+    lambda_client = session.client("lambda", region_name=config["aws_region"])
+    function_arn = lambda_client.get_function(FunctionName=lambda_name(config, stage))["Configuration"]["FunctionArn"]
+    return [
+        ensure_mapping(lambda_client, function_arn, event["event_source"])
+        for event in config.get("events", [])
+        if is_stream(event.get("event_source", {}))
+    ]
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("stage")
+    parser.add_argument("--settings", default=str(REPO / "zappa_settings.json"))
+    args = parser.parse_args(argv)
+    for line in ensure_stage(args.stage, Path(args.settings)):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
