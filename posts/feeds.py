@@ -41,7 +41,7 @@ def _build(feed_class, feed_url_name):
 
 
 def _respond(feed):
-    response = HttpResponse(content_type=f"{feed.content_type}; charset=utf-8")
+    response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
     response.last_modified = feed.latest_post_date() if feed.items else None
     return response

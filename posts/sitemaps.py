@@ -26,4 +26,6 @@ def sitemap(request):
         for tag in post.tags:
             tags[tag] = max(tags.get(tag, changed), changed)
     urls += [{"loc": site + reverse("posts:tag", args=[tag]), "lastmod": stamp} for tag, stamp in sorted(tags.items())]
-    return render(request, "posts/sitemap.xml", {"urls": urls}, content_type="application/xml; charset=utf-8")
+    response = render(request, "posts/sitemap.xml", {"urls": urls}, content_type="application/xml; charset=utf-8")
+    response.last_modified = newest
+    return response

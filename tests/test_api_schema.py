@@ -1,0 +1,116 @@
+"""The OpenAPI document is valid, covers exactly the API's routes, and every documented response happens."""
+
+import json
+
+import pytest
+from django.urls import get_resolver
+from openapi_spec_validator import validate
+
+from myblog import urls as site_urls
+from posts import services
+from subscribers import services as subscriber_services
+from subscribers import tokens
+from tests.reader_fixtures import publish
+
+pytestmark = pytest.mark.usefixtures("no_sql")
+
+
+def _post_json(client, path, data, **extra):
+    return client.post(path, json.dumps(data), content_type="application/json", **extra)
+
+
+def test_the_document_is_valid_openapi_31(aws, client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    document = response.json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    assert document["servers"] == [{"url": "https://blog.example.com"}]
+
+
+def test_the_document_describes_exactly_the_api_routes(aws, client):
+    documented = set(client.get("/api/openapi.json").json()["paths"])
+    routes = set()
+    for pattern in site_urls.api_patterns:
+        route = str(pattern.pattern)
+        if route.startswith("^"):
+            continue  # the JSON 404 for everything else
+        if route == "docs/":
+            continue  # the human docs (HTML)
+        routes.add("/api/" + route.replace("<str:slug>", "{slug}"))
+    assert documented == routes
+    resolver = get_resolver()
+    for path in documented:
+        assert resolver.resolve(path.replace("{slug}", "a-slug")).func.__module__ in (
+            "posts.api",
+            "subscribers.api",
+            "myblog.openapi",
+        )
+
+
+def test_the_human_docs_are_rendered_from_the_document(aws, client):
+    document = client.get("/api/openapi.json").json()
+    html = client.get("/api/docs/").content.decode()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert f"<code>{method.upper()} {path}</code>" in html
+            assert operation["summary"] in html
+            for status in operation["responses"]:
+                assert f"<td>{status}</td>" in html
+    for name in document["components"]["schemas"]:
+        assert f'id="schema-{name}"' in html
+    assert "<script" not in html and "https://cdn" not in html
+
+
+def test_every_documented_response_happens_and_matches_the_document(aws, client, schema_checker, settings):
+    """A tour of the API that triggers each documented status at least once."""
+    publish("toured", tags=["tour"])
+    check = schema_checker.check
+    # Posts.
+    listing = client.get("/api/posts")
+    check(listing, "/api/posts")
+    check(client.get("/api/posts", headers={"If-None-Match": listing["ETag"]}), "/api/posts")
+    check(client.get("/api/posts", {"limit": "500"}), "/api/posts")
+    check(client.delete("/api/posts"), "/api/posts")
+    post = client.get("/api/posts/toured")
+    check(post, "/api/posts/{slug}")
+    check(client.get("/api/posts/toured", headers={"If-None-Match": post["ETag"]}), "/api/posts/{slug}")
+    check(client.get("/api/posts/nope"), "/api/posts/{slug}")
+    check(client.put("/api/posts/toured"), "/api/posts/{slug}")
+    # Subscribe.
+    settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 2  # counted: well-formed JSON bodies only
+    path = "/api/subscribers"
+    check(_post_json(client, path, {"email": "t@example.com"}), path, "post")
+    check(_post_json(client, path, {"email": "nope"}), path, "post")
+    check(client.get(path), path, "post")
+    check(_post_json(client, path, {"email": "x" * 3000}), path, "post")
+    check(client.post(path, "x", content_type="text/plain"), path, "post")
+    check(_post_json(client, path, {"email": "u@example.com"}), path, "post")  # the third: over the limit
+    # Confirm.
+    path = "/api/subscribers/confirm"
+    check(_post_json(client, path, {"token": tokens.confirm_token("t@example.com")}), path, "post")
+    check(_post_json(client, path, {"token": "forged"}), path, "post")
+    check(client.get(path), path, "post")
+    subscriber_services.subscribe("left@example.com")
+    subscriber_services.unsubscribe("left@example.com")
+    check(_post_json(client, path, {"token": tokens.confirm_token("left@example.com")}), path, "post")
+    check(_post_json(client, path, {"token": "x" * 3000}), path, "post")
+    check(client.post(path, "token=x", content_type="application/x-www-form-urlencoded"), path, "post")
+    # Unsubscribe.
+    path = "/api/subscribers/unsubscribe"
+    check(_post_json(client, path, {"token": tokens.unsubscribe_token("t@example.com")}), path, "post")
+    check(_post_json(client, path, {"token": "forged"}), path, "post")
+    check(client.get(path), path, "post")
+    check(_post_json(client, path, {"token": "x" * 3000}), path, "post")
+    check(client.post(path, "<token/>", content_type="application/xml"), path, "post")
+    # The document itself.
+    check(client.get("/api/openapi.json"), "/api/openapi.json")
+
+    documented = {
+        (path, method, status)
+        for path, operations in schema_checker.document["paths"].items()
+        for method, operation in operations.items()
+        for status in operation["responses"]
+    }
+    assert schema_checker.seen == documented
+    assert services  # the edit path seeded the post above

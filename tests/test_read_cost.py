@@ -1,0 +1,147 @@
+"""Every public page and API read costs at most two DynamoDB reads, never a Scan, and no SQL.
+
+The calls are counted where PynamoDB sends them (`dynamodb_calls`), so a
+call through DAX counts the same. SQL is refused outright (`no_sql`), also
+when the reader's browser carries an editor's session cookie.
+"""
+
+import re
+
+import pytest
+from django.conf import settings
+
+from posts.rendering import markdown_for_photo
+from tests.reader_fixtures import READ_OPERATIONS, pending_photo, publish, ready_photo
+
+pytestmark = pytest.mark.usefixtures("no_sql")
+
+
+@pytest.fixture
+def site(aws):
+    """A blog with enough posts for two pages, covers, inline photos and tags."""
+    cover = ready_photo("cover")
+    inline = ready_photo("inline", size=(640, 960))
+    waiting = pending_photo("waiting")
+    for day in range(12):
+        publish(
+            f"post-{day:02d}",
+            days_ago=day + 1,
+            tags=["aws", "python"] if day % 2 else ["aws"],
+            cover_image=cover.key if day % 3 == 0 else None,
+            cover_alt="Cover",
+        )
+    body = f"Text.\n\n{markdown_for_photo(inline.key, 'Inline')}\n\n{markdown_for_photo(waiting.key, 'Waiting')}"
+    publish("with-photos", days_ago=0, tags=["photos"], cover_image=cover.key, cover_alt="Cover", body=body)
+
+
+def _next(client, path, pattern):
+    return re.search(pattern, client.get(path).content.decode()).group(1)
+
+
+def _public_reads(client):
+    home_next = _next(client, "/", r'href="(/page/[^"]+/)" rel="next"')
+    tag_next = _next(client, "/tags/aws/", r'href="(/tags/aws/page/[^"]+/)" rel="next"')
+    cursor = client.get("/api/posts", {"limit": "3"}).json()["next_cursor"]
+    return [
+        ("/", 200),
+        (home_next, 200),
+        ("/posts/with-photos/", 200),
+        ("/posts/post-03/", 200),
+        ("/posts/no-such-post/", 404),
+        ("/tags/aws/", 200),
+        (tag_next, 200),
+        ("/tags/no-such-tag/", 404),
+        ("/feeds/rss.xml", 200),
+        ("/feeds/atom.xml", 200),
+        ("/sitemap.xml", 200),
+        ("/robots.txt", 200),
+        ("/api/posts", 200),
+        (f"/api/posts?limit=3&cursor={cursor}", 200),
+        ("/api/posts?tag=python&limit=2", 200),
+        ("/api/posts/with-photos", 200),
+        ("/api/posts/no-such-post", 404),
+        ("/api/posts?cursor=bad", 400),
+        ("/api/openapi.json", 200),
+        ("/api/docs/", 200),
+        ("/subscribe/", 200),
+        ("/no/such/page/", 404),
+    ]
+
+
+def _assert_cheap(client, dynamodb_calls, reads):
+    for path, status in reads:
+        dynamodb_calls.clear()
+        response = client.get(path)
+        assert response.status_code == status, path
+        operations = dynamodb_calls.names
+        assert set(operations) <= READ_OPERATIONS, f"{path}: {operations}"
+        assert len(operations) <= 2, f"{path}: {operations}"
+
+
+def test_every_public_read_is_at_most_two_get_or_query_calls_and_no_sql(site, client, dynamodb_calls):
+    _assert_cheap(client, dynamodb_calls, _public_reads(client))
+
+
+def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
+    expected = {
+        "/": ["Query", "BatchGetItem"],  # published index + covers
+        "/posts/with-photos/": ["GetItem", "BatchGetItem"],  # the post + cover and inline photos at once
+        "/tags/photos/": ["Query", "BatchGetItem"],  # the tag's listing items + covers
+        "/feeds/atom.xml": ["Query", "BatchGetItem"],  # the newest posts + every photo in them
+        "/sitemap.xml": ["Query"],
+        "/api/posts/with-photos": ["GetItem", "BatchGetItem"],
+        "/posts/no-such-post/": ["GetItem"],
+        "/robots.txt": [],
+        "/subscribe/": [],
+    }
+    for path, operations in expected.items():
+        dynamodb_calls.clear()
+        client.get(path)
+        assert dynamodb_calls.names == operations, path
+    dynamodb_calls.clear()
+    client.get("/posts/with-photos/")
+    [_, (_, batch)] = dynamodb_calls.operations
+    [keys] = [request["Keys"] for request in batch["RequestItems"].values()]
+    assert sorted(key["key"]["S"].rsplit("/", 1)[1] for key in keys) == ["cover.jpg", "inline.jpg", "waiting.jpg"]
+
+
+def test_an_editors_cookies_do_not_make_public_reads_touch_sql(site, client, dynamodb_calls):
+    client.cookies["sessionid"] = "a-logged-in-editors-session-key"
+    client.cookies["csrftoken"] = "x" * 32
+    client.cookies["messages"] = "stored-messages"
+    _assert_cheap(client, dynamodb_calls, _public_reads(client))
+    response = client.get("/posts/with-photos/")
+    assert "Vary" not in response and not response.cookies
+    assert response["Cache-Control"].startswith("public")
+
+
+class RecordingDax:
+    """Stands in for amazon-dax-client: records each call and answers it from (moto) DynamoDB."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls = []
+
+    def __getattr__(self, method):
+        def call(**kwargs):
+            self.calls.append(method)
+            return getattr(self.backend, method)(**kwargs)
+
+        return call
+
+
+def test_reads_go_through_dax_when_configured(site, client, dynamodb_calls, monkeypatch):
+    from myblog import aws
+
+    dax = RecordingDax(aws.client("dynamodb"))
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "daxs://myblog.abc123.dax-clusters.us-east-1.amazonaws.com")
+    monkeypatch.setattr(aws, "_dax_client", lambda endpoint, region: dax)
+    aws.reset_clients()
+    for path in ("/", "/posts/with-photos/", "/tags/aws/", "/api/posts", "/api/posts/post-01"):
+        dynamodb_calls.clear()
+        dax.calls.clear()
+        assert client.get(path).status_code == 200
+        assert len(dax.calls) == len(dynamodb_calls.names) > 0
+        assert set(dax.calls) <= {"get_item", "query", "batch_get_item"}
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
+    aws.reset_clients()

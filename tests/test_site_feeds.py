@@ -1,0 +1,82 @@
+"""RSS, Atom and the sitemap: well-formed XML with absolute links, newest first, live posts only."""
+
+from xml.etree import ElementTree
+
+import pytest
+
+from posts.rendering import markdown_for_photo
+from tests.reader_fixtures import publish, ready_photo
+
+pytestmark = pytest.mark.usefixtures("no_sql")
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def _xml(content):
+    return ElementTree.fromstring(content)  # noqa: S314 - the site's own output
+
+
+@pytest.fixture
+def blog(aws):
+    photo = ready_photo("feed-photo")
+    publish("older", days_ago=3, tags=["aws"], body="Plain <b>text</b>.")
+    publish(
+        "newer",
+        days_ago=1,
+        tags=["aws", "python"],
+        author="Ada",
+        body="With a photo:\n\n" + markdown_for_photo(photo.key, "A photo"),
+    )
+
+
+def test_rss_feed(blog, client):
+    response = client.get("/feeds/rss.xml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/rss+xml; charset=utf-8"
+    channel = _xml(response.content).find("channel")
+    assert channel.findtext("title") == "MyBlog"
+    assert channel.findtext("link") == "https://blog.example.com/"
+    items = channel.findall("item")
+    assert [item.findtext("link") for item in items] == [
+        "https://blog.example.com/posts/newer/",
+        "https://blog.example.com/posts/older/",
+    ]
+    newer = items[0]
+    assert newer.findtext("guid") == "https://blog.example.com/posts/newer/"
+    assert [category.text for category in newer.findall("category")] == ["aws", "python"]
+    assert "/media/renditions/2026/11/feed-photo/" in newer.findtext("description")
+    assert "<b>text</b>" in items[1].findtext("description")
+
+
+def test_atom_feed(blog, client):
+    response = client.get("/feeds/atom.xml")
+    assert response["Content-Type"] == "application/atom+xml; charset=utf-8"
+    feed = _xml(response.content)
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "https://blog.example.com/feeds/atom.xml"
+    entries = feed.findall(f"{ATOM}entry")
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == ["Newer", "Older"]
+    assert entries[0].find(f"{ATOM}author").findtext(f"{ATOM}name") == "Ada"
+    assert entries[0].findtext(f"{ATOM}updated")
+
+
+def test_sitemap_lists_home_posts_and_tags(blog, client):
+    response = client.get("/sitemap.xml")
+    assert response["Content-Type"] == "application/xml; charset=utf-8"
+    urls = _xml(response.content).findall(f"{SITEMAP}url")
+    locations = [url.findtext(f"{SITEMAP}loc") for url in urls]
+    assert locations == [
+        "https://blog.example.com/",
+        "https://blog.example.com/posts/newer/",
+        "https://blog.example.com/posts/older/",
+        "https://blog.example.com/tags/aws/",
+        "https://blog.example.com/tags/python/",
+    ]
+    assert all(url.findtext(f"{SITEMAP}lastmod") for url in urls)
+
+
+def test_feeds_of_an_empty_blog_are_valid(aws, client):
+    assert _xml(client.get("/feeds/rss.xml").content).find("channel/item") is None
+    assert _xml(client.get("/feeds/atom.xml").content).find(f"{ATOM}entry") is None
+    urls = _xml(client.get("/sitemap.xml").content).findall(f"{SITEMAP}url")
+    assert [url.findtext(f"{SITEMAP}loc") for url in urls] == ["https://blog.example.com/"]
