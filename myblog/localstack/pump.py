@@ -1,0 +1,500 @@
+"""The local event pump: AWS's event sources, emulated, delivered through Zappa.
+
+On AWS, S3 invokes the Lambda function for uploads, Lambda polls the
+subscribers table's stream, SNS pushes SES notifications and EventBridge
+fires schedules; Zappa's `lambda_handler` then routes each event to the
+function bound in `zappa_settings.json`. Locally nothing invokes anything,
+so this pump does it, from the same bindings and through the same routing:
+
+- the stage's runtime settings are generated offline by
+  `zappa save-python-settings-file <stage>` into a work directory and
+  imported as `zappa_settings`, as Lambda would; only the ARNs in
+  `AWS_EVENT_MAPPING` are rewritten from the stage's resources to the local
+  ones (the local bucket, DynamoDB Local's stream, the local topic);
+- S3 bindings become bucket notifications to an SQS queue on moto server
+  with the binding's prefix/suffix filter; the message is the S3 event JSON
+  Lambda would receive;
+- SNS bindings become an SQS subscription to a topic of the same name; each
+  message is wrapped as Lambda's SNS event record;
+- DynamoDB stream bindings are polled with `dynamodbstreams` on DynamoDB
+  Local from the binding's starting position, in batches of its batch size;
+  a partial batch response (`batchItemFailures`) or an exception retries from
+  the first failed record, as Lambda does;
+- `rate(...)` expressions fire EventBridge "Scheduled Event" JSON naming the
+  rule as Zappa names it (Zappa finds the function from the rule's name).
+
+Every event goes through `zappa.handler.lambda_handler`, one at a time (one
+warm Lambda container). A handler's exception is logged and retried like
+Lambda's asynchronous invocations (twice) or stream retries, never allowed
+to stop the pump. Development tooling only: excluded from the Lambda package.
+"""
+
+import ast
+import contextlib
+import datetime
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from myblog import aws
+
+log = logging.getLogger(__name__)
+
+SETTINGS_MODULE = "zappa_settings"
+ASYNC_ATTEMPTS = 3  # Lambda's asynchronous invocation: the first try and two retries
+DEFAULT_STREAM_RETRIES = 3
+RETRY_DELAY_SECONDS = 1.0
+SHARD_REFRESH_SECONDS = 5.0
+RATE_RE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+class PumpError(RuntimeError):
+    pass
+
+
+@dataclass
+class Binding:
+    function: str
+    kind: str  # "s3", "sns", "dynamodb", "schedule"
+    stage_arn: str = ""
+    local_arn: str = ""
+    config: dict = field(default_factory=dict)
+    queue_url: str = ""
+    interval: float = 0.0
+    rule_arn: str = ""
+
+
+class LocalContext:
+    """The parts of Lambda's context object handlers and Zappa may read."""
+
+    def __init__(self, function_name, region, timeout_seconds=30, memory_mb=1024):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def stage_config(stage, settings_file):
+    """The stage's settings with `extends` resolved, exactly as Zappa resolves them."""
+    from zappa.cli import ZappaCLI
+
+    cli = ZappaCLI()
+    cli.load_settings_file(str(settings_file))
+    if stage not in cli.zappa_settings:
+        raise PumpError(f"stage {stage!r} is not in {settings_file}")
+    cli.api_stage = stage
+    return cli.stage_config
+
+
+def generate_runtime_settings(stage, settings_file, directory):
+    """Run `zappa save-python-settings-file` offline; returns the module's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{SETTINGS_MODULE}.py"
+    zappa = Path(sys.executable).with_name("zappa")
+    command = [str(zappa)] if zappa.exists() else [shutil.which("zappa") or "zappa"]
+    subprocess.run(
+        [*command, "save-python-settings-file", stage, "-o", str(target)],
+        cwd=Path(settings_file).parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return target
+
+
+def rewrite_event_mapping(path, arns):
+    """Replace the stage's ARNs by local ones in the module's AWS_EVENT_MAPPING line."""
+    lines = Path(path).read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("AWS_EVENT_MAPPING="):
+            mapping = ast.literal_eval(line.split("=", 1)[1])
+            local = {arns.get(arn, arn): functions for arn, functions in mapping.items()}
+            lines[index] = f"AWS_EVENT_MAPPING={local!r}"
+            break
+    else:
+        raise PumpError(f"{path} has no AWS_EVENT_MAPPING")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _lambda_handler_class():
+    from zappa.handler import LambdaHandler
+
+    return LambdaHandler
+
+
+class EventPump:
+    def __init__(self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5):
+        self.stage = stage
+        self.settings_file = Path(settings_file or Path(settings.BASE_DIR) / "zappa_settings.json")
+        self.work_dir = Path(work_dir or Path(settings.BASE_DIR) / "var" / "pump")
+        self.poll_seconds = poll_seconds
+        self.bindings = []
+        self.region = settings.AWS_REGION
+        self._stop = threading.Event()
+        self._invoke_lock = threading.Lock()
+        self._threads = []
+        self._handler = None
+
+    # --- setup ----------------------------------------------------------------
+
+    def setup(self):
+        """Wire the local event sources for the stage's bindings (tables and bucket must exist)."""
+        config = stage_config(self.stage, self.settings_file)
+        self.stage_env = config.get("environment_variables", {})
+        self.lambda_name = re.sub(r"[^a-z0-9-]+", "-", f"{config['project_name']}-{self.stage}".lower())
+        self.timeout_seconds = int(config.get("timeout_seconds", 30))
+        self.bindings = []
+        for index, event in enumerate(config.get("events", [])):
+            binding = self._binding(index, event)
+            if binding is not None:
+                self.bindings.append(binding)
+        module = generate_runtime_settings(self.stage, self.settings_file, self.work_dir)
+        rewrite_event_mapping(module, {b.stage_arn: b.local_arn for b in self.bindings if b.stage_arn})
+        self._load_handler(module.parent)
+        for binding in self.bindings:
+            log.info("pump: %s %s -> %s", binding.kind, binding.local_arn or binding.rule_arn, binding.function)
+        return self
+
+    def _binding(self, index, event):
+        function = event.get("function")
+        source = event.get("event_source")
+        if source:
+            arn = source.get("arn", "")
+            service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+            setup = {"s3": self._setup_s3, "sns": self._setup_sns, "dynamodb": self._setup_stream}.get(service)
+            if setup is None:
+                log.warning("pump: %s bindings are not emulated (%s)", service or arn, function)
+                return None
+            return setup(index, Binding(function, service, stage_arn=arn, config=source))
+        expression = event.get("expression")
+        if expression:
+            return self._setup_schedule(index, event, expression)
+        log.warning("pump: binding %r has neither an event source nor an expression", event)
+        return None
+
+    def _local_bucket(self, stage_bucket):
+        if stage_bucket == self.stage_env.get("MYBLOG_MEDIA_BUCKET"):
+            return settings.MYBLOG_MEDIA_BUCKET
+        return stage_bucket
+
+    def _queue(self, name):
+        sqs = aws.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.purge_queue(QueueUrl=url)
+        return url, arn
+
+    def _setup_s3(self, index, binding):
+        bucket = self._local_bucket(binding.stage_arn.split(":::", 1)[1])
+        url, queue_arn = self._queue(f"{self.lambda_name}-pump-s3-{index}")
+        rules = [
+            {"Name": name, "Value": binding.config[name]} for name in ("prefix", "suffix") if binding.config.get(name)
+        ]
+        notification = {
+            # Zappa names its S3 notifications after the function ARN's last
+            # part (no colon), so its handler routes by the bucket's ARN.
+            "Id": self.lambda_name,
+            "QueueArn": queue_arn,
+            "Events": binding.config.get("events", ["s3:ObjectCreated:*"]),
+        }
+        if rules:
+            notification["Filter"] = {"Key": {"FilterRules": rules}}
+        s3 = aws.client("s3")
+        existing = s3.get_bucket_notification_configuration(Bucket=bucket)
+        existing.pop("ResponseMetadata", None)
+        queues = [q for q in existing.get("QueueConfigurations", []) if q.get("QueueArn") != queue_arn]
+        existing["QueueConfigurations"] = [*queues, notification]
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=existing)
+        binding.local_arn = f"arn:aws:s3:::{bucket}"
+        binding.queue_url = url
+        return binding
+
+    def _setup_sns(self, index, binding):
+        topic_name = binding.stage_arn.rsplit(":", 1)[1]
+        sns = aws.client("sns")
+        topic_arn = sns.create_topic(Name=topic_name)["TopicArn"]
+        url, queue_arn = self._queue(f"{self.lambda_name}-pump-sns-{index}")
+        subscription = sns.subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True
+        )
+        binding.config = {**binding.config, "subscription_arn": subscription["SubscriptionArn"]}
+        binding.local_arn = topic_arn
+        binding.queue_url = url
+        return binding
+
+    def _setup_stream(self, index, binding):
+        table = binding.stage_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        prefix = self.stage_env.get("MYBLOG_TABLE_PREFIX", "")
+        logical = table.removeprefix(prefix) if prefix and table.startswith(prefix) else table
+        local_table = settings.MYBLOG_TABLES.get(logical, table)
+        description = aws.client("dynamodb").describe_table(TableName=local_table)["Table"]
+        stream_arn = description.get("LatestStreamArn")
+        if not stream_arn:
+            log.warning("pump: table %s has no stream; %s is not bound", local_table, binding.function)
+            return None
+        binding.local_arn = stream_arn
+        return binding
+
+    def _setup_schedule(self, index, event, expression):
+        match = RATE_RE.match(expression.strip())
+        if not match:
+            log.warning("pump: only rate(...) schedules run locally; %s (%s) does not", event["function"], expression)
+            return None
+        from zappa.core import Zappa
+
+        rule = Zappa.__new__(Zappa).get_scheduled_event_name(event, event["function"], self.lambda_name)
+        binding = Binding(event["function"], "schedule", config=event)
+        binding.interval = int(match.group(1)) * RATE_UNITS[match.group(2).rstrip("s")]
+        binding.rule_arn = f"arn:aws:events:{self.region}:000000000000:rule/{rule}"
+        return binding
+
+    def _load_handler(self, directory):
+        """Import the generated settings and build Zappa's handler as Lambda's cold start does.
+
+        Zappa's handler exports the stage's environment variables (and a log
+        level) into the process on start; this process is the developer's,
+        so they are put back as they were once the handler exists.
+        """
+        handler_class = _lambda_handler_class()
+        if str(directory) not in sys.path:
+            sys.path.insert(0, str(directory))
+        sys.modules.pop(SETTINGS_MODULE, None)
+        handler_class._LambdaHandler__instance = None
+        saved_env = dict(os.environ)
+        root_level = logging.getLogger().level
+        try:
+            self._handler = handler_class(SETTINGS_MODULE)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            logging.getLogger().setLevel(root_level)
+
+    # --- delivery -------------------------------------------------------------
+
+    def invoke(self, event):
+        """Run one event through Zappa's `lambda_handler`, as one Lambda invocation."""
+        from zappa import handler as zappa_handler
+
+        context = LocalContext(self.lambda_name, self.region, self.timeout_seconds)
+        with self._invoke_lock:
+            zappa_handler.global_handler = self._handler
+            return zappa_handler.lambda_handler(event, context)
+
+    def start(self):
+        self._stop.clear()
+        targets = {"s3": self._poll_queue, "sns": self._poll_queue, "dynamodb": self._poll_stream}
+        for binding in self.bindings:
+            target = targets.get(binding.kind, self._run_schedule)
+            thread = threading.Thread(
+                target=self._guard, args=(target, binding), name=f"pump-{binding.kind}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout=10):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def _guard(self, target, binding):
+        while not self._stop.is_set():
+            try:
+                target(binding)
+            except Exception:
+                log.exception("pump: %s poller failed; restarting it", binding.kind)
+                self._stop.wait(RETRY_DELAY_SECONDS)
+
+    def _poll_queue(self, binding):
+        sqs = aws.client("sqs")
+        while not self._stop.is_set():
+            response = sqs.receive_message(
+                QueueUrl=binding.queue_url,
+                MaxNumberOfMessages=1,
+                WaitTimeSeconds=1,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
+            for message in response.get("Messages", []):
+                self._deliver_message(sqs, binding, message)
+            if not response.get("Messages"):
+                self._stop.wait(self.poll_seconds)
+
+    def _deliver_message(self, sqs, binding, message):
+        try:
+            body = json.loads(message["Body"])
+        except ValueError:
+            log.warning("pump: undecodable message on %s dropped", binding.local_arn)
+            body = None
+        event = None
+        if binding.kind == "s3" and isinstance(body, dict) and body.get("Records"):
+            event = body
+        elif binding.kind == "sns" and isinstance(body, dict) and body.get("Type") == "Notification":
+            event = {"Records": [sns_record(body, binding.config.get("subscription_arn", ""))]}
+        if event is not None:
+            attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            try:
+                self.invoke(event)
+            except Exception:
+                if attempts < ASYNC_ATTEMPTS:
+                    log.exception("pump: %s failed (attempt %d); it will be retried", binding.function, attempts)
+                    return  # left on the queue: visible again after its visibility timeout
+                log.exception("pump: %s failed %d times; event dropped: %.500r", binding.function, attempts, event)
+        sqs.delete_message(QueueUrl=binding.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _poll_stream(self, binding):
+        streams = aws.client("dynamodbstreams")
+        iterators = {}
+        known = set()
+        first = True
+        next_refresh = 0.0
+        while not self._stop.is_set():
+            if time.monotonic() >= next_refresh:
+                shards = streams.describe_stream(StreamArn=binding.local_arn)["StreamDescription"].get("Shards", [])
+                for shard in shards:
+                    shard_id = shard["ShardId"]
+                    if shard_id in known:
+                        continue
+                    known.add(shard_id)
+                    # Shards that exist at start begin at the binding's position;
+                    # later ones hold only new records.
+                    position = binding.config.get("starting_position", "TRIM_HORIZON") if first else "TRIM_HORIZON"
+                    iterators[shard_id] = streams.get_shard_iterator(
+                        StreamArn=binding.local_arn, ShardId=shard_id, ShardIteratorType=position
+                    )["ShardIterator"]
+                first = False
+                next_refresh = time.monotonic() + SHARD_REFRESH_SECONDS
+            busy = False
+            for shard_id, iterator in list(iterators.items()):
+                response = streams.get_records(ShardIterator=iterator, Limit=1000)
+                records = [lambda_stream_record(r, binding.local_arn) for r in response.get("Records", [])]
+                if records:
+                    busy = True
+                    self._deliver_stream(binding, records)
+                if response.get("NextShardIterator"):
+                    iterators[shard_id] = response["NextShardIterator"]
+                else:
+                    del iterators[shard_id]  # closed shard, fully read
+            if not busy:
+                self._stop.wait(self.poll_seconds)
+
+    def _deliver_stream(self, binding, records):
+        size = int(binding.config.get("batch_size", 100))
+        retries = int(binding.config.get("maximum_retry_attempts", DEFAULT_STREAM_RETRIES))
+        position = 0
+        while position < len(records) and not self._stop.is_set():
+            batch = records[position : position + size]
+            for attempt in range(retries + 1):
+                failed_at = self._invoke_batch(binding, batch)
+                if failed_at is None:
+                    break
+                if attempt == retries:
+                    log.error("pump: %s kept failing; records from %s on skipped", binding.function, failed_at)
+                    break
+                log.warning("pump: retrying %s from record %s", binding.function, failed_at)
+                batch = batch[failed_at:]
+                self._stop.wait(RETRY_DELAY_SECONDS * (attempt + 1))
+            position += size
+
+    def _invoke_batch(self, binding, batch):
+        """Index of the first record to retry, or None when the batch succeeded."""
+        try:
+            result = self.invoke({"Records": batch})
+        except Exception:
+            log.exception("pump: %s raised on a batch of %d records", binding.function, len(batch))
+            return 0
+        failures = (result or {}).get("batchItemFailures") if isinstance(result, dict) else None
+        if not failures:
+            return None
+        failed = {item.get("itemIdentifier") for item in failures}
+        for index, record in enumerate(batch):
+            if record["dynamodb"].get("SequenceNumber") in failed:
+                return index
+        return 0
+
+    def _run_schedule(self, binding):
+        next_run = time.monotonic() + binding.interval
+        while not self._stop.wait(max(0.0, min(1.0, next_run - time.monotonic()))):
+            if time.monotonic() < next_run:
+                continue
+            next_run += binding.interval
+            with contextlib.suppress(Exception):
+                self.fire_schedule(binding)
+
+    def fire_schedule(self, binding):
+        """Deliver one EventBridge scheduled event for `binding` now."""
+        try:
+            return self.invoke(scheduled_event(binding, self.region))
+        except Exception:
+            log.exception("pump: scheduled %s failed", binding.function)
+            raise
+
+
+def lambda_stream_record(record, stream_arn):
+    """A `dynamodbstreams` GetRecords record as Lambda delivers it (JSON, with its source ARN)."""
+    record = dict(record)
+    change = dict(record.get("dynamodb", {}))
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime.datetime):
+        change["ApproximateCreationDateTime"] = int(created.timestamp())
+    record["dynamodb"] = change
+    record["eventSourceARN"] = stream_arn
+    return json.loads(json.dumps(record, default=str))
+
+
+def sns_record(message, subscription_arn):
+    """An SNS message (as delivered to SQS) as Lambda's SNS event record."""
+    return {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": message.get("Type"),
+            "MessageId": message.get("MessageId"),
+            "TopicArn": message.get("TopicArn"),
+            "Subject": message.get("Subject"),
+            "Message": message.get("Message"),
+            "Timestamp": message.get("Timestamp"),
+            "SignatureVersion": message.get("SignatureVersion"),
+            "Signature": message.get("Signature"),
+            "SigningCertUrl": message.get("SigningCertURL"),
+            "UnsubscribeUrl": message.get("UnsubscribeURL"),
+            "MessageAttributes": message.get("MessageAttributes", {}),
+        },
+    }
+
+
+def scheduled_event(binding, region):
+    """EventBridge's scheduled event, as Zappa's rule target passes it on."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [binding.rule_arn],
+        "detail": {},
+        "kwargs": binding.config.get("kwargs", {}),
+    }
