@@ -16,15 +16,19 @@ which is what browsers assume for untagged images.
 
 Quality settings, chosen for photographs seen on screens:
 
-- JPEG quality 82, 4:2:0 chroma, optimised Huffman tables: visually
-  transparent for photos at a third less weight than quality 90; baseline
-  rather than progressive, which costs a second encoding pass for a few
-  percent on these sizes.
-- WebP quality 80 (about JPEG 82 in appearance) with `method` 3: libwebp's
-  effort setting dominates the cost of making renditions; 3 is within ~2 %
-  of the size of 4 (the default) at about two thirds of the time, while 0-2
-  give visibly blockier results. Alpha is kept (quality 100) for WebP; JPEG
-  renditions of transparent images are flattened onto white.
+- JPEG quality 82, 4:2:0 chroma, optimised Huffman tables: no visible loss
+  on photos at screen sizes, far lighter than 90+; baseline rather than
+  progressive, whose multi-scan encoding costs more CPU for a few percent
+  at these sizes.
+- WebP quality 80 (about JPEG 82 in appearance) with `method` 2. libwebp's
+  effort setting dominates the cost of making renditions: on this project's
+  benchmark photos (bench/thumbnails.py) method 2 encodes in half the time
+  of 3 or 4 (the default) for files about 4 % larger (13 % for images with
+  transparency); method 0 saves another third of the time but files grow
+  by a quarter. Renditions are made once per upload and read many times, so
+  revisit this if upload volume ever stops mattering. Alpha is kept
+  (quality 100) for WebP; JPEG renditions of transparent images are
+  flattened onto white.
 """
 
 import io

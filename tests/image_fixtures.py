@@ -104,3 +104,65 @@ def png_header(width, height):
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * 64)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def _s15(value):
+    return struct.pack(">i", round(value * 65536))
+
+
+def rgb_profile(description, red, green, blue):
+    """A minimal ICC v2 RGB matrix profile with the given (D50 XYZ) primaries and gamma 2.2."""
+
+    def xyz(values):
+        return b"XYZ \0\0\0\0" + b"".join(_s15(v) for v in values)
+
+    def pad(data):
+        return data + b"\0" * (-len(data) % 4)
+
+    text = description.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0\0\0" + b"\0" * 67
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233)
+    tags = [
+        (b"desc", pad(desc)),
+        (b"wtpt", xyz((0.9642, 1.0, 0.8249))),
+        (b"rXYZ", xyz(red)),
+        (b"gXYZ", xyz(green)),
+        (b"bXYZ", xyz(blue)),
+        (b"rTRC", pad(curve)),
+        (b"gTRC", pad(curve)),
+        (b"bTRC", pad(curve)),
+        (b"cprt", pad(b"text\0\0\0\0No copyright\0")),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, payload in tags:
+        table += signature + struct.pack(">II", offset + len(data), len(payload))
+        data += payload
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (
+        struct.pack(">I", 128 + len(body))
+        + b"\0\0\0\0"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+        + b"\0" * 48
+    )
+    assert len(header) == 128
+    return header + body
+
+
+# sRGB's primaries adapted to D50, with red and blue exchanged: an image
+# tagged with this profile whose pixels are pure red is really blue.
+SWAPPED_PROFILE = rgb_profile(
+    "Swapped primaries", red=(0.1431, 0.0606, 0.7141), green=(0.3851, 0.7169, 0.0971), blue=(0.4361, 0.2225, 0.0139)
+)
+
+
+def swapped_profile_jpeg(size=(900, 600)):
+    return encode(Image.new("RGB", size, (255, 0, 0)), "JPEG", quality=95, icc_profile=SWAPPED_PROFILE)

@@ -56,6 +56,20 @@ def test_srgb_profile_is_dropped_and_pixels_kept():
         assert close_to(image.getpixel((2, 2)), images.RED)
 
 
+def test_other_colour_spaces_are_converted_to_srgb():
+    # Pixels stored as "red" in a space whose red primary is sRGB's blue.
+    for rendition in renditions.render(images.swapped_profile_jpeg()).renditions:
+        image = opened(rendition)
+        assert "icc_profile" not in image.info
+        assert close_to(image.getpixel((5, 5)), (0, 0, 255), tolerance=12), rendition
+
+
+def test_unreadable_profile_keeps_the_pixels():
+    data = images.encode(images.scene((640, 480)), "JPEG", icc_profile=b"not an ICC profile at all" * 8)
+    for rendition in renditions.render(data).renditions:
+        assert close_to(opened(rendition).getpixel((2, 2)), images.RED)
+
+
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_exif_orientation_is_applied(orientation):
     rendered = renditions.render(images.photo_jpeg((1500, 2000), orientation=orientation))
