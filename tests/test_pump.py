@@ -236,3 +236,17 @@ def test_stream_records_are_shaped_as_lambda_delivers_them():
     assert shaped["eventSourceARN"] == "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/x"
     assert shaped["dynamodb"]["ApproximateCreationDateTime"] == 1795168800  # 2026-11-20T10:00:00Z
     json.dumps(shaped)
+
+
+def test_stream_filter_patterns_select_records_as_lambda_does():
+    records = json.loads((EVENTS / "dynamodb_stream.json").read_text())["Records"]
+    inserts_only = [{"eventName": ["INSERT"]}]
+    assert [r["eventName"] for r in records if pump.passes_filters(r, inserts_only)] == ["INSERT"]
+    assert all(pump.passes_filters(r, None) for r in records)
+    nested = [{"dynamodb": {"NewImage": {"status": {"S": ["pending"]}}}}]
+    assert [r["eventName"] for r in records if pump.passes_filters(r, nested)] == ["INSERT", "MODIFY"]
+    operators = [{"eventName": [{"anything-but": ["REMOVE"]}], "dynamodb": {"OldImage": [{"exists": False}]}}]
+    assert [r["eventName"] for r in records if pump.passes_filters(r, operators)] == ["INSERT"]
+    assert [r["eventName"] for r in records if pump.passes_filters(r, [{"eventName": [{"prefix": "MOD"}]}])] == [
+        "MODIFY"
+    ]

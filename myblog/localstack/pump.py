@@ -17,9 +17,10 @@ so this pump does it, from the same bindings and through the same routing:
 - SNS bindings become an SQS subscription to a topic of the same name; each
   message is wrapped as Lambda's SNS event record;
 - DynamoDB stream bindings are polled with `dynamodbstreams` on DynamoDB
-  Local from the binding's starting position, in batches of its batch size;
-  a partial batch response (`batchItemFailures`) or an exception retries from
-  the first failed record, as Lambda does;
+  Local from the binding's starting position, filtered by its
+  `filter_patterns`, in batches of its batch size; a partial batch
+  response (`batchItemFailures`) or an exception retries from the first
+  failed record, as Lambda does;
 - `rate(...)` expressions fire EventBridge "Scheduled Event" JSON naming the
   rule as Zappa names it (Zappa finds the function from the rule's name).
 
@@ -388,6 +389,7 @@ class EventPump:
             for shard_id, iterator in list(iterators.items()):
                 response = streams.get_records(ShardIterator=iterator, Limit=1000)
                 records = [lambda_stream_record(r, binding.local_arn) for r in response.get("Records", [])]
+                records = [r for r in records if passes_filters(r, binding.config.get("filter_patterns"))]
                 if records:
                     busy = True
                     self._deliver_stream(binding, records)
@@ -448,6 +450,44 @@ class EventPump:
         except Exception:
             log.exception("pump: scheduled %s failed", binding.function)
             raise
+
+
+_MISSING = object()
+
+
+def passes_filters(record, patterns):
+    """Lambda's event filtering: a record is delivered if it matches any pattern (or there are none).
+
+    Supports literal values, nested fields, and the `prefix`, `exists` and
+    `anything-but` operators; other operators let the record through.
+    """
+    if not patterns:
+        return True
+    return any(_matches(pattern, record) for pattern in patterns)
+
+
+def _matches(pattern, value):
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(_matches(sub, value.get(key, _MISSING)) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        values = value if isinstance(value, list) else [value]
+        return any(_matches_rule(rule, item) for rule in pattern for item in values)
+    return pattern == value
+
+
+def _matches_rule(rule, value):
+    if not isinstance(rule, dict):
+        return value == rule
+    if "exists" in rule:
+        return (value is not _MISSING) == bool(rule["exists"])
+    if "prefix" in rule:
+        return isinstance(value, str) and value.startswith(rule["prefix"])
+    if "anything-but" in rule:
+        excluded = rule["anything-but"] if isinstance(rule["anything-but"], list) else [rule["anything-but"]]
+        return value is not _MISSING and value not in excluded
+    return True
 
 
 def lambda_stream_record(record, stream_arn):
