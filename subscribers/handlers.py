@@ -15,7 +15,7 @@ def send_welcome_emails(event, context):
     Returns Lambda's partial batch response ({"batchItemFailures": [...]});
     the event source mapping must enable ReportBatchItemFailures.
     """
-    return welcome.handle_stream(event)
+    return welcome.handle_stream(event, context)
 
 
 def record_ses_notifications(event, context):

@@ -7,10 +7,14 @@ no welcome was sent or claimed, and only while the address is pending. The
 process that wins the claim sends and records `welcome_sent_at`; everyone
 else skips. If sending fails the claim is released so the retry can send.
 
-A claim older than CLAIM_TIMEOUT (longer than any Lambda run) is considered
-abandoned (the process died between claiming and recording) and can be
-taken again. That is the one window for a second email: a process that sent
-but died before recording, and a redelivery more than CLAIM_TIMEOUT later.
+A claim that is fresh but has no `welcome_sent_at` belongs to an attempt
+that died mid-send (a crash, a timeout): its record is reported as failed so
+Lambda retries it, and a claim older than CLAIM_TIMEOUT (far longer than the
+function's timeout) is taken over. That is the one window for a second
+email: an attempt that sent but died before recording it. To keep attempts
+from dying of a timeout, no new record is started when less than
+TIME_RESERVE of the invocation's time is left; those records are reported
+as failed and come back in the retry.
 """
 
 import datetime
@@ -25,10 +29,12 @@ from subscribers.models import PENDING, Subscriber
 
 log = logging.getLogger(__name__)
 
-CLAIM_TIMEOUT = datetime.timedelta(minutes=15)
+CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+TIME_RESERVE = datetime.timedelta(seconds=20)
 
 SENT = "sent"
 ALREADY_SENT = "already-sent"
+IN_PROGRESS = "in-progress"
 NOT_MAILABLE = "not-mailable"
 UNKNOWN = "unknown"
 
@@ -109,9 +115,12 @@ def _why_not_claimed(email):
     except Subscriber.DoesNotExist:
         log.info("No welcome email for %s: no such subscriber any more", email)
         return UNKNOWN
-    if subscriber.welcome_sent_at or subscriber.welcome_claimed_at:
-        log.info("Welcome email to %s already sent or being sent", email)
+    if subscriber.welcome_sent_at:
+        log.info("Welcome email to %s already sent", email)
         return ALREADY_SENT
+    if subscriber.welcome_claimed_at and subscriber.status == PENDING:
+        log.warning("Welcome email to %s claimed at %s but not sent", email, subscriber.welcome_claimed_at)
+        return IN_PROGRESS
     log.info("No welcome email for %s: status is %s", email, subscriber.status)
     return NOT_MAILABLE
 
@@ -126,7 +135,7 @@ def _release(email, now):
         log.exception("Could not release the welcome claim of %s", email)
 
 
-def handle_stream(event):
+def handle_stream(event, context=None):
     """Send the welcome emails of a stream batch; reports records to retry.
 
     Returns Lambda's partial batch response: the sequence numbers of the
@@ -135,9 +144,20 @@ def handle_stream(event):
     """
     failures = []
     for record in new_subscribers(event):
+        if _out_of_time(context):
+            log.warning("Out of time: record %s left for the retry", record.sequence_number)
+            failures.append({"itemIdentifier": record.sequence_number})
+            continue
         try:
-            send_welcome(record.email)
+            outcome = send_welcome(record.email)
         except Exception:
             log.exception("Welcome email to %s failed; record %s is retried", record.email, record.sequence_number)
+            outcome = None
+        if outcome in (None, IN_PROGRESS):
             failures.append({"itemIdentifier": record.sequence_number})
     return {"batchItemFailures": failures}
+
+
+def _out_of_time(context):
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining is not None and remaining() < TIME_RESERVE.total_seconds() * 1000

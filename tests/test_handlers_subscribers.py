@@ -151,16 +151,40 @@ def test_failing_record_is_reported_alone_and_sent_on_retry(ses, monkeypatch):
     assert sorted(m["To"] for m in sent_messages()) == ["a@example.com", "b@example.com", "c@example.com"]
 
 
-def test_a_fresh_claim_blocks_a_second_sender_and_an_abandoned_one_does_not(ses):
+def test_a_fresh_claim_is_retried_later_and_an_abandoned_one_taken_over(ses):
     services.subscribe("busy@example.com")
     services.subscribe("abandoned@example.com")
     now = timezone.now()
     Subscriber("busy@example.com").update(actions=[Subscriber.welcome_claimed_at.set(now)])
     stale = now - welcome.CLAIM_TIMEOUT - timezone.timedelta(seconds=1)
     Subscriber("abandoned@example.com").update(actions=[Subscriber.welcome_claimed_at.set(stale)])
-    assert welcome.send_welcome("busy@example.com") == welcome.ALREADY_SENT
-    assert welcome.send_welcome("abandoned@example.com") == welcome.SENT
+    event = stream_event("busy@example.com", "abandoned@example.com")
+    busy_sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    # Claimed by an attempt that died mid-send: not sent twice, but not dropped either.
+    assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": [{"itemIdentifier": busy_sequence}]}
     assert [m["To"] for m in sent_messages()] == ["abandoned@example.com"]
+    assert welcome.send_welcome("busy@example.com", now=now + welcome.CLAIM_TIMEOUT * 2) == welcome.SENT
+    assert sorted(m["To"] for m in sent_messages()) == ["abandoned@example.com", "busy@example.com"]
+
+
+class LambdaContext:
+    def __init__(self, remaining_ms):
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining_ms
+
+
+def test_records_are_left_for_the_retry_when_time_runs_out(ses):
+    services.subscribe("reader@example.com")
+    event = stream_event("reader@example.com")
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    result = handlers.send_welcome_emails(event, LambdaContext(remaining_ms=5_000))
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    assert sent_messages() == []
+    assert Subscriber.get("reader@example.com").welcome_claimed_at is None
+    assert handlers.send_welcome_emails(event, LambdaContext(remaining_ms=60_000)) == {"batchItemFailures": []}
+    assert len(sent_messages()) == 1
 
 
 def test_ses_throttling_is_retried_with_backoff(ses):
