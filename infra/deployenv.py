@@ -75,6 +75,7 @@ def ensure(path=DEFAULT_PATH, requirements=REPO / "requirements.txt", log=print)
     python = str(path / "bin" / "python")
     subprocess.run([python, "-m", "compileall", "-q", "-b", "-j", "0", str(site_packages(path))], check=True)
     drop_compiled_sources(site_packages(path))
+    prune_locales(site_packages(path))
     stamp.write_text(digest + "\n")
     return path
 
@@ -84,14 +85,35 @@ def drop_compiled_sources(packages):
 
     Zappa means to skip such sources itself, but compares modification
     times of copies it has just made, so it keeps an arbitrary half of them.
-    Migrations keep their sources (Django reads them), and so does Zappa,
-    which copies its own handler.py and ext/django_zappa.py into the package.
+    Kept: package `__init__.py` files (Zappa writes an empty `__init__.py`
+    into any folder without one, which would shadow the compiled one),
+    migrations (Django reads them) and Zappa's own sources (it copies its
+    handler.py and ext/django_zappa.py into the package).
     """
     for source in Path(packages).rglob("*.py"):
-        if source.parent.name == "migrations" or source.relative_to(packages).parts[0] == "zappa":
+        if (
+            source.name == "__init__.py"
+            or source.parent.name == "migrations"
+            or source.relative_to(packages).parts[0] == "zappa"
+        ):
             continue
         if source.with_suffix(".pyc").exists():
             source.unlink()
+
+
+# Translations shipped: MyBlog's pages and admin are in English
+# (LANGUAGE_CODE en-us). Add a language here to serve it.
+KEEP_LOCALES = ("en",)
+
+
+def prune_locales(packages, keep=KEEP_LOCALES):
+    """Remove the translations of languages the site does not serve (about 3 MB of the zip)."""
+    for locale in Path(packages).rglob("locale"):
+        if not locale.is_dir():
+            continue
+        for language in locale.iterdir():
+            if language.is_dir() and language.name not in keep and language.name.split("_")[0] not in keep:
+                shutil.rmtree(language)
 
 
 def environ(venv, base=None):
