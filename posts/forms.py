@@ -28,7 +28,7 @@ class PostForm(DynamoModelForm):
             "cover_alt": forms.TextInput(attrs={"class": "vTextField"}),
             "author": forms.TextInput(attrs={"class": "vTextField"}),
         }
-        labels = {"cover_alt": "cover image description", "publish_at": "go live at"}
+        labels = {"cover_alt": "Cover image description", "publish_at": "Go live at"}
         help_texts = {
             "slug": "The post's address: /posts/your-slug/. Lowercase letters, numbers and hyphens; "
             "filled from the title if left empty. It cannot be changed once the post exists.",

@@ -83,6 +83,28 @@ def test_form_binds_an_instance_and_locks_its_key(aws):
     assert bound.expected_version == 1
 
 
+def test_form_labels_are_capitalised_verbose_names_like_a_model_forms():
+    class Labelled(DynamoModelForm):
+        class Meta:
+            model = Post
+            fields = ["title", "cover_alt", "publish_at"]
+            labels = {"publish_at": "go live at"}
+
+    form = Labelled()
+    assert [form.fields[name].label for name in ("title", "cover_alt", "publish_at")] == [
+        "Title",
+        "Cover alt",
+        "go live at",  # an explicit label is used as given, as in Django
+    ]
+    assert '<label for="id_cover_alt">Cover alt:</label>' in form["cover_alt"].label_tag()
+    assert [PostEditForm().fields[name].label for name in ("slug", "body", "tags", "cover_image")] == [
+        "Slug",
+        "Body",
+        "Tags",
+        "Cover image",
+    ]
+
+
 def test_form_errors_are_django_form_errors():
     form = PostEditForm({"title": "", "publish_at": "tomorrow-ish"})
     assert not form.is_valid()

@@ -291,6 +291,13 @@ def test_change_page_links_history_and_view_on_site(editor_client):
     assert 'href="/posts/linked/"' in page and "View on site" in page
 
 
+def test_form_labels_are_capitalised(editor_client):
+    page = text(editor_client.get(ADD))
+    for label in ("Title", "Slug", "Body", "Excerpt", "Tags", "Cover image description", "Author", "Go live at"):
+        assert re.search(rf"<label[^>]*>{label}:</label>", page), label
+    assert not re.search(r"<label[^>]*>[a-z][^<]*:</label>", page)
+
+
 def test_missing_post_redirects_with_a_message(editor_client):
     response = editor_client.get(change_url("nope"), follow=True)
     assert "doesn’t exist" in text(response)

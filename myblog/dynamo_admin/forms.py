@@ -2,8 +2,8 @@
 
 `DynamoModelForm` is to a PynamoDB model what `ModelForm` is to a Django
 model: declare `Meta.model` and `Meta.fields`, get a form field per
-attribute (the right field class, required unless the attribute is nullable
-or has a default), override or add fields as usual, and validation errors
+attribute (the right field class, labelled as a ModelForm labels its fields,
+required unless the attribute is nullable or has a default), override or add fields as usual, and validation errors
 show like any Django form's. A model with a `VersionAttribute` gets a hidden
 version field, so a save can be made conditional on the version the editor
 loaded (optimistic locking).
@@ -12,6 +12,7 @@ loaded (optimistic locking).
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.forms.forms import DeclarativeFieldsMetaclass
+from django.utils.text import capfirst
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -48,8 +49,9 @@ class StringListField(forms.CharField):
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _label(name):
-    return name.replace("_", " ")
+def label_for_attribute(name):
+    """The label Django's ModelForm would give a field: capfirst of its verbose name ("cover_alt" -> "Cover alt")."""
+    return capfirst(name.replace("_", " "))
 
 
 def formfield_for_attribute(name, attribute, *, widget=None, label=None, help_text=None, choices=None):
@@ -57,7 +59,7 @@ def formfield_for_attribute(name, attribute, *, widget=None, label=None, help_te
     if isinstance(attribute, VersionAttribute):
         return None
     required = not attribute.null and attribute.default is None
-    kwargs = {"required": required, "label": label or _label(name)}
+    kwargs = {"required": required, "label": label or label_for_attribute(name)}
     if help_text:
         kwargs["help_text"] = help_text
     if widget is not None:

@@ -42,7 +42,7 @@ from pynamodb.exceptions import DeleteError, PutError
 
 from myblog.dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
 from myblog.dynamo_admin.filters import ListQuery
-from myblog.dynamo_admin.forms import hash_key_name, version_attribute
+from myblog.dynamo_admin.forms import hash_key_name, label_for_attribute, version_attribute
 
 log = logging.getLogger(__name__)
 
@@ -445,10 +445,10 @@ class DynamoModelAdmin(admin.ModelAdmin):
         for name in self.readonly_attributes:
             attr = getattr(self, name, None)
             if callable(attr):
-                rows.append((getattr(attr, "short_description", name.replace("_", " ")), attr(obj)))
+                rows.append((getattr(attr, "short_description", label_for_attribute(name)), attr(obj)))
             else:
                 value = getattr(obj, name)
-                rows.append((name.replace("_", " "), value if value not in (None, "") else "—"))
+                rows.append((label_for_attribute(name), value if value not in (None, "") else "—"))
         return rows
 
     def view_on_site_url(self, obj):
