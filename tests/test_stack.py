@@ -27,13 +27,16 @@ def fetch(url, data=None, opener=None, headers=None):
 def test_home_lists_the_demo_posts_newest_first(local_stack):
     status, _, body = fetch(local_stack.url + "/")
     assert status == 200
-    titles = re.findall(r'href="/posts/([a-z0-9-]+)/"', body)
-    assert titles[:4] == [
+    slugs = re.findall(r'href="/posts/([a-z0-9-]+)/"', body)
+    demo = [
         "writing-in-markdown",
         "thumbnails-without-servers",
         "designing-dynamodb-keys-for-pages",
         "hello-serverless-world",
     ]
+    # Other tests share this stack and may publish newer posts: the demo
+    # posts must be there, newest first.
+    assert [slug for slug in dict.fromkeys(slugs) if slug in demo] == demo
     assert "coming-next-week" not in body and "an-unfinished-draft" not in body
 
 

@@ -204,7 +204,7 @@ class LocalStack:
         except ImportError:
             print("Event pump not available: uploads and sign-ups will not trigger handlers.", flush=True)
             return
-        pump = EventPump(stage="dev")
+        pump = EventPump(stage="dev", work_dir=Path(self.var_dir) / "pump")
         pump.setup()
         pump.start()
         self.threads.append(pump)
