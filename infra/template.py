@@ -66,8 +66,8 @@ class Evaluator:
             "AWS::StackName": f"myblog-{self.parameters.get('Stage', 'stage')}",
             "AWS::URLSuffix": "amazonaws.com",
         }
-        self.physical_ids = dict(physical_ids or {})
-        self.attributes = dict(attributes or {})
+        self.physical_ids = physical_ids if physical_ids is not None else {}
+        self.attributes = attributes if attributes is not None else {}
         self._conditions = {}
 
     # --- conditions -----------------------------------------------------

@@ -1,0 +1,389 @@
+"""infra/myblog.yaml: lint-clean, tables equal to the models, least privilege, private media.
+
+The template is evaluated (conditions, Sub, If, ...) for the stacks a
+deploy creates: the home region with and without the API's custom domain,
+with OAC or OAI, and the secondary region.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from pynamodb.attributes import TTLAttribute
+
+from infra import stage_settings
+from infra import template as cfn
+from myblog import aws
+
+REPO = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"
+VPC = {"VpcId": "vpc-0abc", "SubnetIds": "subnet-a,subnet-b,subnet-c"}
+WITH_API = {
+    "SiteDomain": "blog.example.com",
+    "CertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/cloudfront",
+    "ApiCertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/regional",
+    "RestApiId": "a1b2c3d4e5",
+    "ZappaStage": "prod",
+}
+
+
+class Placeholders(dict):
+    """Stands in for what CloudFormation would return for Ref/GetAtt."""
+
+    def __missing__(self, key):
+        return ".".join(key) if isinstance(key, tuple) else f"{key}-id"
+
+
+def stack(region="us-east-1", **parameters):
+    parameters = {"Stage": "prod", "HomeRegion": "us-east-1", "SecondaryRegion": "eu-west-1", **parameters}
+    return cfn.Evaluator(
+        cfn.load(), parameters, region=region, account=ACCOUNT, physical_ids=Placeholders(), attributes=Placeholders()
+    )
+
+
+VARIANTS = {
+    "home": stack(**VPC),
+    "home-oai": stack(OriginAccess="OAI", **VPC),
+    "home-api": stack(**VPC, **WITH_API),
+    "home-failover": stack(**VPC, **WITH_API, FailoverApiOrigin="d-eu.execute-api.eu-west-1.amazonaws.com"),
+    "home-no-dax": stack(),
+    "secondary": stack(region="eu-west-1", DistributionId="E2QWRUHEXAMPLE", **VPC, **WITH_API),
+    "dev": stack(Stage="dev", SecondaryRegion=""),
+}
+
+
+def test_cfn_lint_reports_nothing():
+    templates = sorted(str(path) for path in (REPO / "infra").glob("*.yaml"))
+    assert templates
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), *templates],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+# --- tables ---------------------------------------------------------------------
+def template_tables(evaluator):
+    tables = {}
+    for name, resource in evaluator.resources().items():
+        if resource["Type"] in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"):
+            properties = evaluator.properties(name)
+            tables[properties["TableName"].removeprefix("myblog-prod-")] = (resource, properties)
+    return tables
+
+
+def model_tables():
+    return {model.Meta.table_name.removeprefix(settings.MYBLOG_TABLE_PREFIX): model for model in aws.all_models()}
+
+
+def key_schema(entries):
+    """(name, HASH), then (name, RANGE) if any: PynamoDB lists them in either order."""
+    return sorted(((entry["AttributeName"], entry["KeyType"]) for entry in entries), key=lambda key: key[1])
+
+
+def test_every_model_has_its_table_and_every_table_its_model():
+    assert set(template_tables(VARIANTS["home"])) == set(model_tables())
+
+
+@pytest.mark.parametrize("name", sorted(model_tables()))
+def test_table_definition_equals_the_model(name):
+    model = model_tables()[name]
+    resource, table = template_tables(VARIANTS["home"])[name]
+    schema = model._get_schema()
+
+    assert key_schema(table["KeySchema"]) == key_schema(schema["key_schema"])
+    assert {(d["AttributeName"], d["AttributeType"]) for d in table["AttributeDefinitions"]} == {
+        (d["AttributeName"], d["AttributeType"]) for d in schema["attribute_definitions"]
+    }
+    expected_indexes = {
+        index["index_name"]: (key_schema(index["key_schema"]), index["projection"]["ProjectionType"])
+        for index in schema.get("global_secondary_indexes", [])
+    }
+    found_indexes = {
+        index["IndexName"]: (key_schema(index["KeySchema"]), index["Projection"]["ProjectionType"])
+        for index in table.get("GlobalSecondaryIndexes", [])
+    }
+    assert found_indexes == expected_indexes
+    assert not table.get("LocalSecondaryIndexes") and not schema.get("local_secondary_indexes")
+    assert table["BillingMode"] == model.Meta.billing_mode == "PAY_PER_REQUEST"
+
+    view_type = getattr(model.Meta, "stream_view_type", None)
+    if view_type:
+        assert table["StreamSpecification"]["StreamViewType"] == view_type
+    if resource["Type"] == "AWS::DynamoDB::GlobalTable":
+        # A global table replicates through its stream.
+        assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+    ttl = [attribute.attr_name for attribute in model.get_attributes().values() if isinstance(attribute, TTLAttribute)]
+    if ttl:
+        assert table["TimeToLiveSpecification"] == {"AttributeName": ttl[0], "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in table
+
+
+def test_content_tables_are_global_with_point_in_time_recovery_in_each_region():
+    for name, (resource, table) in template_tables(VARIANTS["home"]).items():
+        if name == "rate-limits":
+            continue  # per-region counters, deliberately not replicated
+        assert resource["Type"] == "AWS::DynamoDB::GlobalTable", name
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        assert [replica["Region"] for replica in table["Replicas"]] == ["us-east-1", "eu-west-1"]
+        for replica in table["Replicas"]:
+            assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    single = template_tables(VARIANTS["dev"])
+    assert all(len(table.get("Replicas", [{}])) == 1 for _, table in single.values())
+
+
+def test_secondary_region_owns_no_global_resources():
+    resources = VARIANTS["secondary"].resources()
+    types = {resource["Type"] for resource in resources.values()}
+    assert "AWS::DynamoDB::GlobalTable" not in types
+    assert not {"MediaBucket", "Distribution", "SesConfigurationSet", "StreamFailuresQueue"} & set(resources)
+    assert {"LambdaRole", "DeploymentBucket", "DaxCluster", "RateLimitsTable", "ApiDomain"} <= set(resources)
+
+
+# --- IAM -------------------------------------------------------------------------
+def statements(evaluator):
+    """(where, statement) for every IAM and resource policy statement."""
+    for name, resource in evaluator.resources().items():
+        properties = evaluator.properties(name)
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield f"{name}/{policy['PolicyName']}", statement
+        elif "PolicyDocument" in properties:
+            for statement in properties["PolicyDocument"]["Statement"]:
+                yield name, statement
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_no_wildcard_action_on_a_wildcard_resource(variant):
+    for where, statement in statements(VARIANTS[variant]):
+        if statement["Effect"] != "Allow":
+            continue
+        actions = as_list(statement["Action"])
+        resources = as_list(statement.get("Resource", []))
+        assert not any(action == "*" or action.endswith(":*") for action in actions), (where, statement)
+        if "*" in resources:
+            # The one action AWS offers no resource-level scoping for.
+            assert actions == ["ec2:DescribeNetworkInterfaces"], (where, statement)
+
+
+def lambda_policy(evaluator):
+    return {
+        where.split("/", 1)[1]: statement
+        for where, statement in statements(evaluator)
+        if where.startswith("LambdaRole/")
+    }
+
+
+def lambda_statements(evaluator):
+    return [statement for where, statement in statements(evaluator) if where.startswith("LambdaRole/")]
+
+
+def test_lambda_role_names_its_tables_prefixes_and_services():
+    found = lambda_statements(VARIANTS["home-api"])
+    by_action = {}
+    for statement in found:
+        for action in as_list(statement["Action"]):
+            by_action.setdefault(action, []).extend(as_list(statement["Resource"]))
+
+    table_arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/myblog-prod-"
+    assert sorted(by_action["dynamodb:GetItem"]) == sorted(table_arn + name for name in model_tables())
+    assert "dynamodb:Scan" not in by_action  # public reads never Scan
+    assert all(arn.endswith("/index/*") for arn in by_action["dynamodb:Query"] if "/index/" in arn)
+    assert by_action["dynamodb:GetRecords"] == [table_arn + "subscribers/stream/*"]
+    assert by_action["s3:PutObject"] == [f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}/media/*"]
+    assert sorted(by_action["ses:SendEmail"]) == [
+        f"arn:aws:ses:us-east-1:{ACCOUNT}:configuration-set/myblog-prod",
+        f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/myblog.example",
+    ]
+    assert by_action["ssm:GetParametersByPath"] == [f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/myblog/prod"]
+    assert by_action["cloudfront:CreateInvalidation"] == [
+        f"arn:aws:cloudfront::{ACCOUNT}:distribution/Distribution-id"
+    ]
+    assert by_action["dax:GetItem"] == ["DaxCluster.Arn"]
+    assert by_action["logs:PutLogEvents"][0].endswith(":log-group:/aws/lambda/myblog-prod*")
+
+
+def test_secondary_role_invalidates_the_home_distribution_and_sends_no_email():
+    actions = {
+        action for statement in lambda_statements(VARIANTS["secondary"]) for action in as_list(statement["Action"])
+    }
+    assert "ses:SendEmail" not in actions
+    invalidation = [
+        s for s in lambda_statements(VARIANTS["secondary"]) if s["Action"] == "cloudfront:CreateInvalidation"
+    ]
+    assert invalidation[0]["Resource"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHEXAMPLE"
+
+
+def test_function_role_is_assumable_by_lambda_of_this_account_only():
+    role = VARIANTS["home"].properties("LambdaRole")
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+# --- media bucket and CloudFront -------------------------------------------------
+def test_media_bucket_is_private_versioned_and_accepts_presigned_uploads():
+    bucket = VARIANTS["home-api"].properties("MediaBucket")
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert "POST" in cors["AllowedMethods"] and "GET" not in cors["AllowedMethods"]
+    assert cors["AllowedOrigins"] == ["https://blog.example.com"]
+    assert "NotificationConfiguration" not in bucket  # Zappa owns the S3 -> Lambda notification
+
+
+@pytest.mark.parametrize("variant", ["home", "home-oai"])
+def test_only_cloudfront_may_read_the_bucket(variant):
+    evaluator = VARIANTS[variant]
+    policy = evaluator.properties("MediaBucketPolicy")["PolicyDocument"]["Statement"]
+    allows = [statement for statement in policy if statement["Effect"] == "Allow"]
+    (allow,) = allows
+    assert allow["Action"] == "s3:GetObject"
+    assert sorted(allow["Resource"]) == [f"arn:aws:s3:::MediaBucket-id/{prefix}/*" for prefix in ("media", "static")]
+    if variant == "home":
+        assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert allow["Condition"] == {
+            "StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/Distribution-id"}
+        }
+    else:
+        assert allow["Principal"] == {"CanonicalUser": "OriginAccessIdentity.S3CanonicalUserId"}
+    denies = [statement for statement in policy if statement["Effect"] == "Deny"]
+    assert denies and denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize(("variant", "access"), [("home", "OAC"), ("home-oai", "OAI")])
+def test_s3_origin_is_reached_through_the_chosen_access_method(variant, access):
+    config = VARIANTS[variant].properties("Distribution")["DistributionConfig"]
+    (origin,) = [origin for origin in config["Origins"] if origin["Id"] == "media"]
+    if access == "OAC":
+        assert origin["OriginAccessControlId"] == "OriginAccessControl.Id"
+        assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+        assert "OriginAccessIdentity" not in VARIANTS[variant].resources()
+    else:
+        assert "OriginAccessControlId" not in origin
+        assert origin["S3OriginConfig"] == {
+            "OriginAccessIdentity": "origin-access-identity/cloudfront/OriginAccessIdentity-id"
+        }
+        assert "OriginAccessControl" not in VARIANTS[variant].resources()
+
+
+def behaviours(variant):
+    config = VARIANTS[variant].properties("Distribution")["DistributionConfig"]
+    return config, {behaviour["PathPattern"]: behaviour for behaviour in config["CacheBehaviors"]}
+
+
+def test_cache_behaviours_for_static_media_site_and_api():
+    config, paths = behaviours("home-api")
+    assert set(paths) == {"/static/*", "/media/*", "/api/*", "/admin/*", "/subscribe/*"}
+    for path in ("/static/*", "/media/*"):
+        assert paths[path]["TargetOriginId"] == "media"
+        assert paths[path]["AllowedMethods"] == ["GET", "HEAD"]
+    for path in ("/api/*", "/admin/*", "/subscribe/*"):
+        assert paths[path]["TargetOriginId"] == "api"
+        assert "POST" in paths[path]["AllowedMethods"]
+    assert paths["/admin/*"]["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    site = config["DefaultCacheBehavior"]
+    assert site["TargetOriginId"] == "api"
+    assert site["AllowedMethods"] == ["GET", "HEAD", "OPTIONS"]
+    assert site["CachePolicyId"] == "SiteCachePolicy-id"
+    (api,) = [origin for origin in config["Origins"] if origin["Id"] == "api"]
+    assert api["DomainName"] == "ApiDomain.RegionalDomainName"
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert config["Aliases"] == ["blog.example.com"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert all(b["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only") for b in [site, *paths.values()])
+
+
+def test_before_the_api_exists_the_distribution_serves_the_bucket_only():
+    config, paths = behaviours("home")
+    assert set(paths) == {"/static/*", "/media/*"}
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "media"
+    assert [origin["Id"] for origin in config["Origins"]] == ["media"]
+
+
+def test_site_reads_fail_over_to_the_secondary_region():
+    config, paths = behaviours("home-failover")
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "api-with-failover"
+    (group,) = config["OriginGroups"]["Items"]
+    assert [member["OriginId"] for member in group["Members"]["Items"]] == ["api", "api-failover"]
+    assert paths["/admin/*"]["TargetOriginId"] == "api"  # writes stay in the home region
+
+
+def test_site_cache_policy_lets_the_origin_decide():
+    policy = VARIANTS["home-api"].properties("SiteCachePolicy")["CachePolicyConfig"]
+    assert policy["MinTTL"] == 0 and policy["DefaultTTL"] == 0
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+
+
+# --- DAX, SES ----------------------------------------------------------------------
+def test_dax_is_encrypted_and_reachable_only_from_the_function():
+    evaluator = VARIANTS["home"]
+    cluster = evaluator.properties("DaxCluster")
+    assert cluster["ClusterEndpointEncryptionType"] == "TLS"
+    assert cluster["SSESpecification"] == {"SSEEnabled": True}
+    assert cluster["SubnetGroupName"] == "DaxSubnetGroup-id"
+    (ingress,) = evaluator.properties("DaxSecurityGroup")["SecurityGroupIngress"]
+    assert (ingress["FromPort"], ingress["ToPort"], ingress["SourceSecurityGroupId"]) == (
+        9111,
+        9111,
+        "LambdaSecurityGroup-id",
+    )
+    assert "DaxCluster" not in VARIANTS["home-no-dax"].resources()
+
+
+def test_ses_bounces_and_complaints_reach_the_notifications_topic():
+    evaluator = VARIANTS["home"]
+    destination = evaluator.properties("SesBounceAndComplaintDestination")
+    assert sorted(destination["EventDestination"]["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert destination["EventDestination"]["SnsDestination"] == {"TopicARN": "SesNotificationsTopic-id"}
+    (statement,) = evaluator.properties("SesNotificationsTopicPolicy")["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": ACCOUNT}}
+
+
+# --- outputs the stages read -------------------------------------------------------
+def test_outputs_give_every_value_the_stages_read():
+    home = set(VARIANTS["home"].outputs())
+    secondary = set(VARIANTS["secondary"].outputs())
+    regional_needs = {"LambdaRoleArn", "DeploymentBucket", "SubnetIds", "LambdaSecurityGroupId"}
+    regional_needs |= set(stage_settings.REGIONAL_ENVIRONMENT)
+    home_needs = set(stage_settings.HOME_ENVIRONMENT) | {
+        "SubscribersStreamArn",
+        "StreamFailuresQueueArn",
+        "SesNotificationsTopicArn",
+    }
+    assert regional_needs | home_needs <= home
+    assert regional_needs <= secondary
+    assert "ApiOriginDomain" in secondary  # the home stack's FailoverApiOrigin
+
+
+def test_names_agree_with_zappa_settings():
+    zappa = json.loads((REPO / "zappa_settings.json").read_text())
+    for stage, evaluator in (("prod", VARIANTS["home"]), ("prod_eu", VARIANTS["secondary"]), ("dev", VARIANTS["dev"])):
+        config = stage_settings.stage_config(zappa, stage)
+        environment = config["environment_variables"]
+        role = evaluator.properties("LambdaRole")
+        assert config["role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/{role['RoleName']}"
+        assert config["s3_bucket"] == evaluator.properties("DeploymentBucket")["BucketName"]
+        assert environment["MYBLOG_TABLE_PREFIX"] == evaluator.outputs()["TablePrefix"]
+        ssm = [s for s in lambda_statements(evaluator) if s["Action"] == "ssm:GetParametersByPath"]
+        assert environment["MYBLOG_SSM_PARAMETERS_PATH"] == ssm[0]["Resource"].split(":parameter", 1)[1] + "/"
+        home = stack(Stage=evaluator.parameters["Stage"])
+        assert environment["MYBLOG_MEDIA_BUCKET"] == home.properties("MediaBucket")["BucketName"]
+        assert environment["MYBLOG_SES_CONFIGURATION_SET"] == home.properties("SesConfigurationSet")["Name"]
