@@ -24,20 +24,14 @@ from django.utils.text import slugify
 from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected
 from myblog.dynamo_admin.pagination import decode_cursor, query_page
 from myblog.models import Post as PostPlaceholder
-from posts import photos, services
+from posts import photos, preview, services
 from posts.forms import PostForm
 from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
-from posts.rendering import render_markdown
 
 # What each submit button of the post form does.
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
 STATUS_CHANGES = {PUBLISH, SCHEDULE, UNPUBLISH}
 MAX_PREVIEW_CHARS = 500_000
-
-
-def render_body(body):
-    """The post body as readers see it: the renderer of the post page, with photos."""
-    return render_markdown(body, load_photos=photos.load_photos)
 
 
 def _local(value):
@@ -246,6 +240,13 @@ class PostAdmin(DynamoModelAdmin):
         obj = self.get_object(request, object_id) if object_id else None
         body = request.POST.get("body", "") if request.method == "POST" else (obj.body if obj else "")
         cover = request.POST.get("cover_image") if request.method == "POST" else (obj.cover_image if obj else None)
+        user = request.user.get_username()
+        if request.method == "POST":
+            shown = preview.post_from_form_data(request.POST, original=obj, author=user)
+        elif obj is not None:
+            shown = preview.post_from_item(obj)
+        else:
+            shown = preview.post_for_preview(None, author=user)
         extra.update(
             photo_list=photos.photos_in_post(body, cover),
             upload_max_bytes=photos.max_upload_bytes(),
@@ -253,7 +254,7 @@ class PostAdmin(DynamoModelAdmin):
             preview_url=reverse(self._url_name("preview")),
             upload_url=reverse(self._url_name("photo_upload")),
             photo_status_url=reverse(self._url_name("photo_status")),
-            preview_html=render_body(body),
+            preview_document=preview.render_document(request, preview.preview_page(shown)),
             post_status=obj.status if obj else None,
             can_publish=self.has_publish_permission(request),
         )
@@ -281,15 +282,24 @@ class PostAdmin(DynamoModelAdmin):
         return self.has_add_permission(request) or self.has_change_permission(request)
 
     def preview_view(self, request):
-        """POST body=<markdown> -> {"html": ...}: the body exactly as readers will see it."""
+        """POST the post form's fields -> the post page exactly as readers will see it.
+
+        `post` names the post being changed (absent when adding): its saved
+        date and author stand in where the form leaves them to the save.
+        Answers {"html": the rendered body, "document": the whole post page};
+        the form shows the document in its preview frame.
+        """
         if request.method != "POST":
             return JsonResponse({"error": "Use POST."}, status=405)
         if not self._can_edit(request):
             return JsonResponse({"error": "You may not edit posts."}, status=403)
-        body = request.POST.get("body", "")
-        if len(body) > MAX_PREVIEW_CHARS:
+        if len(request.POST.get("body", "")) > MAX_PREVIEW_CHARS:
             return JsonResponse({"error": "The text is too long to preview."}, status=400)
-        return JsonResponse({"html": render_body(body)})
+        slug = request.POST.get("post", "")
+        original = self.get_object(request, quote(slug)) if slug else None
+        post = preview.post_from_form_data(request.POST, original=original, author=request.user.get_username())
+        page = preview.preview_page(post)
+        return JsonResponse({"html": page.body_html, "document": preview.render_document(request, page)})
 
     def photo_upload_view(self, request):
         """POST JSON {content_type, size, post} -> a presigned POST for S3, or 400 with the reason."""
@@ -392,8 +402,13 @@ class PostAdmin(DynamoModelAdmin):
             original=post,
             object_key=slug,
             revision=revision,
-            body_html=render_body(revision.body),
-            can_restore=post is not None and self.has_change_permission(request, post),
+            preview_document=preview.render_document(
+                request, preview.preview_page(preview.post_from_item(revision, author=post.author if post else ""))
+            ),
+            # Restoring the current revision would change nothing.
+            can_restore=post is not None
+            and post.version != revision.version
+            and self.has_change_permission(request, post),
             history_url=reverse(self._url_name("history"), args=(quote(slug),)),
         )
         request.current_app = self.admin_site.name

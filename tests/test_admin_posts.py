@@ -6,12 +6,14 @@ from html import unescape
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.test import Client
 from django.utils import timezone
 
 from posts import services
-from posts.admin import PostAdmin, render_body
+from posts.admin import PostAdmin
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
 from posts.rendering import render_markdown
+from tests.reader_fixtures import ready_photo
 
 CHANGELIST = "/admin/posts/post/"
 ADD = "/admin/posts/post/add/"
@@ -305,30 +307,99 @@ def test_missing_post_redirects_with_a_message(editor_client):
 
 # -- preview ------------------------------------------------------------------------------------
 
+PREVIEW = "/admin/posts/post/preview/"
+
+
+def style_of(page):
+    """The page's stylesheets: its <style> blocks and <link rel=stylesheet> addresses."""
+    return re.findall(r"<style>(.*?)</style>", page, re.S) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+
+
+def article_of(page):
+    match = re.search(r'<article class="post".*?</article>', page, re.S)
+    assert match, page
+    return match.group(0)
+
+
+def srcdoc_of(page):
+    match = re.search(r'<iframe id="post-preview"[^>]* srcdoc="([^"]*)"', page)
+    assert match, "no preview frame"
+    return unescape(match.group(1))
+
 
 def test_preview_renders_what_readers_see_and_sanitises(editor_client):
     body = "# Title\n\nHello <script>alert(1)</script> [x](javascript:alert(1)) <b onclick='x()'>bold</b>"
-    response = editor_client.post("/admin/posts/post/preview/", {"body": body})
+    response = editor_client.post(PREVIEW, {"body": body, "title": "<script>alert(2)</script>"})
     assert response.status_code == 200
     html = response.json()["html"]
-    assert html == render_body(body)
+    assert html == render_markdown(body, load_photos=lambda keys: {})
     assert "<script" not in html and "javascript:" not in html and "onclick" not in html
     assert "<h2>Title</h2>" in html
+    document = response.json()["document"]
+    assert "<script" not in document.replace("&lt;script&gt;", "")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in document  # the title is escaped
 
 
-def test_preview_matches_the_public_post_page(editor_client, client):
-    body = "Some **bold** words.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint('hi')\n```"
-    make_post("shown", status=PUBLISHED, body=body)
-    preview = editor_client.post("/admin/posts/post/preview/", {"body": body}).json()["html"]
+def test_preview_document_is_the_public_post_page(editor_client, client):
+    cover = ready_photo("cover")
+    inline = ready_photo("inline")
+    body = (
+        "Some **bold** words.\n\n- one\n- two\n\n> A quote.\n\n"
+        f"![A kite](photo:{inline.key})\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint('hi')\n```"
+    )
+    post = make_post(
+        "shown",
+        status=PUBLISHED,
+        body=body,
+        tags=["birds", "walks"],
+        author="ann",
+        cover_image=cover.key,
+        cover_alt="Hills at dawn",
+    )
     public = client.get("/posts/shown/").content.decode()
-    assert preview in public
-    assert preview == render_markdown(body, load_photos=lambda keys: {})
+    # What the change form sends: its fields as shown, and the post's slug.
+    form = editor_client.get(change_url("shown")).context["form"]
+    data = {name: form[name].value() for name in form.fields if name != "_version"}
+    data["tags"] = form.fields["tags"].prepare_value(data["tags"])
+    data["publish_at"] = re.search(r'value="([^"]+)"', form["publish_at"].as_widget()).group(1)
+    data["post"] = "shown"
+    document = editor_client.post(PREVIEW, data).json()["document"]
+    # The same stylesheet, the same article (title, date, author, tags, cover, body).
+    assert style_of(document) == style_of(public) and style_of(public)
+    assert article_of(document) == article_of(public)
+    assert '<div class="prose">' + render_markdown(body, load_photos=lambda keys: {inline.key: inline}) in document
+    assert post.title in article_of(document) and "<picture>" in article_of(document)
+    # The change form shows that same page in its preview frame, before any typing.
+    page = editor_client.get(change_url("shown")).content.decode()
+    assert article_of(srcdoc_of(page)) == article_of(public)
+    assert style_of(srcdoc_of(page)) == style_of(public)
 
 
-def test_preview_refuses_get_and_non_editors(editor_client, client, make_editor):
-    assert editor_client.get("/admin/posts/post/preview/").status_code == 405
+def test_preview_frame_is_sandboxed_without_scripts(editor_client):
+    page = editor_client.get(ADD).content.decode()
+    frame = re.search(r'<iframe id="post-preview"[^>]*>', page).group(0)
+    assert 'sandbox="allow-same-origin"' in frame and "allow-scripts" not in frame
+    assert "<script" not in srcdoc_of(page)
+    # A form that did not validate previews what the editor typed.
+    response = editor_client.post(ADD, form_data(title="", slug="Bad Slug!", body="Typed *text*.", _save="1"))
+    assert "<em>text</em>" in srcdoc_of(response.content.decode())
+
+
+def test_preview_refuses_get_non_editors_and_requests_without_csrf(editor_client, client, editor, make_editor):
+    assert editor_client.get(PREVIEW).status_code == 405
+    assert editor_client.post(PREVIEW, {"body": "x" * 500_001}).status_code == 400
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    assert strict.post(PREVIEW, {"body": "x"}).status_code == 403
     client.force_login(make_editor("viewer", "posts.view_post"))
-    assert client.post("/admin/posts/post/preview/", {"body": "x"}).status_code == 403
+    assert client.post(PREVIEW, {"body": "x"}).status_code == 403
+
+
+def test_revision_page_shows_the_revision_as_the_post_page(editor_client):
+    post = make_post("told", body="first *draft*")
+    services.update_post("told", expected_version=post.version, body="second draft")
+    page = editor_client.get("/admin/posts/post/told/revisions/1/").content.decode()
+    assert "<em>draft</em>" in article_of(srcdoc_of(page))
 
 
 # -- bulk actions --------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     page.fill("#id_title", "A kite over the ridge")
     assert page.input_value("#id_slug") == "a-kite-over-the-ridge"
     page.fill("#id_body", "We walked up at dawn and saw **a red kite**.\n\n")
-    page.wait_for_selector("#post-preview strong:has-text('a red kite')")
+    preview = page.frame_locator("#post-preview")  # the post page itself, in its own document
+    preview.locator("article.post .prose strong:has-text('a red kite')").wait_for()
     page.fill("#id_tags", "birds, walks")
 
     # Drop a photo on the form: it goes straight to the bucket, with progress.
@@ -117,7 +118,7 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     card.locator(".photo-cover").click()
     assert page.input_value("#id_cover_image") == key
     page.fill("#id_cover_alt", "A red kite above the ridge")
-    page.wait_for_selector("#post-preview img")
+    preview.locator("article.post .prose img").first.wait_for()
 
     # Publish now.
     page.click("input[name=_publish]")

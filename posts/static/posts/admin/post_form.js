@@ -31,25 +31,30 @@
     title.addEventListener("input", () => { if (!touched) slug.value = slugify(title.value); });
   }
 
-  // --- live preview (debounced; the server renders with the site's renderer) ---
+  // --- live preview: the server renders the post page for the form's values
+  // (debounced); post_preview.js swaps it into the preview frame ---
   let previewTimer = null;
   let previewSeq = 0;
   function refreshPreview() {
     const seq = ++previewSeq;
-    const data = new FormData();
-    data.append("body", body.value);
+    const data = new FormData(form);
+    if (editor.dataset.post) data.append("post", editor.dataset.post);
     fetch(editor.dataset.previewUrl, {
       method: "POST", body: data, credentials: "same-origin", headers: {"X-CSRFToken": csrf},
     }).then((r) => r.json()).then((json) => {
-      if (seq === previewSeq && json.html !== undefined) preview.innerHTML = json.html;
+      if (seq === previewSeq && json.document !== undefined) {
+        preview.dispatchEvent(new CustomEvent("preview:update", {detail: json.document}));
+      }
     }).catch(() => {});
   }
-  if (body) {
-    body.addEventListener("input", () => {
-      clearTimeout(previewTimer);
-      previewTimer = setTimeout(refreshPreview, 400);
-    });
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, 400);
   }
+  ["title", "body", "excerpt", "tags", "cover_alt", "author", "publish_at"].forEach((name) => {
+    const field = form.querySelector(`[name=${name}]`);
+    if (field) field.addEventListener("input", schedulePreview);
+  });
 
   // --- photos ---
   function showError(message) {
