@@ -47,7 +47,7 @@ SECONDARY_STAGE = "prod_eu"
 HOME_REGION = "us-east-1"
 SECONDARY_REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
-MAX_ZIP_BYTES = 15 * 1024 * 1024
+MAX_ZIP_BYTES = 15_000_000  # the target: under 15 MB
 # Never shipped: Lambda's runtime has the AWS SDK; the rest are dev tools.
 FORBIDDEN_IN_ZIP = ("boto3/", "botocore/", "s3transfer/", "moto/", "pytest/", "_pytest/", "ruff/", "cfnlint/")
 REQUIRED_IN_ZIP = (
@@ -574,7 +574,7 @@ def zip_checks(zip_path, settings, report):
     size = zip_path.stat().st_size
     report.check(
         size < MAX_ZIP_BYTES,
-        f"package {zip_path.name} is {size / 1024 / 1024:.1f} MiB ({size / 1e6:.1f} MB), under 15 MiB",
+        f"package {zip_path.name} is {size / 1e6:.2f} MB ({size / 1024 / 1024:.1f} MiB), under 15 MB",
         size,
     )
     with zipfile.ZipFile(zip_path) as archive:

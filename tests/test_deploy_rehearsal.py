@@ -35,7 +35,7 @@ def test_deploy_rehearsal_passes():
         "filter prefix media/originals/",
         "stream mapping: StartingPosition TRIM_HORIZON",
         "schedule rule: rate(5 minutes)",
-        "under 15 MiB",
+        "under 15 MB",
         "GET https://",
     ):
         assert any(line.startswith("[ ok ]") and expected in line for line in output.splitlines()), expected
