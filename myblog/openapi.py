@@ -13,7 +13,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from myblog import caching
+from myblog import caching, public
 from myblog.jsonapi import MAX_BODY_BYTES, json_response
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -414,4 +414,4 @@ def docs(request):
         "operations": list(_operations()),
         "schemas": {name: json.dumps(spec, indent=2) for name, spec in SCHEMAS.items()},
     }
-    return render(request, "api/docs.html", context)
+    return render(request, "api/docs.html", context, using=public.ENGINE)

@@ -1,32 +1,21 @@
-"""URLs: the CMS under /admin/, the REST API under /api/, and the public site.
+"""The full URLconf: the CMS under /admin/, then the public site and the API.
 
-Every path under /api/ answers JSON, including unknown ones (a JSON 404).
+Used for requests under /admin/ and by code outside requests (reverse() in
+tests, commands, the scheduler). Readers' requests use `myblog.public_urls`
+alone (see `myblog.public`), which is why the admin is discovered here and
+not at start-up.
 """
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import path
 
-from myblog import jsonapi, openapi, views
-from posts import api as posts_api
-from subscribers import api as subscribers_api
+from myblog import public_urls
 
-api_patterns = [
-    path("posts", posts_api.post_list, name="api-posts"),
-    path("posts/<str:slug>", posts_api.post_detail, name="api-post"),
-    path("subscribers", subscribers_api.subscribe, name="api-subscribe"),
-    path("subscribers/confirm", subscribers_api.confirm, name="api-confirm"),
-    path("subscribers/unsubscribe", subscribers_api.unsubscribe, name="api-unsubscribe"),
-    path("openapi.json", openapi.openapi_json, name="api-schema"),
-    path("docs/", openapi.docs, name="api-docs"),
-    re_path(r"^(?P<path>.*)$", jsonapi.not_found),
-]
+admin.autodiscover()
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include(api_patterns)),
-    path("robots.txt", views.robots_txt, name="robots"),
-    path("", include("subscribers.urls")),
-    path("", include("posts.urls")),
+    *public_urls.urlpatterns,
 ]
 
-handler404 = "myblog.views.not_found"
+handler404 = public_urls.handler404

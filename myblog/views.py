@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from myblog import caching
+from myblog import caching, public
 
 
 @require_safe
@@ -26,13 +26,13 @@ def robots_txt(request):
 
 def not_found(request, exception=None):
     """The 404 page (Django's handler404 too): short-lived at the edge, never personal."""
-    response = render(request, "404.html", status=404)
+    response = render(request, "404.html", status=404, using=public.ENGINE)
     response.headers["Cache-Control"] = caching.NEGATIVE.header
     return response
 
 
 def bad_request(request, message):
     """A 400 page for a malformed link (a tampered page cursor, ...)."""
-    response = render(request, "400.html", {"message": message}, status=400)
+    response = render(request, "400.html", {"message": message}, status=400, using=public.ENGINE)
     response.headers["Cache-Control"] = caching.NEGATIVE.header
     return response

@@ -8,8 +8,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from myblog import caching
+from myblog import caching, public
 from posts import pages
+
+CONTENT_TYPE = "application/xml; charset=utf-8"
 
 
 @require_safe
@@ -26,6 +28,7 @@ def sitemap(request):
         for tag in post.tags:
             tags[tag] = max(tags.get(tag, changed), changed)
     urls += [{"loc": site + reverse("posts:tag", args=[tag]), "lastmod": stamp} for tag, stamp in sorted(tags.items())]
-    response = render(request, "posts/sitemap.xml", {"urls": urls}, content_type="application/xml; charset=utf-8")
+    context = {"urls": urls}
+    response = render(request, "posts/sitemap.xml", context, content_type=CONTENT_TYPE, using=public.ENGINE)
     response.last_modified = newest
     return response

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from myblog import caching
+from myblog import caching, public
 from myblog.views import bad_request, not_found
 from posts import pages, queries
 from posts.rendering import photo_sources
@@ -35,7 +35,7 @@ def _listing_response(request, listing, cursor, page_url_name, page_args=()):
         "next_url": next_url,
         "canonical_url": _site_url(request.path_info),
     }
-    response = render(request, "posts/post_list.html", context)
+    response = render(request, "posts/post_list.html", context, using=public.ENGINE)
     response.last_modified = listing.updated_at
     if listing.pending_photos:
         response.headers["Cache-Control"] = caching.PROCESSING.header
@@ -93,7 +93,7 @@ def post_detail(request, slug):
         "og_image": og_image,
         "canonical_url": _site_url(page.post.get_absolute_url()),
     }
-    response = render(request, "posts/post_detail.html", context)
+    response = render(request, "posts/post_detail.html", context, using=public.ENGINE)
     response.last_modified = page.last_modified
     if page.pending_photos:
         response.headers["Cache-Control"] = caching.PROCESSING.header

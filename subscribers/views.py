@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from myblog import public
 from subscribers import ratelimit, services, tokens
 
 # A field people never see or fill; bots that fill every field do.
@@ -49,14 +50,14 @@ def _message(request, title, message, status=200, form_action=None, button=None)
         "button": button,
         "problem": status >= 400,
     }
-    return render(request, "subscribers/message.html", context, status=status)
+    return render(request, "subscribers/message.html", context, status=status, using=public.ENGINE)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
     if request.method != "POST":
-        return render(request, "subscribers/subscribe.html", {"form": SubscribeForm()})
+        return render(request, "subscribers/subscribe.html", {"form": SubscribeForm()}, using=public.ENGINE)
     if request.POST.get(HONEYPOT_FIELD):
         return _message(request, "Check your inbox", SUBSCRIBED_MESSAGE)
     try:
@@ -73,7 +74,7 @@ def subscribe(request):
         return response
     form = SubscribeForm(request.POST)
     if not form.is_valid():
-        return render(request, "subscribers/subscribe.html", {"form": form}, status=400)
+        return render(request, "subscribers/subscribe.html", {"form": form}, status=400, using=public.ENGINE)
     services.subscribe(form.cleaned_data["email"])
     return _message(request, "Check your inbox", SUBSCRIBED_MESSAGE)
 

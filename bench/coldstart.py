@@ -1,0 +1,213 @@
+"""Benchmark: a Lambda cold start of MyBlog against a bare Django + PynamoDB + boto3 hello-world.
+
+    .venv/bin/python bench/coldstart.py [--rounds 15] [--stage dev] [--imports]
+
+Both are served the same way, in the same run: a fresh Python process
+imports Zappa's `lambda_handler` (with settings generated offline by `zappa
+save-python-settings-file`) and answers one API Gateway (REST, v1) proxy
+event for `GET /`, against DynamoDB Local. The bare app is Django (no apps,
+no middleware) whose one view makes one PynamoDB GetItem and returns
+"hello"; MyBlog answers its real home page (a Query and a BatchGetItem).
+
+Measured inside each process, from before `from zappa.handler import
+lambda_handler` to the response (what a cold Lambda adds before its first
+answer; the interpreter's own start is the same for both and is shown
+separately as wall time). Byte-code caches are warmed first, as they are in
+a deployment package. Rounds alternate between the two apps; the figures are
+medians. Target: MyBlog <= 1.3x the bare app. Exits 1 when it is missed.
+`--imports` lists the heaviest imports of MyBlog's cold start.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402 - after the path tweak above
+
+TARGET_RATIO = 1.3
+
+PROBE = """
+import time
+started, cpu_started = time.perf_counter(), time.process_time()
+import json, sys
+from pynamodb.connection import base
+
+calls = []
+make_api_call = base.Connection._make_api_call
+
+def counting(self, operation, kwargs):
+    calls.append(operation)
+    return make_api_call(self, operation, kwargs)
+
+base.Connection._make_api_call = counting
+from zappa.handler import lambda_handler
+
+class Context:
+    function_name = "bench"
+    aws_request_id = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+with open(sys.argv[1]) as handle:
+    event = json.load(handle)
+response = lambda_handler(event, Context())
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+print(json.dumps({
+    "seconds": elapsed, "cpu": cpu, "calls": calls, "status": response["statusCode"], "body": response["body"][:20000]
+}))
+"""
+
+BARE_SETTINGS = """
+SECRET_KEY = "bench-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+MIDDLEWARE = []
+ROOT_URLCONF = "bare_urls"
+DATABASES = {}
+USE_TZ = True
+"""
+
+BARE_URLS = """
+import boto3  # noqa: F401 - the bare app carries boto3 like MyBlog does
+from django.http import HttpResponse
+from django.urls import path
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+
+class Hello(Model):
+    class Meta:
+        table_name = "bare-hello"
+        region = "us-east-1"
+
+    key = UnicodeAttribute(hash_key=True)
+    text = UnicodeAttribute()
+
+
+def hello(request):
+    return HttpResponse(Hello.get("hello").text)
+
+
+urlpatterns = [path("", hello)]
+"""
+
+CREATE_BARE_TABLE = """
+from bare_urls import Hello
+if not Hello.exists():
+    Hello.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+Hello("hello", text="hello").save()
+"""
+
+
+def write_bare_app(directory, app_settings):
+    directory = Path(directory)
+    (directory / "bare_settings.py").write_text(BARE_SETTINGS)
+    (directory / "bare_urls.py").write_text(BARE_URLS)
+    settings = dict(app_settings, DJANGO_SETTINGS="bare_settings", ENVIRONMENT_VARIABLES={}, AWS_EVENT_MAPPING={})
+    lines = ["# Zappa's runtime settings for the bare app (the stage's, minus its app)"]
+    lines += [f"{name}={value!r}" for name, value in settings.items()]
+    (directory / "zappa_settings.py").write_text("\n".join(lines) + "\n")
+
+
+def run_probe(env, event_path, cwd):
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(event_path)], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"probe failed:\n{result.stderr[-3000:]}")
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    measured["wall"] = wall
+    return measured
+
+
+def heaviest_imports(env, event_path, cwd, top=25):
+    """(cumulative ms, module) of the slowest top-level-ish imports of a cold start."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROBE, str(event_path)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = (part.strip() for part in line.split("|"))
+        if cumulative.isdigit() and name.count(".") <= 1:
+            rows.append((int(cumulative) / 1000, name))
+    return sorted(rows, reverse=True)[:top]
+
+
+def _summary(runs):
+    return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "cpu", "wall")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--imports", action="store_true", help="list the heaviest imports of the cold start")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as work, harness.dynamodb_local() as endpoint:
+        work = Path(work)
+        app_dir, bare_dir = work / "app", work / "bare"
+        app_dir.mkdir()
+        bare_dir.mkdir()
+        settings = harness.zappa_settings(args.stage, app_dir)
+        write_bare_app(bare_dir, settings)
+        event = harness.write_event(work, "/")
+
+        app_env = harness.environment(settings["ENVIRONMENT_VARIABLES"], endpoint, [app_dir, harness.ROOT])
+        bare_env = harness.environment({}, endpoint, [bare_dir])
+        bare_env["DJANGO_SETTINGS_MODULE"] = "bare_settings"
+        harness.seed(app_env)
+        subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + CREATE_BARE_TABLE],
+                       env=bare_env, cwd=bare_dir, check=True)  # fmt: skip
+
+        # Warm the byte-code caches (a deployment package ships them) and check the answers.
+        app_first = run_probe(app_env, event, harness.ROOT)
+        bare_first = run_probe(bare_env, event, bare_dir)
+        assert app_first["status"] == 200 and "Post number 0" in app_first["body"], app_first
+        assert bare_first["status"] == 200 and bare_first["body"] == "hello", bare_first
+
+        app_runs, bare_runs = [], []
+        for _ in range(args.rounds):
+            app_runs.append(run_probe(app_env, event, harness.ROOT))
+            bare_runs.append(run_probe(bare_env, event, bare_dir))
+
+        if args.imports:
+            print("Heaviest imports of MyBlog's cold start (cumulative ms):")
+            for ms, name in heaviest_imports(app_env, event, harness.ROOT):
+                print(f"  {ms:8.1f}  {name}")
+
+    app, bare = _summary(app_runs), _summary(bare_runs)
+    ratio = app["seconds"] / bare["seconds"]
+    cpu_ratio = app["cpu"] / bare["cpu"]
+    print(f"Cold start: GET / through zappa.handler.lambda_handler, median of {args.rounds} fresh processes")
+    print("                                  import+first response    CPU     process wall")
+    for label, figures in (("bare Django + PynamoDB + boto3", bare), ("MyBlog home page", app)):
+        print(
+            f"  {label:31} {figures['seconds'] * 1000:8.0f} ms {figures['cpu'] * 1000:10.0f} ms"
+            f" {figures['wall'] * 1000:10.0f} ms"
+        )
+    print(f"  {'ratio':31} {ratio:8.2f} x  {cpu_ratio:9.2f} x   (target <= {TARGET_RATIO}x)")
+    print(f"  DynamoDB calls on MyBlog's first request: {app_first['calls']}")
+    return 0 if ratio <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""What the read-path benchmarks share: an emulated DynamoDB with demo content, Zappa's runtime
+settings, and API Gateway events.
+
+- DynamoDB is AWS's DynamoDB Local (the local stack's engine), in memory on a
+  free loopback port, started and stopped by the benchmark.
+- Zappa's runtime settings come from `zappa save-python-settings-file <stage>`,
+  run in an empty directory: Zappa scans its working directory for WebSocket
+  handlers, and a virtualenv under the checkout's `var/` would otherwise be
+  mistaken for one (a deployment package never contains `var/`).
+- The stage's environment variables (table prefix, site URL, ...) are those
+  Zappa sets at start-up; the benchmark seeds the tables under that prefix.
+  The stage loads secrets from SSM Parameter Store at start-up: that network
+  call is skipped here (`MYBLOG_SSM_PARAMETERS_LOADED=1`), it does not depend
+  on the code being measured.
+"""
+
+import ast
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+HOST = "dev.blog.example.com"
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "MYBLOG_SSM_PARAMETERS_LOADED": "1",
+}
+
+
+def zappa_settings(stage, directory):
+    """Write Zappa's runtime settings for `stage` to directory/zappa_settings.py; returns its variables."""
+    target = Path(directory) / "zappa_settings.py"
+    with tempfile.TemporaryDirectory() as empty:
+        subprocess.run(
+            [
+                str(VENV_BIN / "zappa"),
+                "save-python-settings-file",
+                stage,
+                "-s",
+                str(ROOT / "zappa_settings.json"),
+                "-o",
+                str(target),
+            ],
+            cwd=empty,
+            check=True,
+            capture_output=True,
+        )
+    values = {}
+    for node in ast.parse(target.read_text()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def environment(stage_variables, endpoint, pythonpath):
+    """The process environment of a benchmarked Lambda: the stage's variables, the emulator, fake credentials."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
+    env.update(stage_variables)
+    env.update(FAKE_AWS)
+    env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    env["PYTHONPATH"] = os.pathsep.join(str(path) for path in pythonpath)
+    return env
+
+
+@contextlib.contextmanager
+def dynamodb_local():
+    """AWS's DynamoDB Local in memory on a free port; yields its endpoint."""
+    sys.path.insert(0, str(ROOT))
+    from myblog.localstack import services, system
+
+    log = Path(tempfile.gettempdir()) / "myblog-bench-dynamodb-local.log"
+    service = services.dynamodb_local(system.free_port(), log_path=log).start()
+    try:
+        yield service.endpoint
+    finally:
+        service.stop()
+
+
+def seed(env, posts=12):
+    """Create MyBlog's tables and demo posts (covers with renditions) in a child process."""
+    code = f"""
+import django
+django.setup()
+from datetime import timedelta
+from django.utils import timezone
+from myblog.tables import ensure_tables
+from posts import services
+from posts.models import Photo, Rendition
+
+ensure_tables()
+now = timezone.now()
+for index in range({posts}):
+    key = f"media/originals/2026/11/bench-{{index}}.jpg"
+    renditions = [
+        Rendition(width=w, height=w * 2 // 3, format=f, key=f"media/renditions/2026/11/bench-{{index}}/{{w}}.{{e}}")
+        for w in (320, 640, 960, 1280, 1920)
+        for f, e in (("jpeg", "jpg"), ("webp", "webp"))
+    ]
+    Photo(key, status="ready", width=2400, height=1600, renditions=renditions).save()
+    body = (
+        "## A section\\n\\nSome *Markdown* with a [link](https://example.com), a list:\\n\\n- one\\n- two\\n\\n"
+        f"![An inline photo](photo:{{key}})\\n\\n```python\\nprint('hello')\\n```\\n"
+    ) * 3
+    services.create_post(
+        slug=f"post-{{index}}", title=f"Post number {{index}}", body=body, excerpt="An excerpt of the post.",
+        tags=["aws", "python"] if index % 2 else ["django"], cover_image=key, cover_alt="A cover photo",
+        status="published", publish_at=now - timedelta(days=index + 1), user="bench", now=now,
+    )
+"""
+    child_env = {**env, "DJANGO_SETTINGS_MODULE": "myblog.settings", "MYBLOG_CLOUDFRONT_DISTRIBUTION_ID": ""}
+    subprocess.run([sys.executable, "-c", code], env=child_env, cwd=ROOT, check=True)
+
+
+def api_gateway_event(path, host=HOST, method="GET"):
+    """An API Gateway REST (v1) proxy event, as CloudFront forwards a reader's request."""
+    headers = {
+        "Accept": "text/html,application/xhtml+xml",
+        "Accept-Encoding": "gzip, br",
+        "CloudFront-Viewer-Address": "203.0.113.10:50123",
+        "CloudFront-Forwarded-Proto": "https",
+        "Host": host,
+        "User-Agent": "Amazon CloudFront",
+        "Via": "2.0 abcdef.cloudfront.net (CloudFront)",
+        "X-Amz-Cf-Id": "bench-cf-id",
+        "X-Forwarded-For": "203.0.113.10, 130.176.0.1",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
+    return {
+        "resource": "/{proxy+}" if path != "/" else "/",
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")} if path != "/" else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}" if path != "/" else "/",
+            "httpMethod": method,
+            "path": f"/dev{path}",
+            "stage": "dev",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "accountId": "123456789012",
+            "apiId": "abc123defg",
+            "protocol": "HTTP/1.1",
+            "domainName": "abc123defg.execute-api.us-east-1.amazonaws.com",
+            "identity": {"sourceIp": "130.176.0.1", "userAgent": "Amazon CloudFront"},
+            "requestTimeEpoch": 1_795_000_000_000,
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers read."""
+
+    function_name = "myblog-dev"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:myblog-dev"
+    memory_limit_in_mb = 1024
+    aws_request_id = "bench-request"
+    log_group_name = "/aws/lambda/myblog-dev"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+
+def write_event(directory, path):
+    target = Path(directory) / "event.json"
+    target.write_text(json.dumps(api_gateway_event(path)))
+    return target

@@ -1,0 +1,32 @@
+"""The public site and the REST API: every URL a reader or an API client uses.
+
+Requests outside /admin/ are resolved with this URLconf (see `myblog.public`),
+so serving them never imports the admin. Every path under /api/ answers
+JSON, including unknown ones (a JSON 404).
+"""
+
+from django.urls import include, path, re_path
+
+from myblog import jsonapi, openapi, views
+from posts import api as posts_api
+from subscribers import api as subscribers_api
+
+api_patterns = [
+    path("posts", posts_api.post_list, name="api-posts"),
+    path("posts/<str:slug>", posts_api.post_detail, name="api-post"),
+    path("subscribers", subscribers_api.subscribe, name="api-subscribe"),
+    path("subscribers/confirm", subscribers_api.confirm, name="api-confirm"),
+    path("subscribers/unsubscribe", subscribers_api.unsubscribe, name="api-unsubscribe"),
+    path("openapi.json", openapi.openapi_json, name="api-schema"),
+    path("docs/", openapi.docs, name="api-docs"),
+    re_path(r"^(?P<path>.*)$", jsonapi.not_found),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("", include("subscribers.urls")),
+    path("", include("posts.urls")),
+]
+
+handler404 = "myblog.views.not_found"
