@@ -47,7 +47,8 @@ def ensure_table(model):
             continue
         create = {
             "IndexName": index["index_name"],
-            "KeySchema": index["key_schema"],
+            # HASH before RANGE, as DynamoDB requires (PynamoDB lists index keys by name).
+            "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
             "Projection": index["projection"],
         }
         client.update_table(

@@ -11,7 +11,9 @@ one Query:
 - the admin: every post newest first (`Post.all_index`), or one status
   (`Post.status_index`), both by `updated_at`;
 - a post's history: `Revision` Query (hash `slug`, range `version`);
-- a photo's renditions: `Photo` GetItem / BatchGetItem by its S3 key.
+- a photo's renditions: `Photo` GetItem / BatchGetItem by its S3 key;
+- the photos uploaded for a post (the CMS photo panel): `Photo.post_index`
+  (sparse: only photos uploaded from a post's form carry `post_slug`).
 """
 
 from django.conf import settings
@@ -174,6 +176,17 @@ PHOTO_READY = "ready"
 PHOTO_FAILED = "failed"
 
 
+class PostPhotosIndex(GlobalSecondaryIndex):
+    """The photos uploaded for one post, oldest first: Query post_slug=<slug>."""
+
+    class Meta:
+        index_name = "post-index"
+        projection = AllProjection()
+
+    post_slug = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Photo(DynamoModel):
     """An uploaded photo (its original's S3 key) and its generated renditions."""
 
@@ -191,7 +204,9 @@ class Photo(DynamoModel):
     error = UnicodeAttribute(null=True)
     etag = UnicodeAttribute(null=True)  # the original's ETag the renditions were made from
     alt = UnicodeAttribute(default="")
-    post_slug = UnicodeAttribute(null=True)
+    post_slug = UnicodeAttribute(null=True)  # the post it was uploaded for
     uploaded_by = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute(default=timezone.now)
     updated_at = UTCDateTimeAttribute(default=timezone.now)
+
+    post_index = PostPhotosIndex()
