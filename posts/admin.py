@@ -32,6 +32,8 @@ from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES,
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
 STATUS_CHANGES = {PUBLISH, SCHEDULE, UNPUBLISH}
 MAX_PREVIEW_CHARS = 500_000
+# The form field listing the photos uploaded from the form (see `photos.attach_to_post`).
+UPLOADED_PHOTOS = "uploaded_photos"
 
 
 def _local(value):
@@ -191,19 +193,20 @@ class PostAdmin(DynamoModelAdmin):
         values["author"] = values.get("author") or (obj.author if obj is not None else "") or user
         try:
             if obj is None:
-                return services.create_post(
+                saved = services.create_post(
                     slug=slug, user=user, status=status or DRAFT, publish_at=publish_at, now=now, **values
                 )
-            return services.update_post(
-                obj.slug,
-                expected_version=form.expected_version,
-                user=user,
-                status=status,
-                publish_at=publish_at,
-                now=now,
-                note={PUBLISH: "Published", SCHEDULE: "Scheduled", UNPUBLISH: "Unpublished"}.get(intent, ""),
-                **values,
-            )
+            else:
+                saved = services.update_post(
+                    obj.slug,
+                    expected_version=form.expected_version,
+                    user=user,
+                    status=status,
+                    publish_at=publish_at,
+                    now=now,
+                    note={PUBLISH: "Published", SCHEDULE: "Scheduled", UNPUBLISH: "Unpublished"}.get(intent, ""),
+                    **values,
+                )
         except services.SlugTaken as error:
             raise SaveRejected(
                 f"A post with the slug “{error.slug}” already exists. Choose another slug, "
@@ -214,6 +217,9 @@ class PostAdmin(DynamoModelAdmin):
             raise SaveRejected(str(error)) from error
         except services.InvalidPost as error:
             raise SaveRejected(str(error)) from error
+        # Photos uploaded before the post existed (from the add form) now belong to it.
+        photos.attach_to_post(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
+        return saved
 
     def response_after_save(self, request, post, adding):
         what = {
@@ -240,6 +246,8 @@ class PostAdmin(DynamoModelAdmin):
         obj = self.get_object(request, object_id) if object_id else None
         body = request.POST.get("body", "") if request.method == "POST" else (obj.body if obj else "")
         cover = request.POST.get("cover_image") if request.method == "POST" else (obj.cover_image if obj else None)
+        # Uploads of this form not yet attached to the post: kept when the form is shown again.
+        uploaded = [key for key in request.POST.getlist(UPLOADED_PHOTOS) if photos.valid_original_key(key)]
         user = request.user.get_username()
         if request.method == "POST":
             shown = preview.post_from_form_data(request.POST, original=obj, author=user)
@@ -248,7 +256,8 @@ class PostAdmin(DynamoModelAdmin):
         else:
             shown = preview.post_for_preview(None, author=user)
         extra.update(
-            photo_list=photos.photos_in_post(body, cover),
+            photo_list=photos.panel_photos(obj.slug if obj else None, body, cover, other_keys=uploaded),
+            uploaded_photos=uploaded[: photos.MAX_ATTACHED_PER_SAVE],
             upload_max_bytes=photos.max_upload_bytes(),
             upload_content_types=sorted(photos.CONTENT_TYPES),
             preview_url=reverse(self._url_name("preview")),

@@ -7,11 +7,39 @@ the slug is filled from the title when left empty.
 
 from django import forms
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from myblog.dynamo_admin import DynamoModelForm
-from posts import services
+from posts import photos, services
 from posts.models import Post
+
+
+class CoverPhotoInput(forms.HiddenInput):
+    """The cover's S3 key, shown as the current cover photo.
+
+    The key itself stays a hidden input (editors pick the cover with “Set as
+    cover” in the photo panel); beside it the widget shows the cover's
+    thumbnail (its original until the renditions are made), its status and
+    a “Remove cover” button, which the form's script keeps up to date.
+    """
+
+    template_name = "admin/posts/post/widgets/cover_photo.html"
+    is_hidden = False  # shown in its fieldset, with its label
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        photo = photos.cover_info(value)
+        context["widget"]["photo"] = photo
+        context["widget"]["image_url"] = (photo["thumbnail_url"] or photo["original_url"]) if photo else None
+        return context
+
+    def id_for_label(self, id_):
+        return None  # the label names the photo; the hidden key cannot take focus
+
+    def _render(self, template_name, context, renderer=None):
+        # The site's template engine: the template lives with the admin's, under templates/.
+        return render_to_string(template_name, context)
 
 
 class PostForm(DynamoModelForm):
@@ -24,7 +52,7 @@ class PostForm(DynamoModelForm):
             "excerpt": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
             "body": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField markdown-body-input"}),
             "tags": forms.TextInput(attrs={"class": "vTextField"}),
-            "cover_image": forms.HiddenInput,
+            "cover_image": CoverPhotoInput,
             "cover_alt": forms.TextInput(attrs={"class": "vTextField"}),
             "author": forms.TextInput(attrs={"class": "vTextField"}),
         }

@@ -16,11 +16,11 @@ import uuid
 
 from django.conf import settings
 from django.utils import timezone
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from myblog import aws
 from myblog.storage import public_url
-from posts.models import PHOTO_PENDING, PHOTO_READY, Photo
+from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo
 from posts.rendering import markdown_for_photo, photo_key
 
 # Content types browsers send for photos, and the extension of their keys.
@@ -32,6 +32,10 @@ CONTENT_TYPES = {
 }
 UPLOAD_EXPIRES_SECONDS = 600
 THUMBNAIL_WIDTH = 320
+# The most photos the post form's panel lists (one Query reads them).
+MAX_PANEL_PHOTOS = 200
+# The most photos one save attaches to its post.
+MAX_ATTACHED_PER_SAVE = 50
 IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
@@ -115,12 +119,22 @@ def thumbnail(photo):
     return next((r for r in renditions if r.width >= THUMBNAIL_WIDTH), renditions[-1])
 
 
+def status_label(photo):
+    """The photo's status as the admin words it."""
+    if photo.status == PHOTO_READY:
+        return "ready"
+    if photo.status == PHOTO_FAILED:
+        return f"failed: {photo.error or 'could not be processed'}"
+    return "processing…"
+
+
 def photo_info(photo):
     """What the admin shows for a photo (JSON-ready)."""
     thumb = thumbnail(photo) if photo.status == PHOTO_READY else None
     return {
         "key": photo.key,
         "status": photo.status,
+        "status_label": status_label(photo),
         "original_url": public_url(photo.key),
         "thumbnail_url": public_url(thumb.key) if thumb else None,
         "width": int(photo.width) if photo.width else None,
@@ -157,8 +171,67 @@ def keys_in_post(body, cover_image=None):
     return list(dict.fromkeys(keys))
 
 
-def photos_in_post(body, cover_image=None):
-    """`photo_info` of each photo a post uses (those with a Photo item)."""
-    keys = keys_in_post(body, cover_image)
-    found = load_photos(keys)
-    return [photo_info(found[key]) for key in keys if key in found]
+def valid_original_key(key):
+    return isinstance(key, str) and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and ".." not in key
+
+
+def photos_of_post(slug, limit=MAX_PANEL_PHOTOS):
+    """The photos uploaded for the post `slug`, oldest first: one Query on `Photo.post_index`."""
+    if not slug:
+        return []
+    return list(Photo.post_index.query(slug, limit=limit))
+
+
+def panel_photos(slug, body="", cover_image=None, other_keys=()):
+    """`photo_info` of the photos the post form offers, for its photo panel.
+
+    The photos uploaded for the post (one Query), then those it shows but
+    that were uploaded elsewhere (its cover, photos in its body) and
+    `other_keys` (uploads not yet attached to it), with one BatchGetItem for
+    whichever of those the Query did not return.
+    """
+    uploaded = photos_of_post(slug)
+    known = {photo.key for photo in uploaded}
+    keys = [*keys_in_post(body, cover_image), *(key for key in other_keys if valid_original_key(key))]
+    others = [key for key in dict.fromkeys(keys) if key not in known][:MAX_PANEL_PHOTOS]
+    found = load_photos(others)
+    return [photo_info(photo) for photo in [*uploaded, *(found[key] for key in others if key in found)]]
+
+
+def attach_to_post(keys, slug):
+    """Record that the photos `keys`, uploaded before their post existed, belong to `slug`.
+
+    A photo uploaded from the add form has no post yet; the first save
+    attaches it, so the post's photo panel lists it from then on. Photos
+    already attached to a post (this one or another) are left alone.
+    Returns the keys attached.
+    """
+    attached = []
+    for key in [key for key in dict.fromkeys(keys) if valid_original_key(key)][:MAX_ATTACHED_PER_SAVE]:
+        try:
+            Photo(key).update(
+                actions=[Photo.post_slug.set(slug)],
+                condition=Photo.key.exists() & Photo.post_slug.does_not_exist(),
+            )
+        except UpdateError as error:
+            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            continue
+        attached.append(key)
+    return attached
+
+
+def cover_info(key):
+    """`photo_info` of a post's cover (one GetItem); a cover with no `Photo` item has no image to show."""
+    if not key:
+        return None
+    photo = get_photo(key)
+    if photo is not None:
+        return photo_info(photo)
+    return {
+        "key": key,
+        "status": "missing",
+        "status_label": "not found among the uploaded photos",
+        "original_url": None,
+        "thumbnail_url": None,
+    }

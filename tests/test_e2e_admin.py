@@ -1,10 +1,10 @@
 """An editor's whole job in a real browser, against the real local stack.
 
 Headless Chromium (Debian's `chromium`, driven by Playwright) logs in to the
-admin, writes a post with a live preview, drops a photo on the form (it goes
-from the browser straight to the bucket with a presigned POST), inserts it
-and sets it as the cover, publishes, and finds the post, photo included, on
-the public site.
+admin, writes a post with a live preview (the post page itself, in a frame),
+drops a photo on the form (it goes from the browser straight to the bucket
+with a presigned POST), inserts it and sets it as the cover, publishes, and
+finds the post, cover and photo included, on the public site.
 """
 
 import io
@@ -117,6 +117,10 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     assert f"(photo:{key})" in page.input_value("#id_body")
     card.locator(".photo-cover").click()
     assert page.input_value("#id_cover_image") == key
+    # The cover fieldset shows the new cover at once, and so does the preview.
+    assert page.locator("#cover-photo .cover-photo-current img").is_visible()
+    assert page.locator("#cover-photo .cover-photo-remove").is_visible()
+    preview.locator("article.post figure.cover img").wait_for()
     page.fill("#id_cover_alt", "A red kite above the ridge")
     preview.locator("article.post .prose img").first.wait_for()
 
@@ -133,6 +137,7 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     # Readers see it, with the photo.
     page.goto(site + "/posts/a-kite-over-the-ridge/")
     assert page.locator("h1:has-text('A kite over the ridge')").count() == 1
+    assert page.locator("figure.cover img[alt='A red kite above the ridge']").count() == 1
     assert page.locator("strong:has-text('a red kite')").count() == 1
     photo_id = key.rsplit("/", 1)[-1].split(".")[0]
     page.wait_for_function(

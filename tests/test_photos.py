@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import re
 
 import pytest
 import requests
@@ -10,8 +11,9 @@ from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
-from posts import photos
-from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Rendition
+from myblog.storage import public_url
+from posts import photos, services
+from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Post, Rendition
 
 UPLOAD = "/admin/posts/post/photos/upload/"
 STATUS = "/admin/posts/post/photos/status/"
@@ -185,9 +187,106 @@ def test_post_form_lists_the_posts_photos_and_sets_a_cover(editor_client):
     assert response.status_code == 302
     page = editor_client.get(response["Location"]).content.decode()
     assert f'data-key="{first}"' in page and f'data-key="{second}"' in page
-    from posts.models import Post
-
     assert Post.get("with-photos").cover_image == first
+
+
+def ready(key, widths=(160, 480, 960)):
+    """Mark a granted upload ready, with renditions (as the thumbnail handler does)."""
+    Photo(key).update(
+        actions=[
+            Photo.status.set(PHOTO_READY),
+            Photo.renditions.set(
+                [
+                    Rendition(width=w, height=w * 2 // 3, format=f, key=f"media/renditions/{key[-12:]}-{w}.{f}")
+                    for w in widths
+                    for f in ("jpeg", "webp")
+                ]
+            ),
+        ]
+    )
+    return Photo.get(key)
+
+
+def test_panel_lists_the_posts_uploads_cover_and_body_photos_with_one_query(aws, dynamodb_calls):
+    services.create_post(slug="trip", title="Trip")
+    kept = photos.create_upload(content_type="image/jpeg", size=10, post_slug="trip")["key"]
+    dropped = photos.create_upload(content_type="image/jpeg", size=10, post_slug="trip")["key"]  # not in the text
+    elsewhere = photos.create_upload(content_type="image/jpeg", size=10, post_slug="other")["key"]
+    cover = photos.create_upload(content_type="image/jpeg", size=10)["key"]  # uploaded with no post
+    ready(kept)
+    body = f"![Kite](photo:{kept})\n\n![Other](photo:{elsewhere})"
+    dynamodb_calls.clear()
+    listed = photos.panel_photos("trip", body, cover)
+    assert [info["key"] for info in listed] == [kept, dropped, cover, elsewhere]
+    assert dynamodb_calls.names == ["Query", "BatchGetItem"]
+    assert dynamodb_calls.operations[0][1]["IndexName"] == "post-index"
+    assert listed[0]["status_label"] == "ready" and listed[0]["thumbnail_url"].endswith("-480.jpeg")
+    assert listed[1]["status_label"] == "processing…" and listed[1]["thumbnail_url"] is None
+    # Everything the post shows was uploaded for it: the Query alone.
+    dynamodb_calls.clear()
+    assert [info["key"] for info in photos.panel_photos("trip", f"![Kite](photo:{kept})")] == [kept, dropped]
+    assert dynamodb_calls.names == ["Query"]
+    assert photos.panel_photos("nothing-here") == []
+
+
+def test_change_form_lists_photos_uploaded_for_the_post_earlier(editor_client):
+    services.create_post(slug="album", title="Album")
+    earlier = ask(editor_client, content_type="image/jpeg", size=10, post="album").json()["key"]
+    other = ask(editor_client, content_type="image/jpeg", size=10, post="another").json()["key"]
+    page = editor_client.get("/admin/posts/post/album/change/").content.decode()
+    assert f'data-key="{earlier}"' in page and f'data-key="{other}"' not in page
+    assert "Insert into text" in page and "Set as cover" in page
+
+
+def test_uploads_from_the_add_form_belong_to_the_post_once_saved(editor_client):
+    new = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
+    taken = ask(editor_client, content_type="image/jpeg", size=10, post="someone-elses").json()["key"]
+    assert Photo.get(new).post_slug is None
+    # A form that does not validate keeps the uploads in its panel and in the form.
+    data = {"title": "", "body": "No photo in the text yet.", "uploaded_photos": [new, taken, "../x"]}
+    page = editor_client.post("/admin/posts/post/add/", {**data, "_save": "1"}).content.decode()
+    assert f'data-key="{new}"' in page and f'name="uploaded_photos" value="{new}"' in page
+    assert "../x" not in page
+    response = editor_client.post("/admin/posts/post/add/", {**data, "title": "Gallery", "_save": "1"})
+    assert response.status_code == 302
+    assert Photo.get(new).post_slug == "gallery"
+    assert Photo.get(taken).post_slug == "someone-elses"  # never moved from another post
+    assert [photo.key for photo in photos.photos_of_post("gallery")] == [new]
+    page = editor_client.get(response["Location"]).content.decode()
+    assert f'data-key="{new}"' in page
+
+
+def test_cover_fieldset_shows_the_current_cover_and_its_status(editor_client):
+    key = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
+    services.create_post(slug="covered", title="Covered", cover_image=key, cover_alt="Hills")
+    page = editor_client.get("/admin/posts/post/covered/change/").content.decode()
+    widget = re.search(r'<div class="cover-photo" id="cover-photo">.*?</div>', page, re.S).group(0)
+    assert re.search(rf'<input type="hidden" name="cover_image" value="{key}" id="id_cover_image">', widget)
+    assert f'src="{public_url(key)}"' in widget and "processing…" in widget  # the original, until renditions exist
+    assert "Remove cover" in widget and '<p class="cover-photo-none" hidden>' in widget
+    assert page.count('name="cover_image"') == 1
+
+    ready(key)
+    widget = re.search(
+        r'<div class="cover-photo".*?</div>',
+        editor_client.get("/admin/posts/post/covered/change/").content.decode(),
+        re.S,
+    ).group(0)
+    assert "-480.jpeg" in widget and ">ready<" in widget
+
+    # Removing the cover (the hidden key emptied) saves a post without one.
+    version = str(Post.get("covered").version)
+    editor_client.post(
+        "/admin/posts/post/covered/change/",
+        {"title": "Covered", "cover_image": "", "cover_alt": "", "_version": version, "_save": "1"},
+    )
+    assert Post.get("covered").cover_image is None
+    widget = re.search(
+        r'<div class="cover-photo".*?</div>',
+        editor_client.get("/admin/posts/post/covered/change/").content.decode(),
+        re.S,
+    ).group(0)
+    assert "No cover photo" in widget and '<figure class="cover-photo-current" hidden>' in widget
 
 
 def test_cover_must_be_an_uploaded_original(editor_client):
@@ -195,3 +294,21 @@ def test_cover_must_be_an_uploaded_original(editor_client):
         "/admin/posts/post/add/", {"title": "Bad cover", "cover_image": "https://evil.example/x.jpg", "_save": "1"}
     )
     assert response.status_code == 200 and "cover_image" in response.context["form"].errors
+
+
+def test_photo_index_is_added_to_an_existing_table(dynamodb):
+    """On moto and on DynamoDB Local, which checks the index's key order."""
+    from myblog import aws
+    from myblog.tables import ensure_table
+
+    client = aws.client("dynamodb")
+    client.delete_table(TableName=Photo.Meta.table_name)
+    client.create_table(
+        TableName=Photo.Meta.table_name,
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert ensure_table(Photo).endswith("added index post-index")
+    indexes = client.describe_table(TableName=Photo.Meta.table_name)["Table"]["GlobalSecondaryIndexes"]
+    assert [index["IndexName"] for index in indexes] == ["post-index"]

@@ -1,4 +1,4 @@
-/* The post form: slug from title, live preview, photo uploads to S3.
+/* The post form: slug from title, live preview, the cover, photo uploads to S3.
  *
  * Photos go from the browser straight to S3 with a presigned POST granted by
  * the admin (they never pass through Lambda). Thumbnails are polled from a
@@ -14,8 +14,10 @@
   const title = form.querySelector("[name=title]");
   const slug = form.querySelector("[name=slug]");
   const cover = form.querySelector("[name=cover_image]");
+  const coverBox = document.getElementById("cover-photo");
   const preview = document.getElementById("post-preview");
   const list = document.getElementById("photo-list");
+  const uploaded = document.getElementById("uploaded-photos");
   const errorBox = document.getElementById("photo-error");
   const maxBytes = parseInt(editor.dataset.maxBytes, 10);
   const contentTypes = editor.dataset.contentTypes.split(",");
@@ -56,6 +58,52 @@
     if (field) field.addEventListener("input", schedulePreview);
   });
 
+  // --- the cover: the photo panel's card of the chosen photo, shown in the cover fieldset ---
+  function cardFor(key) {
+    return key ? Array.from(list.querySelectorAll(".photo-card")).find((card) => card.dataset.key === key) : null;
+  }
+
+  function showCover() {
+    if (!coverBox || !cover) return;
+    const figure = coverBox.querySelector(".cover-photo-current");
+    const image = coverBox.querySelector(".cover-photo-image");
+    const remove = coverBox.querySelector(".cover-photo-remove");
+    const key = cover.value;
+    figure.hidden = !key;
+    coverBox.querySelector(".cover-photo-none").hidden = !!key;
+    if (remove) remove.hidden = !key;
+    const card = cardFor(key);
+    if (!card) return;  // a cover the panel does not list keeps what the server showed
+    const src = card.querySelector("img").getAttribute("src");
+    if (src && image.getAttribute("src") !== src) image.src = src;
+    image.hidden = !src;
+    coverBox.querySelector(".cover-photo-status").textContent = card.querySelector(".photo-status").textContent;
+  }
+
+  function markCover() {
+    list.querySelectorAll(".photo-card").forEach((card) => {
+      const isCover = !!cover && card.dataset.key === cover.value;
+      card.classList.toggle("is-cover", isCover);
+      const button = card.querySelector(".photo-cover");
+      if (button && card.dataset.status) {
+        button.disabled = isCover || card.dataset.status === "failed";
+        button.textContent = isCover ? "The cover" : "Set as cover";
+      }
+    });
+    showCover();
+  }
+
+  function setCover(key) {
+    cover.value = key;
+    markCover();
+    schedulePreview();
+  }
+
+  if (coverBox) {
+    const remove = coverBox.querySelector(".cover-photo-remove");
+    if (remove) remove.addEventListener("click", () => setCover(""));
+  }
+
   // --- photos ---
   function showError(message) {
     errorBox.textContent = message;
@@ -75,12 +123,6 @@
     body.focus();
   }
 
-  function markCover() {
-    list.querySelectorAll(".photo-card").forEach((card) => {
-      card.classList.toggle("is-cover", cover && card.dataset.key === cover.value);
-    });
-  }
-
   function render(card, info) {
     card.dataset.key = info.key;
     card.dataset.status = info.status;
@@ -88,8 +130,7 @@
     const img = card.querySelector("img");
     const src = info.thumbnail_url || info.original_url;
     if (img.getAttribute("src") !== src) img.src = src;
-    card.querySelector(".photo-status").textContent =
-      info.status === "ready" ? "ready" : info.status === "failed" ? "failed: " + (info.error || "could not be processed") : "processing…";
+    card.querySelector(".photo-status").textContent = info.status_label;
     markCover();
   }
 
@@ -112,6 +153,15 @@
         .then((info) => { if (info) render(card, info); poll(card, tries - 1); })
         .catch(() => poll(card, tries - 1));
     }, 2000);
+  }
+
+  function remember(key) {
+    // Saving the form attaches the photo to the post (it may not exist yet).
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "uploaded_photos";
+    input.value = key;
+    uploaded.appendChild(input);
   }
 
   function upload(file) {
@@ -146,6 +196,7 @@
           progress.value = 100;
           progress.remove();
           card.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+          remember(json.key);
           render(card, json.photo);
           poll(card, 90);
         } else {
@@ -171,26 +222,27 @@
 
   const drop = document.getElementById("photo-drop");
   const input = document.getElementById("photo-input");
-  ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (event) => {
-    event.preventDefault();
-    drop.classList.add("is-over");
-  }));
-  ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("is-over")));
-  drop.addEventListener("drop", (event) => {
-    event.preventDefault();
-    uploadAll(event.dataTransfer.files);
-  });
-  input.addEventListener("change", () => {
-    uploadAll(input.files);
-    input.value = "";
-  });
+  if (drop && input) {
+    ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (event) => {
+      event.preventDefault();
+      drop.classList.add("is-over");
+    }));
+    ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("is-over")));
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      uploadAll(event.dataTransfer.files);
+    });
+    input.addEventListener("change", () => {
+      uploadAll(input.files);
+      input.value = "";
+    });
+  }
 
   list.addEventListener("click", (event) => {
     const card = event.target.closest(".photo-card");
     if (!card) return;
     if (event.target.classList.contains("photo-cover") && cover) {
-      cover.value = card.dataset.key;
-      markCover();
+      setCover(card.dataset.key);
     } else if (event.target.classList.contains("photo-insert")) {
       insertAtCursor(card.dataset.markdown);
     }
