@@ -814,6 +814,17 @@ def check_stage(session, settings, outputs, report):
     apis = [api for api in apigateway.get_rest_apis()["items"] if api["name"] == name]
     if report.check(len(apis) == 1, f"REST API {name} exists"):
         api_id = apis[0]["id"]
+        types = apis[0].get("endpointConfiguration", {}).get("types")
+        if types is None:
+            body = session.client("cloudformation").get_template(StackName=name)["TemplateBody"]
+            body = json.loads(body) if isinstance(body, str) else body
+            (rest_api,) = [r for r in body["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+            types = rest_api["Properties"].get("EndpointConfiguration", {}).get("Types")
+            report.gap(
+                "moto's CloudFormation stores a RestApi's EndpointConfiguration under 'Types', so the API reports "
+                "no endpoint type; the rehearsal reads it from the stack template Zappa deployed"
+            )
+        report.check(types == ["REGIONAL"], f"REST API {api_id} is regional (CloudFront in front is ours)", types)
         stages = [stage["stageName"] for stage in apigateway.get_stages(restApiId=api_id)["item"]]
         report.check(STAGE in stages, f"REST API {api_id} has stage '{STAGE}'", stages)
         paths = sorted(resource["path"] for resource in apigateway.get_resources(restApiId=api_id)["items"])

@@ -53,6 +53,8 @@ def test_stage_is_deployable(stage):
     assert config["s3_bucket"].startswith("myblog-") and region in config["s3_bucket"]
     assert lambda_name(config, stage) == f"myblog-{stage.replace('_', '-')}"
     assert 30 <= config["timeout_seconds"] <= 900 and config["memory_size"] >= 1024
+    # Our CloudFront distribution fronts the API: no second, edge-optimized one.
+    assert config["endpoint_configuration"] == ["REGIONAL"]
 
 
 @pytest.mark.parametrize("stage", DEPLOYED)
