@@ -14,6 +14,7 @@ anyway), and it loads nothing but the site's media.
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from myblog import public
 from posts import photos
 from posts.forms import PostForm
 from posts.models import Post
@@ -77,4 +78,5 @@ def preview_page(post):
 def render_document(request, page):
     """The post page's HTML document for `page` (no canonical link, no social image)."""
     context = {"page": page, "post": page.post, "og_image": None, "canonical_url": None}
-    return render_to_string(TEMPLATE, context, request=request)
+    # The public pages' own engine and context, as `posts.views.post_detail` renders it.
+    return render_to_string(TEMPLATE, context, request=request, using=public.ENGINE)
