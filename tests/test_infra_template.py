@@ -49,6 +49,12 @@ VARIANTS = {
     "home-oai": stack(OriginAccess="OAI", **VPC),
     "home-api": stack(**VPC, **WITH_API),
     "home-failover": stack(**VPC, **WITH_API, FailoverApiOrigin="d-eu.execute-api.eu-west-1.amazonaws.com"),
+    "home-verified": stack(
+        **VPC,
+        **WITH_API,
+        FailoverApiOrigin="d-eu.execute-api.eu-west-1.amazonaws.com",
+        OriginVerifySecret="s3cr3t-origin-value",
+    ),
     "home-no-dax": stack(),
     "secondary": stack(region="eu-west-1", DistributionId="E2QWRUHEXAMPLE", **VPC, **WITH_API),
     "dev": stack(Stage="dev", SecondaryRegion=""),
@@ -321,6 +327,38 @@ def test_site_reads_fail_over_to_the_secondary_region():
     (group,) = config["OriginGroups"]["Items"]
     assert [member["OriginId"] for member in group["Members"]["Items"]] == ["api", "api-failover"]
     assert paths["/admin/*"]["TargetOriginId"] == "api"  # writes stay in the home region
+
+
+def test_api_behaviours_forward_the_viewer_address_the_rate_limits_read():
+    config, paths = behaviours("home-api")
+    with_viewer_headers = "33f36d7e-f396-46d9-90e0-52428a34d9dc"  # AllViewerAndCloudFrontHeaders-2022-06
+    for behaviour in (config["DefaultCacheBehavior"], paths["/api/*"], paths["/admin/*"], paths["/subscribe/*"]):
+        assert behaviour["OriginRequestPolicyId"] == with_viewer_headers
+    assert settings.MYBLOG_CLIENT_IP_HEADER == "CloudFront-Viewer-Address"
+
+
+def test_only_cloudfront_reaches_the_api_when_an_origin_secret_is_set():
+    evaluator = VARIANTS["home-verified"]
+    config = evaluator.properties("Distribution")["DistributionConfig"]
+    api_origins = [origin for origin in config["Origins"] if origin["Id"].startswith("api")]
+    assert len(api_origins) == 2
+    for origin in api_origins:
+        assert origin["OriginCustomHeaders"] == [
+            {"HeaderName": "X-Origin-Verify", "HeaderValue": "s3cr3t-origin-value"}
+        ]
+    acl = evaluator.properties("OriginVerifyAcl")
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Block": {}}
+    (rule,) = acl["Rules"]
+    assert rule["Action"] == {"Allow": {}}
+    match = rule["Statement"]["ByteMatchStatement"]
+    assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-verify"}}
+    assert (match["PositionalConstraint"], match["SearchString"]) == ("EXACTLY", "s3cr3t-origin-value")
+    association = evaluator.properties("OriginVerifyAclAssociation")
+    assert association["ResourceArn"] == "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"
+    assert evaluator.template["Parameters"]["OriginVerifySecret"]["NoEcho"] is True
+    # Without the secret nothing is added.
+    assert "OriginVerifyAcl" not in VARIANTS["home-api"].resources()
+    assert all("OriginCustomHeaders" not in origin for origin in behaviours("home-api")[0]["Origins"])
 
 
 def test_site_cache_policy_lets_the_origin_decide():
