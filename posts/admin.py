@@ -64,6 +64,7 @@ class PostAdmin(DynamoModelAdmin):
         ("Publishing", {"fields": ["author", "publish_at"]}),
     ]
     change_form_template = "admin/posts/post/change_form.html"
+    delete_confirmation_template = "admin/posts/post/delete_confirmation.html"
     object_history_template = "admin/posts/post/revisions.html"
     revision_template = "admin/posts/post/revision.html"
 

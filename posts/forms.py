@@ -72,6 +72,13 @@ class PostForm(DynamoModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
+        if self.instance is not None and self.instance.is_live:
+            # A live post keeps its date when saved: an editable date would be ignored.
+            self.fields["publish_at"].disabled = True
+            self.fields["publish_at"].help_text = (
+                "The post is live and keeps this date when you save it. "
+                "To give it another, unpublish it, then schedule it (time zone: UTC)."
+            )
 
     def clean_slug(self):
         if not self.adding:

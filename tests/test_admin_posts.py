@@ -300,6 +300,28 @@ def test_form_labels_are_capitalised(editor_client):
     assert not re.search(r"<label[^>]*>[a-z][^<]*:</label>", page)
 
 
+def test_a_live_posts_date_is_shown_but_not_editable(editor_client):
+    post = make_post("aired", status=PUBLISHED, minutes_ago=600)
+    form = editor_client.get(change_url("aired")).context["form"]
+    assert form.fields["publish_at"].disabled and "keeps this date" in form.fields["publish_at"].help_text
+    later = (timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    editor_client.post(change_url("aired"), form_data(title="Aired", publish_at=later, _version=str(post.version)))
+    assert Post.get("aired").publish_at == post.publish_at
+    make_post("not-yet")
+    assert not editor_client.get(change_url("not-yet")).context["form"].fields["publish_at"].disabled
+
+
+def test_change_list_pages_load_the_admins_translations_and_skip_empty_counts(editor_client):
+    page = text(editor_client.get(CHANGELIST))
+    assert '<script src="/admin/jsi18n/"></script>' in page  # the select-all counter needs it
+    assert "No posts yet." in page and "on this page" not in page
+    make_post("one")
+    assert "1 post on this page." in text(editor_client.get(CHANGELIST))
+    page = text(editor_client.get(CHANGELIST, {"q": "nothing"}))
+    assert "No posts match." in page and "shown" not in page
+    assert '<script src="/admin/jsi18n/"></script>' in text(editor_client.get(change_url("one")))
+
+
 def test_missing_post_redirects_with_a_message(editor_client):
     response = editor_client.get(change_url("nope"), follow=True)
     assert "doesn’t exist" in text(response)
@@ -441,7 +463,11 @@ def test_action_without_selection_or_unknown_action_changes_nothing(editor_clien
 
 def test_delete_view_confirms_then_deletes(editor_client):
     make_post("doomed")
-    assert "Are you sure you want to delete the post" in text(editor_client.get("/admin/posts/post/doomed/delete/"))
+    page = text(editor_client.get("/admin/posts/post/doomed/delete/"))
+    assert "Are you sure you want to delete the post" in page and "revisions are kept" in page
+    assert "This post is live" not in page
+    make_post("on-air", status=PUBLISHED)
+    assert "This post is live" in text(editor_client.get("/admin/posts/post/on-air/delete/"))
     response = editor_client.post("/admin/posts/post/doomed/delete/", {"post": "yes"})
     assert response.status_code == 302
     with pytest.raises(Post.DoesNotExist):
@@ -466,6 +492,8 @@ def test_history_lists_revisions_and_restore_brings_one_back(editor_client):
     assert 'href="/admin/posts/post/story/revisions/1/"' in history and "ann" in history
     revision_page = text(editor_client.get("/admin/posts/post/story/revisions/1/"))
     assert "first draft" in revision_page and "Restore this revision" in revision_page
+    current = text(editor_client.get("/admin/posts/post/story/revisions/2/"))
+    assert "Revision 2 (current)" in current and "Restore this revision" not in current
     response = editor_client.post("/admin/posts/post/story/revisions/1/", {"expected_version": str(post.version)})
     assert response["Location"] == change_url("story")
     restored = Post.get("story")

@@ -71,6 +71,11 @@ def test_unsubscribe_action(staff_client):
     assert "Unsubscribed 1 subscriber." in response.content.decode()
     assert Subscriber.get("leaving@example.com").status == UNSUBSCRIBED
     assert Subscriber.get("staying@example.com").status == CONFIRMED
+    # The admin log shows the change; a subscriber nobody changed in the admin says so plainly.
+    history = staff_client.get(CHANGELIST + "leaving@example.com/history/").content.decode()
+    assert "office" in history and 'id="change-history"' in history
+    history = staff_client.get(CHANGELIST + "staying@example.com/history/").content.decode()
+    assert "No changes to this subscriber have been made in the admin yet." in history
 
 
 def test_export_selected_and_export_all_matching_as_csv(staff_client):
