@@ -139,6 +139,10 @@ class PostAdmin(DynamoModelAdmin):
 
     # -- the form ---------------------------------------------------------------------------
 
+    def view_on_site_url(self, obj):
+        """Readers find only live posts: no “View on site” link to a draft's or a scheduled post's 404."""
+        return super().view_on_site_url(obj) if obj is not None and obj.is_live else None
+
     def get_initial(self, request, obj):
         return {"author": request.user.get_username()} if obj is None else {}
 

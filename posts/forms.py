@@ -72,6 +72,12 @@ class PostForm(DynamoModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
+        if not self.adding:
+            self.fields[
+                "slug"
+            ].help_text = (
+                f"The post's address: /posts/{self.instance.slug}/. It cannot be changed once the post exists."
+            )
         if self.instance is not None and self.instance.is_live:
             # A live post keeps its date when saved: an editable date would be ignored.
             self.fields["publish_at"].disabled = True

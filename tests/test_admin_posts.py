@@ -77,6 +77,7 @@ def test_view_only_editor_sees_a_read_only_form(client, make_editor, aws):
     client.force_login(make_editor("viewer", "posts.view_post"))
     page = text(client.get(change_url("seen")))
     assert "View post" in page and 'name="_save"' not in page and "disabled" in page
+    assert 'id="photo-drop"' not in page and "Set as cover" not in page and "Remove cover" not in page
     assert client.post(change_url("seen"), form_data(body="changed")).status_code == 403
     assert Post.get("seen").body == "original"
 
@@ -291,6 +292,12 @@ def test_change_page_links_history_and_view_on_site(editor_client):
     page = text(editor_client.get(change_url("linked")))
     assert 'href="/admin/posts/post/linked/history/"' in page
     assert 'href="/posts/linked/"' in page and "View on site" in page
+    # Drafts and scheduled posts are not on the site yet: no link to their 404.
+    make_post("unseen")
+    make_post("later", status=SCHEDULED, publish_at=timezone.now() + timedelta(days=1))
+    for slug in ("unseen", "later"):
+        page = text(editor_client.get(change_url(slug)))
+        assert "View on site" not in page and f"/posts/{slug}/." in page  # the slug's help names the address
 
 
 def test_form_labels_are_capitalised(editor_client):
