@@ -142,13 +142,20 @@ def create_network(session, report):
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{index}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
         for index, zone in enumerate(zones)
     ]
+    database = ec2.create_security_group(GroupName="myblog-database", Description="PostgreSQL", VpcId=vpc)["GroupId"]
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     for subnet in subnets:
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
     report.step(
-        f"{session.region_name}: VPC {vpc} with private subnets {', '.join(subnets)} (in AWS: your VPC, with a NAT)"
+        f"{session.region_name}: VPC {vpc} with private subnets {', '.join(subnets)} and database group {database} "
+        "(in AWS: your VPC, with a NAT, and your database)"
     )
-    return {"VpcId": vpc, "SubnetIds": ",".join(subnets), "PrivateRouteTableIds": table}
+    return {
+        "VpcId": vpc,
+        "SubnetIds": ",".join(subnets),
+        "PrivateRouteTableIds": table,
+        "DatabaseSecurityGroupId": database,
+    }
 
 
 def moto_supports(resource_type):
@@ -401,7 +408,39 @@ class InfraDeployment:
         "AWS::SES::ConfigurationSet",
     )
 
+    def _align_security_group_egress(self, resources):
+        """moto's CloudFormation ignores SecurityGroupEgress and keeps the default allow-all rule."""
+        ec2 = self.session.client("ec2")
+        for name, resource in resources.items():
+            if resource["Type"] != "AWS::EC2::SecurityGroup" or name not in self.physical_ids:
+                continue
+            wanted = self._stack_evaluator().properties(name).get("SecurityGroupEgress")
+            if not wanted:
+                continue
+            group_id = self.physical_ids[name]
+            (group,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+            if [rule["IpProtocol"] for rule in group["IpPermissionsEgress"]] != ["-1"]:
+                continue
+            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=group["IpPermissionsEgress"])
+            ec2.authorize_security_group_egress(
+                GroupId=group_id,
+                IpPermissions=[
+                    {
+                        "IpProtocol": rule["IpProtocol"],
+                        "FromPort": rule["FromPort"],
+                        "ToPort": rule["ToPort"],
+                        "IpRanges": [{"CidrIp": rule["CidrIp"], "Description": rule.get("Description", "")}],
+                    }
+                    for rule in wanted
+                ],
+            )
+            self.report.gap(
+                f"security group {name}: moto's CloudFormation ignores SecurityGroupEgress and keeps the default "
+                "allow-all rule; the rehearsal sets the template's rules through the EC2 API"
+            )
+
     def _after_stack(self, resources, outside):
+        self._align_security_group_egress(resources)
         done = {"OriginAccessControl", "Distribution"}
         order = {kind: index for index, kind in enumerate(self.AFTER_STACK_ORDER)}
         pending = sorted(
@@ -806,6 +845,15 @@ def check_stage(session, settings, outputs, report):
         and vpc.get("SecurityGroupIds") == [outputs["LambdaSecurityGroupId"]],
         "function runs in the stack's private subnets with its security group (reaches DAX)",
         vpc,
+    )
+    (group,) = session.client("ec2").describe_security_groups(GroupIds=[outputs["LambdaSecurityGroupId"]])[
+        "SecurityGroups"
+    ]
+    ports = sorted(rule.get("FromPort", -1) for rule in group["IpPermissionsEgress"])
+    report.check(
+        ports == [443, 5432, 9111] and not group["IpPermissions"],
+        "function security group: out to HTTPS, PostgreSQL and DAX only, nothing in",
+        group,
     )
     role = session.client("iam").get_role(RoleName=function["Role"].rsplit("/", 1)[-1])["Role"]
     report.check(bool(role), f"role {role['RoleName']} exists (manage_roles is false: the stack owns it)")

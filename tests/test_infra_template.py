@@ -385,6 +385,17 @@ def test_dax_is_encrypted_and_reachable_only_from_the_function():
     assert "DaxCluster" not in VARIANTS["home-no-dax"].resources()
 
 
+def test_the_function_reaches_the_database_group_only_on_postgres():
+    evaluator = stack(DatabaseSecurityGroupId="sg-0db", **VPC)
+    egress = evaluator.properties("LambdaToDatabaseEgress")
+    ingress = evaluator.properties("DatabaseFromLambdaIngress")
+    assert (egress["FromPort"], egress["ToPort"], egress["DestinationSecurityGroupId"]) == (5432, 5432, "sg-0db")
+    assert (ingress["GroupId"], ingress["SourceSecurityGroupId"]) == ("sg-0db", "LambdaSecurityGroup-id")
+    rules = evaluator.properties("LambdaSecurityGroup")["SecurityGroupEgress"]
+    assert [(rule["FromPort"], rule["CidrIp"]) for rule in rules] == [(443, "0.0.0.0/0")]
+    assert "LambdaToDatabaseEgress" not in VARIANTS["home"].resources()
+
+
 def test_ses_bounces_and_complaints_reach_the_notifications_topic():
     evaluator = VARIANTS["home"]
     destination = evaluator.properties("SesBounceAndComplaintDestination")
