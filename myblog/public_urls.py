@@ -7,7 +7,7 @@ JSON, including unknown ones (a JSON 404).
 
 from django.urls import include, path, re_path
 
-from myblog import jsonapi, openapi, views
+from myblog import jsonapi, views
 from posts import api as posts_api
 from subscribers import api as subscribers_api
 
@@ -17,8 +17,8 @@ api_patterns = [
     path("subscribers", subscribers_api.subscribe, name="api-subscribe"),
     path("subscribers/confirm", subscribers_api.confirm, name="api-confirm"),
     path("subscribers/unsubscribe", subscribers_api.unsubscribe, name="api-unsubscribe"),
-    path("openapi.json", openapi.openapi_json, name="api-schema"),
-    path("docs/", openapi.docs, name="api-docs"),
+    path("openapi.json", views.openapi_json, name="api-schema"),
+    path("docs/", views.api_docs, name="api-docs"),
     re_path(r"^(?P<path>.*)$", jsonapi.not_found),
 ]
 

@@ -1,4 +1,4 @@
-"""Site-wide pages: robots.txt and the error pages."""
+"""Site-wide pages: robots.txt, the API's description and docs, and the error pages."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from myblog import caching, public
+from myblog.jsonapi import json_response
 
 
 @require_safe
@@ -22,6 +23,31 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+# The OpenAPI document is large and only these two views need it: it is
+# imported on their first request, not on every cold start.
+@require_safe
+@caching.public(caching.STATIC)
+def openapi_json(request):
+    from myblog import openapi
+
+    return json_response(openapi.schema())
+
+
+@require_safe
+@caching.public(caching.STATIC)
+def api_docs(request):
+    import json
+
+    from myblog import openapi
+
+    context = {
+        "doc": openapi.schema(),
+        "operations": list(openapi.operations()),
+        "schemas": {name: json.dumps(spec, indent=2) for name, spec in openapi.SCHEMAS.items()},
+    }
+    return render(request, "api/docs.html", context, using=public.ENGINE)
 
 
 def not_found(request, exception=None):

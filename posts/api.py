@@ -1,7 +1,7 @@
 """The posts API: list published posts (cursor pagination, tag filter) and get one by slug.
 
-Same data and cost as the HTML pages (`posts.pages`): a list is one Query
-plus one BatchGetItem for covers, a post one GetItem plus one BatchGetItem.
+Same data and cost as the HTML pages (`posts.pages`): a list is one Query,
+a post one GetItem plus one BatchGetItem (its cover and inline photos).
 The shapes are described in `myblog.openapi`; tests validate real
 responses against that schema.
 """
@@ -56,15 +56,17 @@ def card_json(card):
         "author": card.author,
         "published_at": _iso(card.publish_at),
         "url": settings.MYBLOG_SITE_URL + card.url,
-        "cover": image_json(card.cover, card.cover_image, card.cover_alt),
     }
 
 
 def post_json(page):
     post = page.post
-    card = pages.Card.from_item(post)
-    card.cover = page.cover
-    return {**card_json(card), "updated_at": _iso(post.updated_at), "body_html": page.body_html}
+    return {
+        **card_json(pages.Card.from_item(post)),
+        "updated_at": _iso(post.updated_at),
+        "cover": image_json(page.cover, post.cover_image, post.cover_alt),
+        "body_html": page.body_html,
+    }
 
 
 def _limit(value):

@@ -12,7 +12,7 @@ What a change touches, given the post before and after:
 - a visible post: its page and API resource, the feeds (they carry the
   full text) and the sitemap (its last-modified date);
 - and, if it appeared, disappeared, or changed anything a listing shows
-  (title, excerpt, date, author, cover, tags): the home page and its older
+  (title, excerpt, date, author, tags): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
@@ -23,6 +23,7 @@ A failure to invalidate is logged with the paths (to rerun by hand) and
 never fails the editor's save: the content is already written.
 """
 
+import functools
 import logging
 import uuid
 
@@ -30,10 +31,16 @@ from django.conf import settings
 from django.urls import reverse
 
 from myblog import aws
+from myblog.public import PUBLIC_URLCONF
 
 log = logging.getLogger(__name__)
 
-LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "cover_image", "cover_alt", "tags")
+LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags")
+
+
+# Paths are the public site's: reversed in its own URLconf, so a save made
+# outside a request (the scheduler's Lambda) does not load the admin.
+public_path = functools.partial(reverse, urlconf=PUBLIC_URLCONF)
 
 
 def _visible(post):
@@ -51,18 +58,18 @@ def changed_paths(post, previous):
         return []
     slug = (post or previous).slug
     paths = [
-        reverse("posts:detail", args=[slug]),
-        reverse("api-post", args=[slug]),
-        reverse("posts:rss"),
-        reverse("posts:atom"),
-        reverse("posts:sitemap"),
+        public_path("posts:detail", args=[slug]),
+        public_path("api-post", args=[slug]),
+        public_path("posts:rss"),
+        public_path("posts:atom"),
+        public_path("posts:sitemap"),
     ]
     if was_visible != is_visible or _listing_changed(post, previous):
-        home = reverse("posts:list")
-        api_list = reverse("api-posts")
+        home = public_path("posts:list")
+        api_list = public_path("api-posts")
         paths += [home, home + "page/*", api_list, api_list + "?*"]
         tags = set(previous.tags if was_visible else ()) | set(post.tags if is_visible else ())
-        paths += [reverse("posts:tag", args=[tag]) + "*" for tag in sorted(tags)]
+        paths += [public_path("posts:tag", args=[tag]) + "*" for tag in sorted(tags)]
     return paths
 
 

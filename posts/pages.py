@@ -1,9 +1,15 @@
 """What each public page shows, assembled from the read path.
 
 The HTML views, the feeds and the JSON API all build on these functions, so
-the site and the API always agree and cost the same: a listing is one Query
-plus one BatchGetItem for its cover photos; a post is one GetItem plus one
-BatchGetItem for its cover and inline photos. Nothing here touches SQL.
+the site and the API always agree and cost the same: a listing (home, tag
+pages, the API's list) is one Query; a post is one GetItem plus one
+BatchGetItem for its cover and inline photos; a feed is one Query plus one
+BatchGetItem for the photos in its posts. Nothing here touches SQL.
+
+Listings show no photos on purpose: covers would cost every listing a
+second call (a BatchGetItem of the Photo items, for their renditions) and
+every cold start its latency, for thumbnails a reader has not asked for.
+A post shows its cover, and shares it as its Open Graph image.
 """
 
 import re
@@ -14,7 +20,7 @@ from django.urls import reverse
 
 from posts import queries
 from posts.models import PHOTO_PENDING, Photo, Post
-from posts.rendering import BODY_SIZES, CARD_SIZES, picture_html, render_markdown
+from posts.rendering import BODY_SIZES, picture_html, render_markdown
 
 FEED_SIZE = 20
 SITEMAP_SIZE = 1000
@@ -37,7 +43,6 @@ class Card:
     publish_at: datetime
     cover_image: str | None
     cover_alt: str
-    cover: Photo | None = None
     updated_at: datetime | None = None
 
     @classmethod
@@ -58,12 +63,6 @@ class Card:
     def url(self):
         return reverse("posts:detail", args=[self.slug])
 
-    @property
-    def cover_html(self):
-        if not self.cover_image:
-            return ""
-        return picture_html(self.cover, self.cover_image, self.cover_alt, sizes=CARD_SIZES)
-
 
 @dataclass
 class Listing:
@@ -72,7 +71,6 @@ class Listing:
     cards: list
     next_cursor: queries.Cursor | None
     tag: str | None = None
-    pending_photos: bool = False
 
     @property
     def updated_at(self):
@@ -107,18 +105,13 @@ class PostPage:
         return any(_pending(self.photos.get(key)) for key in keys if key)
 
 
-def _with_covers(items, next_cursor, tag=None):
-    cards = [Card.from_item(item) for item in items]
-    photos = queries.get_photos(card.cover_image for card in cards)
-    for card in cards:
-        card.cover = photos.get(card.cover_image)
-    pending = any(_pending(photo) for photo in photos.values())
-    return Listing(cards, next_cursor, tag=tag, pending_photos=pending)
+def _listing(items, next_cursor, tag=None):
+    return Listing([Card.from_item(item) for item in items], next_cursor, tag=tag)
 
 
 def home(after=None, limit=queries.PAGE_SIZE):
-    """The newest posts: Query (published index) + BatchGetItem (covers)."""
-    return _with_covers(*queries.latest_posts(limit, after))
+    """The newest posts: one Query (published index)."""
+    return _listing(*queries.latest_posts(limit, after))
 
 
 def valid_tag(tag):
@@ -126,8 +119,8 @@ def valid_tag(tag):
 
 
 def tagged(tag, after=None, limit=queries.PAGE_SIZE):
-    """The newest posts with a tag: Query (post-tags) + BatchGetItem (covers)."""
-    return _with_covers(*queries.posts_tagged(tag, limit, after), tag=tag)
+    """The newest posts with a tag: one Query (post-tags)."""
+    return _listing(*queries.posts_tagged(tag, limit, after), tag=tag)
 
 
 def post(slug):
@@ -156,19 +149,20 @@ class FeedEntry:
 
 
 def feed(limit=FEED_SIZE):
-    """The newest posts with their full content: Query + one BatchGetItem for every photo in them."""
+    """The newest posts with their full content: Query + one BatchGetItem for every photo in them.
+
+    The bodies are rendered twice: once to collect their photo references,
+    once with the photos fetched in a single call.
+    """
     posts, _ = queries.latest_posts(limit)
-    keys = {post.cover_image for post in posts}
+    keys = set()
     for item in posts:
         render_markdown(item.body, load_photos=lambda found: keys.update(found) or {})
     photos = queries.get_photos(keys)
-    entries = []
-    for item in posts:
-        card = Card.from_item(item)
-        card.cover = photos.get(item.cover_image)
-        content = render_markdown(item.body, load_photos=lambda _keys: photos)
-        entries.append(FeedEntry(card, content, item.updated_at))
-    return entries
+    return [
+        FeedEntry(Card.from_item(item), render_markdown(item.body, load_photos=lambda _keys: photos), item.updated_at)
+        for item in posts
+    ]
 
 
 def sitemap():

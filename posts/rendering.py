@@ -27,16 +27,15 @@ The photos of a page are fetched with one BatchGetItem (`load_photos`). A
 photo whose renditions are not ready yet is shown from its original; one
 whose processing failed shows its alt text instead.
 
-Markdown itself is imported on first use: pages that show no post body
-(the home page, tag pages) never pay for it on a cold start.
+Markdown and nh3 are imported on first use: pages that show no post body
+(the home page, tag pages) never pay for them on a cold start.
 """
 
 import functools
 from dataclasses import dataclass
-from xml.etree import ElementTree
 
-import nh3
 from django.conf import settings
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from myblog.storage import key_from_public_url, public_url
@@ -93,7 +92,6 @@ PHOTO_SCHEME = "photo:"
 # How wide a photo is drawn: the text column is at most 44rem (704 px) wide
 # with 1rem of padding each side on narrow screens (templates/site.css).
 BODY_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
-CARD_SIZES = "(max-width: 30rem) calc(100vw - 2rem), 10rem"
 FALLBACK_WIDTH = 960  # the JPEG a browser without srcset support gets
 
 # Photo statuses, as `posts.models` spells them (not imported: this module
@@ -158,38 +156,57 @@ def _srcset(renditions):
     return ", ".join(f"{public_url(r.key)} {int(r.width)}w" for r in renditions)
 
 
-def picture_element(photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None):
-    """An ElementTree `<picture>` (or `<img>`) for a photo, or None if it cannot be shown."""
+def _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title):
+    """The attributes of the WebP <source> (None without WebP renditions) and of the <img>."""
     sources = photo_sources(photo, key)
     if sources is None:
         return None
-    img = ElementTree.Element("img", {"src": sources.src, "alt": alt or ""})
+    img = {"src": sources.src, "alt": alt or ""}
     if sources.jpeg_srcset:
-        img.set("srcset", sources.jpeg_srcset)
-        img.set("sizes", sizes)
+        img["srcset"] = sources.jpeg_srcset
+        img["sizes"] = sizes
     if sources.width and sources.height:
-        img.set("width", str(sources.width))
-        img.set("height", str(sources.height))
+        img["width"] = str(sources.width)
+        img["height"] = str(sources.height)
     if title:
-        img.set("title", title)
-    img.set("loading", loading)
-    img.set("decoding", "async")
+        img["title"] = title
+    img["loading"] = loading
+    img["decoding"] = "async"
     if fetchpriority:
-        img.set("fetchpriority", fetchpriority)
-    if not sources.webp_srcset:
-        return img
+        img["fetchpriority"] = fetchpriority
+    source = {"type": "image/webp", "srcset": sources.webp_srcset, "sizes": sizes} if sources.webp_srcset else None
+    return source, img
+
+
+def picture_element(photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None):
+    """An ElementTree `<picture>` (or `<img>`) for a photo, or None if it cannot be shown."""
+    from xml.etree import ElementTree
+
+    attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title)
+    if attributes is None:
+        return None
+    source, img = attributes
+    if source is None:
+        return ElementTree.Element("img", img)
     picture = ElementTree.Element("picture")
-    ElementTree.SubElement(picture, "source", {"type": "image/webp", "srcset": sources.webp_srcset, "sizes": sizes})
-    picture.append(img)
+    ElementTree.SubElement(picture, "source", source)
+    ElementTree.SubElement(picture, "img", img)
     return picture
 
 
-def picture_html(photo, key, alt="", **options):
+def _tag(name, attributes):
+    return f"<{name}" + "".join(f' {attribute}="{escape(value)}"' for attribute, value in attributes.items()) + ">"
+
+
+def picture_html(photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None):
     """`picture_element` as safe HTML for templates ("" if it cannot be shown)."""
-    element = picture_element(photo, key, alt, **options)
-    if element is None:
+    attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title)
+    if attributes is None:
         return ""
-    return mark_safe(ElementTree.tostring(element, encoding="unicode", method="html"))  # noqa: S308 - built here, attributes escaped by ElementTree
+    source, img = attributes
+    if source is None:
+        return mark_safe(_tag("img", img))  # noqa: S308 - every value escaped by _tag
+    return mark_safe(f"<picture>{_tag('source', source)}{_tag('img', img)}</picture>")  # noqa: S308 - as above
 
 
 def render_markdown(text, load_photos=None):
@@ -206,6 +223,8 @@ def render_markdown(text, load_photos=None):
 
 
 def sanitise_html(html):
+    import nh3
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -261,6 +280,8 @@ def _post_extension():
 
 
 def _replace_image(parent, img, key, photo):
+    from xml.etree import ElementTree  # what Markdown builds its tree with
+
     alt = img.get("alt", "")
     caption = img.get("title")
     element = picture_element(photo, key, alt)

@@ -37,8 +37,6 @@ def _listing_response(request, listing, cursor, page_url_name, page_args=()):
     }
     response = render(request, "posts/post_list.html", context, using=public.ENGINE)
     response.last_modified = listing.updated_at
-    if listing.pending_photos:
-        response.headers["Cache-Control"] = caching.PROCESSING.header
     return response
 
 

@@ -88,6 +88,13 @@ def test_editing_only_the_body_leaves_listings_alone(aws, distribution):
     assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("typo"))
 
 
+def test_changing_the_cover_purges_only_the_post(aws, distribution):
+    """Listings show no photos: a new cover changes the post's page, feeds and sitemap date only."""
+    post = publish("recovered", tags=["aws"])
+    services.update_post("recovered", expected_version=post.version, cover_image="media/originals/x.jpg", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("recovered"))
+
+
 def test_editing_what_listings_show_purges_them(aws, distribution):
     post = publish("retitled", tags=["aws"])
     services.update_post("retitled", expected_version=post.version, title="A better title", user="ed")

@@ -84,9 +84,10 @@ def test_every_public_read_is_at_most_two_get_or_query_calls_and_no_sql(site, cl
 
 def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
     expected = {
-        "/": ["Query", "BatchGetItem"],  # published index + covers
+        "/": ["Query"],  # the published index (listings show no photos)
         "/posts/with-photos/": ["GetItem", "BatchGetItem"],  # the post + cover and inline photos at once
-        "/tags/photos/": ["Query", "BatchGetItem"],  # the tag's listing items + covers
+        "/tags/photos/": ["Query"],  # the tag's listing items
+        "/api/posts": ["Query"],
         "/feeds/atom.xml": ["Query", "BatchGetItem"],  # the newest posts + every photo in them
         "/sitemap.xml": ["Query"],
         "/api/posts/with-photos": ["GetItem", "BatchGetItem"],
@@ -145,3 +146,53 @@ def test_reads_go_through_dax_when_configured(site, client, dynamodb_calls, monk
         assert set(dax.calls) <= {"get_item", "query", "batch_get_item"}
     monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
     aws.reset_clients()
+
+
+COLD_HOME_PAGE = """
+import sys
+import django
+
+django.setup()
+from moto import mock_aws
+
+with mock_aws():
+    from myblog.tables import ensure_tables
+    from tests.reader_fixtures import publish
+
+    ensure_tables()
+    publish("cold")
+    from django.test import Client
+
+    response = Client().get("/")
+    assert response.status_code == 200, response.status_code
+    print(" ".join(sorted(sys.modules)))
+"""
+
+# What a reader's first request must not load: the CMS, the Markdown
+# renderer (the home page shows no post body), the API document, the feeds.
+OFF_THE_READ_PATH = [
+    "posts.admin",
+    "subscribers.admin",
+    "myblog.dynamo_admin",
+    "posts.preview",
+    "markdown",
+    "nh3",
+    "myblog.openapi",
+    "django.utils.feedgenerator",
+]
+
+
+def test_a_cold_home_page_leaves_the_admin_and_renderers_unloaded():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myblog.settings", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", COLD_HOME_PAGE], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    assert "posts.pages" in loaded
+    assert [name for name in OFF_THE_READ_PATH if name in loaded] == []
