@@ -15,6 +15,8 @@ What it does, in the order of a real first deploy (infra/README.md):
 7. checks what AWS would then have: the function, its REST API, the S3
    notification and its prefix filter, the stream mapping, the SNS
    subscription, the schedule rules,
+8. pushes the static files with collectstatic and runs the packaged function
+   itself on a real-shaped API Gateway event (moto cannot run it),
 
 and prints a plain report. Where the emulator falls short of AWS, the
 report says so and says what the rehearsal does instead; nothing here
@@ -126,11 +128,10 @@ def moto_server(log_path):
         service.stop()
 
 
-def clients(region):
+def aws_session(region):
     import boto3
 
-    session = boto3.session.Session(region_name=region)
-    return session
+    return boto3.session.Session(region_name=region)
 
 
 # --- infrastructure ----------------------------------------------------------
@@ -278,7 +279,7 @@ class InfraDeployment:
         self._before_stack(resources, outside)
         self._create_stack(resources, outside)
         self._after_stack(resources, outside)
-        self._outputs(outside)
+        self._outputs()
         return self.outputs
 
     # Resources the stack's own resources refer to, made first.
@@ -560,7 +561,7 @@ class InfraDeployment:
             "(only the API behaviours use it, and they exist once the API's custom domain does)"
         )
 
-    def _outputs(self, outside):
+    def _outputs(self):
         evaluator = self._stack_evaluator()
         outputs = evaluator.outputs()
         self.outputs = {key: str(value) for key, value in outputs.items()}
@@ -986,8 +987,8 @@ def main(argv=None):
         environment = aws_environment(endpoint)
         os.environ.update(environment)
         report.step(f"moto server at {endpoint}; fake credentials; AWS_ENDPOINT_URL points at it")
-        home = clients(HOME_REGION)
-        secondary = clients(SECONDARY_REGION)
+        home = aws_session(HOME_REGION)
+        secondary = aws_session(SECONDARY_REGION)
 
         # Infrastructure: the home stack, then the secondary region's.
         parameters = {"Stage": "prod", "HomeRegion": HOME_REGION, "SecondaryRegion": SECONDARY_REGION}
@@ -1069,8 +1070,11 @@ def main(argv=None):
 def finish(report, args):
     report.summary()
     if not args.keep:
+        # Keep the report's evidence (logs, settings copy, stack templates), not the bulk.
         for path in WORK.glob("*.zip"):
             path.unlink()
+        for directory in ("task", "runtime-sdk"):
+            shutil.rmtree(WORK / directory, ignore_errors=True)
     return 1 if report.failures else 0
 
 
