@@ -111,7 +111,7 @@ def _listing(items, next_cursor, tag=None):
 
 def home(after=None, limit=queries.PAGE_SIZE):
     """The newest posts: one Query (published index)."""
-    return _listing(*queries.latest_posts(limit, after))
+    return _listing(*queries.latest_posts(limit, after, attributes=queries.LISTING_ATTRIBUTES))
 
 
 def valid_tag(tag):

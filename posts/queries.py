@@ -25,6 +25,9 @@ PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 # BatchGetItem's own limit: a page never shows more photos than this.
 MAX_PHOTOS = 100
+# What a listing shows: a Query for a listing returns only these (the
+# published index holds whole posts, bodies included).
+LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SORT_KEY_CEILING = "~"  # sorts after every slug character
@@ -119,11 +122,12 @@ def _check_limit(limit):
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
 
 
-def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None):
+def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None, attributes=None):
     """One page of live posts, newest first, and the `Cursor` of the next page (or None).
 
     One Query on the sparse published index; `after` (or its older name
-    `last_evaluated_key`) is the cursor a previous page returned.
+    `last_evaluated_key`) is the cursor a previous page returned. With
+    `attributes` (e.g. `LISTING_ATTRIBUTES`) the posts carry only those.
     """
     _check_limit(limit)
     after = after or last_evaluated_key
@@ -134,6 +138,7 @@ def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=No
         limit=limit + 1,
         page_size=limit + 1,
         last_evaluated_key=after.published_index_key() if after else None,
+        attributes_to_get=list(attributes) if attributes else None,
     )
     return _first_page(results, Post, limit)
 
