@@ -17,8 +17,19 @@ libraries), and readers never use it. So:
   importing every installed app's template tag libraries (the admin's
   among them) on its first render. It has no `user` or `messages` in its
   context either: a public page cannot touch the session by accident.
+
+Public responses also carry a Content-Security-Policy that makes "no
+external requests" a browser-enforced rule: no scripts at all, the one
+inline stylesheet (`templates/site.css`, allowed by its hash), images from
+the site and its media domain only, forms posted to the site only.
 """
 
+import base64
+import functools
+import hashlib
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.template.backends.django import DjangoTemplates
 
 PUBLIC_URLCONF = "myblog.public_urls"
@@ -34,9 +45,35 @@ class PublicSiteMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if not (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")):
-            request.urlconf = PUBLIC_URLCONF
-        return self.get_response(request)
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self.get_response(request)
+        request.urlconf = PUBLIC_URLCONF
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
+        return response
+
+
+def stylesheet_hash():
+    """The CSP source for the site's inline stylesheet, `'sha256-<base64>'`."""
+    css = (settings.BASE_DIR / "templates" / "site.css").read_bytes()
+    digest = base64.b64encode(hashlib.sha256(css).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+@functools.cache
+def content_security_policy():
+    media = urlsplit(settings.MEDIA_URL)
+    images = ["'self'"] + ([f"{media.scheme}://{media.netloc}"] if media.netloc else [])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"img-src {' '.join(images)}",
+            f"style-src {stylesheet_hash()}",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 class PublicTemplates(DjangoTemplates):

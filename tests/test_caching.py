@@ -142,3 +142,21 @@ def test_the_safety_net_never_lets_a_personal_response_be_public():
 def test_policies_render_as_cache_control_headers():
     assert caching.Policy(max_age=10, s_maxage=20).header == "public, max-age=10, s-maxage=20"
     assert caching.CONTENT.header == CONTENT
+
+
+def test_public_pages_forbid_every_external_request(blog, client):
+    import base64
+    import hashlib
+    import re
+
+    for path in ("/", "/posts/cached/", "/subscribe/", "/api/docs/", "/posts/missing/"):
+        response = client.get(path)
+        policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+        assert policy["default-src"] == "'none'" and "script-src" not in policy
+        assert policy["img-src"] == "'self' https://d111111abcdef8.cloudfront.net"
+        assert policy["form-action"] == "'self'" and policy["frame-ancestors"] == "'none'"
+        # The one inline stylesheet is allowed by its hash, so the page keeps its styles.
+        [css] = re.findall(r"<style>(.*?)</style>", response.content.decode(), re.S)
+        digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        assert policy["style-src"] == f"'sha256-{digest}'"
+    assert "Content-Security-Policy" not in client.get("/admin/login/")
