@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,26 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from myblog.localstack import system
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_LINE = "MYBLOG READY"
-
-
-def _free_port_block(size=4):
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = sock.getsockname()[1]
-        if base + size >= 65535:
-            continue
-        free = True
-        for port in range(base, base + size):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    free = False
-                    break
-        if free:
-            return base
-    raise RuntimeError("no block of free loopback ports")
 
 
 @dataclass
@@ -82,7 +65,7 @@ def start_stack(var_dir, timeout=240):
     """Start `manage.py runlocal` and wait until it prints its ready line."""
     if os.environ.get("CI", "").lower() != "true" and not shutil.which("java"):
         pytest.skip("Java 17 is not installed: the local stack needs it for DynamoDB Local (always run in CI)")
-    port = _free_port_block()
+    port = system.free_port_block(4)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MYBLOG_", "DJANGO_")) and k != "DATABASE_URL"
     }

@@ -6,6 +6,7 @@ fresh clone or CI run does not fetch 50 MB again.
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -70,10 +71,39 @@ def dynamodb_local_jar(install=True):
     return jars[-1]
 
 
-def free_port():
+def _ephemeral_range():
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port_block(size=1, low=20000):
+    """The first of `size` consecutive free loopback ports below the ephemeral range.
+
+    bind(0) hands out ephemeral ports, which outgoing connections also use:
+    a port chosen there can be taken by a client before a server binds it.
+    """
+    high = _ephemeral_range()[0] - size
+    for _ in range(200):
+        base = random.randrange(low, high)
+        if all(_bindable(port) for port in range(base, base + size)):
+            return base
+    raise RuntimeError("no free block of loopback ports")
+
+
+def _bindable(port):
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port():
+    return free_port_block(1)
 
 
 def port_open(port, host="127.0.0.1"):
