@@ -82,7 +82,7 @@ from tests.admin_fixtures import editor, editor_client, make_editor, writers_gro
 
 # Readers' tests: counting DynamoDB calls, refusing SQL, checking responses
 # against the OpenAPI document (see tests/reader_fixtures.py).
-from tests.reader_fixtures import dynamodb_calls, no_sql, schema_checker  # noqa: E402, F401
+from tests.reader_fixtures import dynamodb_calls, no_sql, rate_clock, schema_checker  # noqa: E402, F401
 
 # The whole local stack over HTTP (see tests/stack.py).
 from tests.stack import local_stack  # noqa: E402, F401

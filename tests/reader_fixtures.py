@@ -162,3 +162,13 @@ class SchemaChecker:
 @pytest.fixture
 def schema_checker(client):
     return SchemaChecker(client.get("/api/openapi.json").json())
+
+
+@pytest.fixture
+def rate_clock(monkeypatch):
+    """Pin the rate limiter's clock inside one window, so limits never reset mid-test."""
+    from types import SimpleNamespace
+
+    from subscribers import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))

@@ -165,7 +165,7 @@ def test_unsubscribing_an_unknown_address_looks_the_same(aws, client):
     assert not list(Subscriber.scan())
 
 
-def test_subscribe_is_rate_limited_per_client(aws, client, schema_checker, settings):
+def test_subscribe_is_rate_limited_per_client(aws, client, schema_checker, settings, rate_clock):
     settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 2
     viewer = {"headers": {"CloudFront-Viewer-Address": "203.0.113.9:50432"}}
     for index in range(2):

@@ -74,7 +74,7 @@ def test_bots_filling_the_hidden_field_get_the_same_answer_and_nothing_happens(a
     assert not list(RateLimit.scan())
 
 
-def test_the_form_is_rate_limited(aws, browser, settings):
+def test_the_form_is_rate_limited(aws, browser, settings, rate_clock):
     settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 1
     token = _csrf(browser)
     assert browser.post("/subscribe/", {"email": "a@example.com", "csrfmiddlewaretoken": token}).status_code == 200
