@@ -41,8 +41,6 @@ class Card:
     tags: list
     author: str
     publish_at: datetime
-    cover_image: str | None
-    cover_alt: str
     updated_at: datetime | None = None
 
     @classmethod
@@ -54,8 +52,6 @@ class Card:
             tags=list(item.tags),
             author=item.author,
             publish_at=item.publish_at,
-            cover_image=item.cover_image,
-            cover_alt=item.cover_alt,
             updated_at=getattr(item, "updated_at", None),
         )
 
@@ -88,10 +84,11 @@ class PostPage:
     def cover_html(self):
         if not self.post.cover_image:
             return ""
+        # The cover is the first thing a reader sees: loaded at once, not lazily.
+        post = self.post
         return picture_html(
-            self.cover, self.post.cover_image, self.post.cover_alt, sizes=BODY_SIZES, loading="eager",
-            fetchpriority="high",
-        )  # fmt: skip
+            self.cover, post.cover_image, post.cover_alt, sizes=BODY_SIZES, loading="eager", fetchpriority="high"
+        )
 
     @property
     def last_modified(self):
@@ -128,15 +125,16 @@ def post(slug):
     found = queries.get_live_post(slug)
     if found is None:
         return None
-    photos = {}
+    photos, loaded = {}, []
 
     def load_photos(keys):
         # Called once by the renderer with the body's photos; the cover rides along.
         photos.update(queries.get_photos({*keys, found.cover_image}))
+        loaded.append(True)
         return photos
 
     body_html = render_markdown(found.body, load_photos=load_photos)
-    if found.cover_image and not photos:
+    if found.cover_image and not loaded:
         photos = queries.get_photos([found.cover_image])
     return PostPage(found, body_html, photos.get(found.cover_image), photos)
 

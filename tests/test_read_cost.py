@@ -196,3 +196,12 @@ def test_a_cold_home_page_leaves_the_admin_and_renderers_unloaded():
     loaded = set(result.stdout.split())
     assert "posts.pages" in loaded
     assert [name for name in OFF_THE_READ_PATH if name in loaded] == []
+
+
+def test_a_post_whose_photos_are_all_missing_still_costs_two_calls(aws, client, dynamodb_calls):
+    body = markdown_for_photo("media/originals/2026/11/never-uploaded.jpg", "Gone")
+    publish("missing-photos", body=body, cover_image="media/originals/2026/11/no-cover.jpg", cover_alt="None")
+    dynamodb_calls.clear()
+    response = client.get("/posts/missing-photos/")
+    assert response.status_code == 200
+    assert dynamodb_calls.names == ["GetItem", "BatchGetItem"]
