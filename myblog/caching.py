@@ -23,7 +23,7 @@ than a wrong 304.
 """
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.cache import get_conditional_response, set_response_etag
 from django.utils.http import http_date, parse_http_date_safe
@@ -36,8 +36,7 @@ WEEK = 7 * DAY
 PRIVATE = "private, no-store"
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """How long a kind of response may be cached by browsers and by the edge."""
 
     max_age: int

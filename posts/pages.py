@@ -13,8 +13,8 @@ A post shows its cover, and shares it as its Open Graph image.
 """
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.urls import reverse
 
@@ -31,8 +31,7 @@ def _pending(photo):
     return photo is not None and photo.status == PHOTO_PENDING
 
 
-@dataclass
-class Card:
+class Card(NamedTuple):
     """A post as a listing shows it (from a `Post` or a `PostTag` item)."""
 
     slug: str
@@ -60,8 +59,7 @@ class Card:
         return reverse("posts:detail", args=[self.slug])
 
 
-@dataclass
-class Listing:
+class Listing(NamedTuple):
     """One page of a listing: cards, newest first, and the cursor of the next (older) page."""
 
     cards: list
@@ -73,12 +71,13 @@ class Listing:
         return queries.latest_change(*(card.updated_at or card.publish_at for card in self.cards))
 
 
-@dataclass
-class PostPage:
+class PostPage(NamedTuple):
+    """A live post as its page shows it: the body rendered, the photos of the page loaded."""
+
     post: Post
     body_html: str
     cover: Photo | None
-    photos: dict = field(default_factory=dict)
+    photos: dict
 
     @property
     def cover_html(self):
@@ -139,8 +138,7 @@ def post(slug):
     return PostPage(found, body_html, photos.get(found.cover_image), photos)
 
 
-@dataclass
-class FeedEntry:
+class FeedEntry(NamedTuple):
     card: Card
     content_html: str
     updated_at: datetime

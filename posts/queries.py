@@ -14,8 +14,8 @@ to know whether an older page exists without a second call.
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -37,8 +37,7 @@ class InvalidCursor(ValueError):
     """A cursor that this site did not make (tampered, truncated or stale format)."""
 
 
-@dataclass(frozen=True)
-class Cursor:
+class Cursor(NamedTuple):
     """Where a listing page ends: the last post shown on it."""
 
     publish_at: datetime

@@ -32,7 +32,7 @@ Markdown and nh3 are imported on first use: pages that show no post body
 """
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.html import escape
@@ -116,8 +116,7 @@ def photo_key(src):
     return key if key and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) else None
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(NamedTuple):
     """What a browser needs to pick the right file for a photo."""
 
     src: str

@@ -23,8 +23,8 @@ would fail the same way.
 import ipaddress
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -43,8 +43,7 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     count: int
     limit: int
     retry_after: int
