@@ -76,18 +76,17 @@ def finish(request, response, policy, *, last_modified=None, validate_last_modif
     """Make `response` cacheable under `policy` and answer conditional requests.
 
     Only successful GET/HEAD responses get validators and can become a 304;
-    a 404 or 400 is cached under `NEGATIVE` instead.
+    a 404 or 400 is cached under `NEGATIVE` instead. A view may have chosen
+    another policy for its response (photos still processing): it is kept.
     """
-    if "Cache-Control" in response.headers:
-        return response  # the view decided (e.g. photos still processing)
     if request.method not in ("GET", "HEAD"):
         return make_private(response)
     if response.status_code in (400, 404, 410):
-        response.headers["Cache-Control"] = NEGATIVE.header
+        response.headers.setdefault("Cache-Control", NEGATIVE.header)
         return response
     if response.status_code != 200 or response.streaming:
         return make_private(response)
-    response.headers["Cache-Control"] = policy.header
+    response.headers.setdefault("Cache-Control", policy.header)
     if last_modified is not None:
         response.headers["Last-Modified"] = http_date(last_modified.timestamp())
     set_response_etag(response)

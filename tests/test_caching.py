@@ -106,7 +106,9 @@ def test_a_page_with_photos_still_processing_is_kept_briefly(aws, client):
     photo = pending_photo("processing")
     publish("soon-sharp", cover_image=photo.key, cover_alt="Soon")
     for path in ("/posts/soon-sharp/", "/api/posts/soon-sharp"):
-        assert client.get(path)["Cache-Control"] == "public, max-age=60, s-maxage=60", path
+        response = client.get(path)
+        assert response["Cache-Control"] == "public, max-age=60, s-maxage=60", path
+        assert client.get(path, headers={"If-None-Match": response["ETag"]}).status_code == 304
     # Listings show no photos, so they are cached as usual.
     assert client.get("/")["Cache-Control"] == LISTING
 
