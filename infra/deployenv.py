@@ -6,7 +6,7 @@ linters). This module builds it under var/ and reuses it while
 requirements.txt is unchanged:
 
     .venv/bin/python infra/deployenv.py          # prints the venv's path
-    VIRTUAL_ENV=var/deploy-venv var/deploy-venv/bin/zappa deploy prod
+    VIRTUAL_ENV=var/deploy/venv var/deploy/venv/bin/zappa deploy prod
 
 Its site-packages are compiled to bytecode in the legacy layout (`foo.pyc`
 beside `foo.py`, `compileall -b`), and Zappa then ships the .pyc instead of
@@ -31,7 +31,11 @@ import sysconfig
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_PATH = REPO / "var" / "deploy-venv"
+# The directory is named `venv` because Zappa's scan of the project for
+# WebSocket handlers skips directories of that name: any other name would
+# make it find `zappa.websocket` imports in the virtualenv's own copy of
+# Zappa and route WebSocket events to a module that is not in the package.
+DEFAULT_PATH = REPO / "var" / "deploy" / "venv"
 STAMP = ".requirements-sha256"
 
 
