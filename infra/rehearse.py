@@ -629,6 +629,8 @@ def zip_checks(zip_path, settings, report):
     namespace = {}
     exec(compile(runtime_settings, "zappa_settings.py", "exec"), namespace)  # noqa: S102 - Zappa's generated settings
     mapping = namespace.get("AWS_EVENT_MAPPING", {})
+    websocket = namespace.get("WEBSOCKET_HANDLER_MODULE")
+    report.check(not websocket, "runtime settings route no WebSocket events (MyBlog has none)", websocket)
     config = stage_settings.stage_config(settings, STAGE)
     for event in config["events"]:
         source = event.get("event_source")
@@ -876,8 +878,33 @@ def check_stage(session, settings, outputs, report):
         report.check(types == ["REGIONAL"], f"REST API {api_id} is regional (CloudFront in front is ours)", types)
         stages = [stage["stageName"] for stage in apigateway.get_stages(restApiId=api_id)["item"]]
         report.check(STAGE in stages, f"REST API {api_id} has stage '{STAGE}'", stages)
-        paths = sorted(resource["path"] for resource in apigateway.get_resources(restApiId=api_id)["items"])
+        resources = apigateway.get_resources(restApiId=api_id)["items"]
+        paths = sorted(resource["path"] for resource in resources)
         report.check("/{proxy+}" in paths, f"REST API routes {', '.join(paths)} to the function")
+        # Zappa's REST integration invokes the function with the role as
+        # credentials, so API Gateway must be allowed to assume it.
+        proxy = next(resource for resource in resources if resource["path"] == "/{proxy+}")
+        integration = apigateway.get_integration(restApiId=api_id, resourceId=proxy["id"], httpMethod="ANY")
+        credentials = integration.get("credentials")
+        if credentials is None:
+            body = session.client("cloudformation").get_template(StackName=name)["TemplateBody"]
+            body = json.loads(body) if isinstance(body, str) else body
+            methods = [r for r in body["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"]
+            found = {m["Properties"]["Integration"].get("Credentials") for m in methods}
+            credentials = found.pop() if len(found) == 1 else sorted(map(str, found))
+            report.gap(
+                "moto's CloudFormation drops an API Gateway integration's Credentials; the rehearsal reads them "
+                "from the stack template Zappa deployed"
+            )
+        trusted = set()
+        for statement in role["AssumeRolePolicyDocument"]["Statement"]:
+            services = statement["Principal"]["Service"]
+            trusted.update([services] if isinstance(services, str) else services)
+        report.check(
+            credentials == function["Role"] and "apigateway.amazonaws.com" in trusted,
+            "API Gateway invokes the function as the stack's role, which trusts apigateway.amazonaws.com",
+            {"credentials": credentials, "trusted": sorted(trusted)},
+        )
 
     s3 = session.client("s3")
     bucket = outputs["MediaBucket"]
@@ -937,8 +964,7 @@ def check_stage(session, settings, outputs, report):
     policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
     principals = sorted({statement["Principal"]["Service"] for statement in policy["Statement"]})
     report.check(
-        {"s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "apigateway.amazonaws.com"}
-        <= set(principals),
+        {"s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"} <= set(principals),
         f"function policy lets {', '.join(principals)} invoke it",
         principals,
     )

@@ -233,10 +233,11 @@ def test_secondary_role_invalidates_the_home_distribution_and_sends_no_email():
     assert invalidation[0]["Resource"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2QWRUHEXAMPLE"
 
 
-def test_function_role_is_assumable_by_lambda_of_this_account_only():
+def test_function_role_is_assumable_by_lambda_and_api_gateway_of_this_account_only():
+    # Zappa's REST API integration calls the function with this role as credentials.
     role = VARIANTS["home"].properties("LambdaRole")
     (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Principal"] == {"Service": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
