@@ -4,6 +4,7 @@ Talks to `manage.py runlocal` over HTTP; needs Java (DynamoDB Local).
 """
 
 import re
+import time
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
@@ -98,3 +99,22 @@ def test_state_survives_a_restart(tmp_path):
         assert status == 200
     finally:
         second.stop()
+
+
+def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
+    """Seeded uploads go through S3 -> pump -> Zappa -> handler, then show in srcset."""
+    deadline = time.monotonic() + 90
+    while True:
+        status, _, body = fetch(local_stack.url + "/posts/thumbnails-without-servers/")
+        assert status == 200
+        if "media/renditions/demo/evening-hills/" in body or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    sources = re.findall(r"<source[^>]*>", body)
+    assert any('type="image/webp"' in tag and "evening-hills/640.webp 640w" in tag for tag in sources)
+    assert 'alt="Evening over the hills"' in body
+    rendition = re.search(r"(http://127\.0\.0\.1:\d+/media/renditions/demo/evening-hills/320\.jpg)", body).group(1)
+    status, headers, _ = fetch(rendition)
+    assert status == 200
+    assert headers["Content-Type"] == "image/jpeg"
+    assert "immutable" in headers["Cache-Control"]

@@ -54,7 +54,13 @@ POSTS = [
         "days_ago": 2,
         "photo": ((140, 40, 60), (250, 210, 200)),
         "excerpt": "An S3 event, Pillow, and renditions in JPEG and WebP.",
-        "body": "Every upload triggers a small function that writes JPEG and WebP renditions in several widths.\n",
+        "body": (
+            "Every upload triggers a small function that writes JPEG and WebP renditions in several widths.\n\n"
+            '![Evening over the hills](photo:media/originals/demo/evening-hills.jpg "An inline photo: the page '
+            'picks the rendition that fits the screen")\n\n'
+            "The page offers every width in a `srcset`, WebP first, with its size set so nothing jumps.\n"
+        ),
+        "inline_photos": {"media/originals/demo/evening-hills.jpg": ((60, 30, 110), (250, 160, 90))},
     },
     {
         "slug": "writing-in-markdown",
@@ -109,6 +115,10 @@ def seed(user="admin", now=None):
                 Key=cover,
                 Body=make_photo(*spec["photo"]),
                 ContentType="image/jpeg",
+            )
+        for key, colours in spec.get("inline_photos", {}).items():
+            s3.put_object(
+                Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=key, Body=make_photo(*colours), ContentType="image/jpeg"
             )
         services.create_post(
             slug=spec["slug"],
