@@ -36,30 +36,13 @@ import harness  # noqa: E402 - after the path tweak above
 
 TARGET_RATIO = 1.3
 
-PROBE = """
+PROBE = (
+    """
 import time
 started, cpu_started = time.perf_counter(), time.process_time()
-import json, sys
-from pynamodb.connection import base
-
-calls = []
-make_api_call = base.Connection._make_api_call
-
-def counting(self, operation, kwargs):
-    calls.append(operation)
-    return make_api_call(self, operation, kwargs)
-
-base.Connection._make_api_call = counting
-from zappa.handler import lambda_handler
-
-class Context:
-    function_name = "bench"
-    aws_request_id = "bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    def get_remaining_time_in_millis(self):
-        return 30000
-
+"""
+    + harness.HANDLER_PROBE
+    + """
 with open(sys.argv[1]) as handle:
     event = json.load(handle)
 response = lambda_handler(event, Context())
@@ -68,6 +51,7 @@ print(json.dumps({
     "seconds": elapsed, "cpu": cpu, "calls": calls, "status": response["statusCode"], "body": response["body"][:20000]
 }))
 """
+)
 
 BARE_SETTINGS = """
 SECRET_KEY = "bench-only"

@@ -27,6 +27,31 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 HOST = "dev.blog.example.com"
 
+# Source run at the start of a benchmark's fresh process: it counts PynamoDB's
+# DynamoDB calls, imports Zappa's handler and defines a Lambda context.
+HANDLER_PROBE = """
+import json, sys
+from pynamodb.connection import base
+
+calls = []
+make_api_call = base.Connection._make_api_call
+
+def counting(self, operation, kwargs):
+    calls.append(operation)
+    return make_api_call(self, operation, kwargs)
+
+base.Connection._make_api_call = counting
+from zappa.handler import lambda_handler
+
+class Context:
+    function_name = "bench"
+    aws_request_id = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    def get_remaining_time_in_millis(self):
+        return 30000
+"""
+
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",

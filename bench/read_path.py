@@ -37,29 +37,13 @@ PAGES = [
 ]
 READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
 
-LOOP = """
-import json, statistics, sys, time
+LOOP = (
+    """
+import statistics, time
 from collections import Counter
-from pynamodb.connection import base
-
-calls = []
-make_api_call = base.Connection._make_api_call
-
-def counting(self, operation, kwargs):
-    calls.append(operation)
-    return make_api_call(self, operation, kwargs)
-
-base.Connection._make_api_call = counting
-from zappa.handler import lambda_handler
-
-class Context:
-    function_name = "bench"
-    aws_request_id = "bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    def get_remaining_time_in_millis(self):
-        return 30000
-
+"""
+    + harness.HANDLER_PROBE
+    + """
 pages, seconds = json.loads(sys.argv[1]), float(sys.argv[2])
 results = []
 for name, event, expected in pages:
@@ -87,6 +71,7 @@ for name, event, expected in pages:
     })
 print(json.dumps(results))
 """
+)
 
 
 def main():
