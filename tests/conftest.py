@@ -84,5 +84,37 @@ from tests.admin_fixtures import editor, editor_client, make_editor, writers_gro
 # against the OpenAPI document (see tests/reader_fixtures.py).
 from tests.reader_fixtures import dynamodb_calls, no_sql, rate_clock, schema_checker  # noqa: E402, F401
 
+
+class RecordingDax:
+    """Stands in for amazon-dax-client (no DAX engine runs outside AWS).
+
+    Records the method calls PynamoDB's operations are routed to and
+    answers them from the (moto) DynamoDB behind it, as DAX would.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.calls = []
+
+    def __getattr__(self, method):
+        def call(**kwargs):
+            self.calls.append(method)
+            return getattr(self.backend, method)(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def dax(aws, monkeypatch):
+    """A configured DAX endpoint whose client records the calls routed to it."""
+    recorder = RecordingDax(aws.client("dynamodb"))
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "daxs://myblog.abc123.dax-clusters.us-east-1.amazonaws.com")
+    monkeypatch.setattr(aws, "_dax_client", lambda endpoint, region: recorder)
+    aws.reset_clients()
+    yield recorder
+    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
+    aws.reset_clients()
+
+
 # The whole local stack over HTTP (see tests/stack.py).
 from tests.stack import local_stack  # noqa: E402, F401

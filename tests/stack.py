@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,17 @@ from myblog.localstack import system
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_LINE = "MYBLOG READY"
+
+
+def wait_for(condition, what, timeout=90, interval=0.3):
+    """Poll until `condition()` is truthy: the stack's event pump works asynchronously."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 @dataclass

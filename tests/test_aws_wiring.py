@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from myblog import aws
@@ -20,36 +18,6 @@ def test_clients_are_cached_per_service_and_region(aws):
     assert aws.client("s3") is aws.client("s3")
     assert aws.client("s3") is not aws.client("s3", "eu-west-1")
     assert aws.client("s3", "eu-west-1").meta.region_name == "eu-west-1"
-
-
-class RecordingDax:
-    """Stands in for amazon-dax-client (no DAX engine runs outside AWS).
-
-    Records the method calls PynamoDB's operations are routed to and
-    answers them from the (moto) DynamoDB behind it, as DAX would.
-    """
-
-    def __init__(self, backend):
-        self.backend = backend
-        self.calls = []
-
-    def __getattr__(self, method):
-        def call(**kwargs):
-            self.calls.append(method)
-            return getattr(self.backend, method)(**kwargs)
-
-        return call
-
-
-@pytest.fixture
-def dax(aws, monkeypatch):
-    recorder = RecordingDax(aws.client("dynamodb"))
-    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "daxs://myblog.abc123.dax-clusters.us-east-1.amazonaws.com")
-    monkeypatch.setattr(aws, "_dax_client", lambda endpoint, region: recorder)
-    aws.reset_clients()
-    yield recorder
-    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
-    aws.reset_clients()
 
 
 def test_reads_and_model_writes_go_through_dax_when_configured(dax):

@@ -6,7 +6,6 @@ them through Zappa's own `lambda_handler` with the dev stage's bindings.
 """
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,11 @@ from posts.models import PHOTO_READY, PUBLISHED, SCHEDULED, Photo, Post
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images
+from tests.stack import wait_for
 
 pytestmark = pytest.mark.dynamodb_local
 
 EVENTS = Path(__file__).parent / "events"
-DEADLINE_SECONDS = 60
-
-
-def wait_for(condition, what):
-    """Poll until `condition()` is truthy (the pump works asynchronously)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

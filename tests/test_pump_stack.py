@@ -8,13 +8,13 @@ welcome email that the local mailbox shows, with a confirm link that works.
 import io
 import json
 import re
-import time
 
 import boto3
 import pytest
 from PIL import Image
 
 from tests import image_fixtures as images
+from tests.stack import wait_for
 from tests.test_stack import fetch
 
 pytestmark = pytest.mark.stack
@@ -22,17 +22,6 @@ pytestmark = pytest.mark.stack
 # The stack runs with the default (local) names of myblog/settings.py.
 BUCKET = "myblog-local-media"
 PHOTOS_TABLE = "myblog-local-photos"
-DEADLINE_SECONDS = 90
-
-
-def wait_for(condition, what):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def client(stack, service):

@@ -8,7 +8,6 @@ when the reader's browser carries an editor's session cookie.
 import re
 
 import pytest
-from django.conf import settings
 
 from posts.rendering import markdown_for_photo
 from tests.reader_fixtures import READ_OPERATIONS, pending_photo, publish, ready_photo
@@ -116,36 +115,13 @@ def test_an_editors_cookies_do_not_make_public_reads_touch_sql(site, client, dyn
     assert response["Cache-Control"].startswith("public")
 
 
-class RecordingDax:
-    """Stands in for amazon-dax-client: records each call and answers it from (moto) DynamoDB."""
-
-    def __init__(self, backend):
-        self.backend = backend
-        self.calls = []
-
-    def __getattr__(self, method):
-        def call(**kwargs):
-            self.calls.append(method)
-            return getattr(self.backend, method)(**kwargs)
-
-        return call
-
-
-def test_reads_go_through_dax_when_configured(site, client, dynamodb_calls, monkeypatch):
-    from myblog import aws
-
-    dax = RecordingDax(aws.client("dynamodb"))
-    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "daxs://myblog.abc123.dax-clusters.us-east-1.amazonaws.com")
-    monkeypatch.setattr(aws, "_dax_client", lambda endpoint, region: dax)
-    aws.reset_clients()
+def test_reads_go_through_dax_when_configured(site, client, dynamodb_calls, dax):
     for path in ("/", "/posts/with-photos/", "/tags/aws/", "/api/posts", "/api/posts/post-01"):
         dynamodb_calls.clear()
         dax.calls.clear()
         assert client.get(path).status_code == 200
         assert len(dax.calls) == len(dynamodb_calls.names) > 0
         assert set(dax.calls) <= {"get_item", "query", "batch_get_item"}
-    monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
-    aws.reset_clients()
 
 
 COLD_HOME_PAGE = """

@@ -4,14 +4,13 @@ Talks to `manage.py runlocal` over HTTP; needs Java (DynamoDB Local).
 """
 
 import re
-import time
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.stack import start_stack
+from tests.stack import start_stack, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -103,13 +102,13 @@ def test_state_survives_a_restart(tmp_path):
 
 def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
     """Seeded uploads go through S3 -> pump -> Zappa -> handler, then show in srcset."""
-    deadline = time.monotonic() + 90
-    while True:
+
+    def rendered():
         status, _, body = fetch(local_stack.url + "/posts/thumbnails-without-servers/")
         assert status == 200
-        if "media/renditions/demo/evening-hills/" in body or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+        return body if "media/renditions/demo/evening-hills/" in body else None
+
+    body = wait_for(rendered, "the demo photo's renditions on its page")
     sources = re.findall(r"<source[^>]*>", body)
     assert any('type="image/webp"' in tag and "evening-hills/640.webp 640w" in tag for tag in sources)
     assert 'alt="Evening over the hills"' in body
