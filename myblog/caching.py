@@ -72,9 +72,10 @@ def make_private(response):
     return response
 
 
-def finish(request, response, policy, *, last_modified=None, validate_last_modified=True):
+def finish(request, response, policy, *, validate_last_modified=True):
     """Make `response` cacheable under `policy` and answer conditional requests.
 
+    A view gives its content's date as `response.last_modified` (a datetime).
     Only successful GET/HEAD responses get validators and can become a 304;
     a 404 or 400 is cached under `NEGATIVE` instead. A view may have chosen
     another policy for its response (photos still processing): it is kept.
@@ -87,6 +88,7 @@ def finish(request, response, policy, *, last_modified=None, validate_last_modif
     if response.status_code != 200 or response.streaming:
         return make_private(response)
     response.headers.setdefault("Cache-Control", policy.header)
+    last_modified = getattr(response, "last_modified", None)
     if last_modified is not None:
         response.headers["Last-Modified"] = http_date(last_modified.timestamp())
     set_response_etag(response)
@@ -119,13 +121,7 @@ def public(policy, *, validate_last_modified=True):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             response = view(request, *args, **kwargs)
-            return finish(
-                request,
-                response,
-                policy,
-                last_modified=getattr(response, "last_modified", None),
-                validate_last_modified=validate_last_modified,
-            )
+            return finish(request, response, policy, validate_last_modified=validate_last_modified)
 
         return wrapper
 

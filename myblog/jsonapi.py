@@ -79,13 +79,7 @@ def endpoint(*methods, policy=None, validate_last_modified=True):
                 response = json_response(data, status=status)
             if policy is None or request.method not in ("GET", "HEAD"):
                 return caching.make_private(response)
-            return caching.finish(
-                request,
-                response,
-                policy,
-                last_modified=getattr(response, "last_modified", None),
-                validate_last_modified=validate_last_modified,
-            )
+            return caching.finish(request, response, policy, validate_last_modified=validate_last_modified)
 
         return wrapper
 
