@@ -45,6 +45,17 @@ CACHED = {
 CONDITIONAL_PARAMETERS = [{"$ref": "#/components/parameters/If-None-Match"}]
 NOT_MODIFIED = {"description": "The copy named in If-None-Match is current.", "headers": CACHED}
 
+# What a listing shows of a post; the full Post adds its body and cover.
+_SUMMARY_PROPERTIES = {
+    "slug": {"type": "string", "pattern": SLUG_PATTERN},
+    "title": {"type": "string"},
+    "excerpt": {"type": "string"},
+    "tags": {"type": "array", "items": {"type": "string", "pattern": SLUG_PATTERN}},
+    "author": {"type": "string"},
+    "published_at": {"type": "string", "format": "date-time"},
+    "url": {"type": "string", "format": "uri", "description": "The post's page on the site."},
+}
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -95,17 +106,9 @@ SCHEMAS = {
     },
     "PostSummary": {
         "type": "object",
-        "required": ["slug", "title", "excerpt", "tags", "author", "published_at", "url"],
+        "required": list(_SUMMARY_PROPERTIES),
         "additionalProperties": False,
-        "properties": {
-            "slug": {"type": "string", "pattern": SLUG_PATTERN},
-            "title": {"type": "string"},
-            "excerpt": {"type": "string"},
-            "tags": {"type": "array", "items": {"type": "string", "pattern": SLUG_PATTERN}},
-            "author": {"type": "string"},
-            "published_at": {"type": "string", "format": "date-time"},
-            "url": {"type": "string", "format": "uri", "description": "The post's page on the site."},
-        },
+        "properties": _SUMMARY_PROPERTIES,
     },
     "Post": {
         "type": "object",
@@ -123,14 +126,8 @@ SCHEMAS = {
         ],
         "additionalProperties": False,
         "properties": {
-            "slug": {"type": "string", "pattern": SLUG_PATTERN},
-            "title": {"type": "string"},
-            "excerpt": {"type": "string"},
-            "tags": {"type": "array", "items": {"type": "string", "pattern": SLUG_PATTERN}},
-            "author": {"type": "string"},
-            "published_at": {"type": "string", "format": "date-time"},
+            **_SUMMARY_PROPERTIES,
             "updated_at": {"type": "string", "format": "date-time"},
-            "url": {"type": "string", "format": "uri"},
             "cover": {"oneOf": [_ref("Image"), {"type": "null"}]},
             "body_html": {"type": "string", "description": "The rendered, sanitised body."},
         },
