@@ -5,6 +5,7 @@ deploy creates: the home region with and without the API's custom domain,
 with OAC or OAI, and the secondary region.
 """
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from pynamodb.attributes import TTLAttribute
 
 from infra import stage_settings
@@ -209,7 +211,9 @@ def test_lambda_role_names_its_tables_prefixes_and_services():
     assert "dynamodb:Scan" not in by_action  # public reads never Scan
     assert all(arn.endswith("/index/*") for arn in by_action["dynamodb:Query"] if "/index/" in arn)
     assert by_action["dynamodb:GetRecords"] == [table_arn + "subscribers/stream/*"]
-    assert by_action["s3:PutObject"] == [f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}/media/*"]
+    bucket = f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}"
+    assert sorted(by_action["s3:PutObject"]) == [f"{bucket}/media/originals/*", f"{bucket}/media/renditions/*"]
+    assert "s3:DeleteObject" not in by_action  # nothing deletes media
     assert sorted(by_action["ses:SendEmail"]) == [
         f"arn:aws:ses:us-east-1:{ACCOUNT}:configuration-set/myblog-prod",
         f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/myblog.example",
@@ -220,6 +224,66 @@ def test_lambda_role_names_its_tables_prefixes_and_services():
     ]
     assert by_action["dax:GetItem"] == ["DaxCluster.Arn"]
     assert by_action["logs:PutLogEvents"][0].endswith(":log-group:/aws/lambda/myblog-prod*")
+
+
+def grants(statements_, action, arn):
+    """Whether an Allow statement grants `action` on `arn` (IAM wildcards: * and ?)."""
+    return any(
+        statement["Effect"] == "Allow"
+        and action in as_list(statement["Action"])
+        and any(fnmatch.fnmatchcase(arn, pattern) for pattern in as_list(statement.get("Resource", [])))
+        for statement in statements_
+    )
+
+
+def test_function_reads_the_static_manifest_and_nothing_else_under_static():
+    # With MYBLOG_STATIC_ON_S3 the first {% static %} reads the manifest of hashed names.
+    role = lambda_statements(VARIANTS["home-api"])
+    bucket = f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}"
+    manifest = f"{bucket}/static/{ManifestFilesMixin.manifest_name}"
+    assert grants(role, "s3:GetObject", manifest)
+    static_resources = [
+        (action, resource)
+        for statement in role
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement.get("Resource", []))
+        if resource.startswith(f"{bucket}/static")
+    ]
+    assert static_resources == [("s3:GetObject", manifest)]
+    assert not grants(role, "s3:GetObject", f"{bucket}/static/admin/css/base.4a5b6c.css")
+    assert not grants(role, "s3:PutObject", manifest)
+
+
+def test_function_may_do_on_the_bucket_what_the_code_does():
+    role = lambda_statements(VARIANTS["home-api"])
+    bucket = f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}"
+    original = f"{bucket}/{settings.MYBLOG_ORIGINALS_PREFIX}2026/11/3f9c2b.jpg"
+    rendition = f"{bucket}/{settings.MYBLOG_RENDITIONS_PREFIX}2026/11/3f9c2b/640.webp"
+    # Presigned POST uploads and the admin's presigned GETs are signed with this role.
+    assert grants(role, "s3:PutObject", original) and grants(role, "s3:GetObject", original)
+    # The renditions handler reads the original and writes the renditions.
+    assert grants(role, "s3:PutObject", rendition)
+    assert not grants(role, "s3:GetObject", rendition)  # never needed: readers get them from CloudFront
+    assert not any(grants(role, "s3:DeleteObject", arn) for arn in (original, rendition))
+
+
+def test_dax_passes_on_the_operations_the_function_sends_and_never_scans():
+    (statement,) = [s for where, s in statements(VARIANTS["home"]) if where.startswith("DaxServiceRole/")]
+    assert sorted(statement["Action"]) == sorted(
+        f"dynamodb:{action}"
+        for action in (
+            "GetItem",
+            "BatchGetItem",
+            "Query",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "BatchWriteItem",
+            "ConditionCheckItem",
+            "DescribeTable",
+        )
+    )
+    assert statement["Resource"] == [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/myblog-prod-*"]
 
 
 def test_secondary_role_invalidates_the_home_distribution_and_sends_no_email():
@@ -260,7 +324,14 @@ def test_only_cloudfront_may_read_the_bucket(variant):
     allows = [statement for statement in policy if statement["Effect"] == "Allow"]
     (allow,) = allows
     assert allow["Action"] == "s3:GetObject"
-    assert sorted(allow["Resource"]) == [f"arn:aws:s3:::MediaBucket-id/{prefix}/*" for prefix in ("media", "static")]
+    assert sorted(allow["Resource"]) == [
+        f"arn:aws:s3:::MediaBucket-id/{settings.MYBLOG_RENDITIONS_PREFIX}*",
+        "arn:aws:s3:::MediaBucket-id/static/*",
+    ]
+    # Originals keep their EXIF (GPS position included): CloudFront cannot read them.
+    assert not grants(policy, "s3:GetObject", f"arn:aws:s3:::MediaBucket-id/{settings.MYBLOG_ORIGINALS_PREFIX}a.jpg")
+    assert grants(policy, "s3:GetObject", f"arn:aws:s3:::MediaBucket-id/{settings.MYBLOG_RENDITIONS_PREFIX}a/640.jpg")
+    assert grants(policy, "s3:GetObject", "arn:aws:s3:::MediaBucket-id/static/admin/css/base.4a5b6c.css")
     if variant == "home":
         assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
         assert allow["Condition"] == {
@@ -293,10 +364,18 @@ def behaviours(variant):
     return config, {behaviour["PathPattern"]: behaviour for behaviour in config["CacheBehaviors"]}
 
 
+def behaviour_for(config, paths, path):
+    """The behaviour CloudFront applies to `path`: the first pattern that matches, else the default."""
+    return next(
+        (behaviour for pattern, behaviour in paths.items() if fnmatch.fnmatchcase(path, pattern)),
+        config["DefaultCacheBehavior"],
+    )
+
+
 def test_cache_behaviours_for_static_media_site_and_api():
     config, paths = behaviours("home-api")
-    assert set(paths) == {"/static/*", "/media/*", "/api/*", "/admin/*", "/subscribe/*"}
-    for path in ("/static/*", "/media/*"):
+    assert set(paths) == {"/static/*", "/media/renditions/*", "/api/*", "/admin/*", "/subscribe/*"}
+    for path in ("/static/*", "/media/renditions/*"):
         assert paths[path]["TargetOriginId"] == "media"
         assert paths[path]["AllowedMethods"] == ["GET", "HEAD"]
     for path in ("/api/*", "/admin/*", "/subscribe/*"):
@@ -315,9 +394,19 @@ def test_cache_behaviours_for_static_media_site_and_api():
     assert all(b["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only") for b in [site, *paths.values()])
 
 
+@pytest.mark.parametrize("variant", ["home-api", "home-failover"])
+def test_the_distribution_never_sends_a_request_for_an_original_to_the_bucket(variant):
+    config, paths = behaviours(variant)
+    original = f"/{settings.MYBLOG_ORIGINALS_PREFIX}2026/11/3f9c2b.jpg"
+    assert behaviour_for(config, paths, original)["TargetOriginId"] != "media"  # the site answers 404
+    rendition = f"/{settings.MYBLOG_RENDITIONS_PREFIX}2026/11/3f9c2b/640.webp"
+    assert behaviour_for(config, paths, rendition)["TargetOriginId"] == "media"
+    assert behaviour_for(config, paths, "/static/posts/admin/post_form.0a1b2c.js")["TargetOriginId"] == "media"
+
+
 def test_before_the_api_exists_the_distribution_serves_the_bucket_only():
     config, paths = behaviours("home")
-    assert set(paths) == {"/static/*", "/media/*"}
+    assert set(paths) == {"/static/*", "/media/renditions/*"}
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == "media"
     assert [origin["Id"] for origin in config["Origins"]] == ["media"]
 
