@@ -386,7 +386,7 @@ class PostAdmin(DynamoModelAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         try:
-            revision = Revision.get(slug, version)
+            revision = services.get_revision(slug, version)
         except Revision.DoesNotExist:
             self.message_user(request, f"This post has no revision {version}.", messages.WARNING)
             return HttpResponseRedirect(reverse(self._url_name("history"), args=(quote(slug),)))

@@ -7,6 +7,7 @@ the slug is filled from the title when left empty.
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
@@ -20,8 +21,9 @@ class CoverPhotoInput(forms.HiddenInput):
 
     The key itself stays a hidden input (editors pick the cover with “Set as
     cover” in the photo panel); beside it the widget shows the cover's
-    thumbnail (its original until the renditions are made), its status and
-    a “Remove cover” button, which the form's script keeps up to date.
+    thumbnail (until the renditions are made, its original through a
+    short-lived presigned URL: originals are private), its status and a
+    “Remove cover” button, which the form's script keeps up to date.
     """
 
     template_name = "admin/posts/post/widgets/cover_photo.html"
@@ -72,6 +74,10 @@ class PostForm(DynamoModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
+        for name, limit in services.MAX_LENGTHS.items():
+            # The same limits as the services', shown as field errors (and kept by the browser).
+            self.fields[name].validators.append(MaxLengthValidator(limit))
+            self.fields[name].widget.attrs["maxlength"] = str(limit)
         if not self.adding:
             self.fields[
                 "slug"
@@ -104,4 +110,13 @@ class PostForm(DynamoModelForm):
         return key
 
     def clean_tags(self):
-        return services.normalise_tags(self.cleaned_data.get("tags"))
+        return self._checked(services.normalise_tags, self.cleaned_data.get("tags"))
+
+    def clean_body(self):
+        return self._checked(services.validate_body, self.cleaned_data.get("body"))
+
+    def _checked(self, check, value):
+        try:
+            return check(value)
+        except services.InvalidPost as error:
+            raise forms.ValidationError(str(error), code="invalid") from error

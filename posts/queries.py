@@ -9,17 +9,23 @@ the per-tag table, so "older posts" is one Query whichever listing it is,
 and a page's content does not shift when a newer post is published (which
 keeps older pages cacheable). A Query asks for one item more than it shows,
 to know whether an older page exists without a second call.
+
+Keys come from URLs, so a lookup first checks that the key could exist (a
+slug or tag of the shape and length posts are saved with, a photo key
+DynamoDB can hold): anything else is "not found" without a call, instead of
+a key DynamoDB refuses with an error.
 """
 
 import base64
 import binascii
-import re
 from datetime import datetime
 from typing import NamedTuple
 
 from django.utils import timezone
 
+from myblog.dynamo_limits import fits_hash_key
 from posts.models import FEED_PUBLISHED, PUBLISHED, Photo, Post, PostTag
+from posts.services import is_valid_slug
 
 PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
@@ -29,7 +35,6 @@ MAX_PHOTOS = 100
 # published index holds whole posts, bodies included).
 LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
 
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SORT_KEY_CEILING = "~"  # sorts after every slug character
 
 
@@ -59,7 +64,7 @@ class Cursor(NamedTuple):
             publish_at = Post.publish_at.deserialize(stamp)
         except (binascii.Error, UnicodeDecodeError, ValueError) as error:
             raise InvalidCursor("The cursor is not valid.") from error
-        if not _SLUG_RE.match(slug):
+        if not is_valid_slug(slug):
             raise InvalidCursor("The cursor is not valid.")
         return cls(publish_at, slug)
 
@@ -95,7 +100,7 @@ def is_visible(post, now=None):
 
 def get_live_post(slug, now=None):
     """The published post with this slug, or None (drafts and scheduled posts never): one GetItem."""
-    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+    if not is_valid_slug(slug):
         return None
     try:
         post = Post.get(slug)
@@ -145,9 +150,12 @@ def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=No
 def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     """One page of live posts with `tag`, newest first (`PostTag` items), and the next `Cursor`.
 
-    One Query on the per-tag table, whose items carry what a listing shows.
+    One Query on the per-tag table, whose items carry what a listing shows;
+    none for a tag no post can have (tags are slugs too).
     """
     _check_limit(limit)
+    if not is_valid_slug(tag):
+        return [], None
     ceiling = PostTag.make_sort_key(_now(now), "") + _SORT_KEY_CEILING
     results = PostTag.query(
         tag,
@@ -179,8 +187,12 @@ def sitemap_posts(limit=1000, *, now=None):
 
 
 def get_photos(keys):
-    """{key: Photo} for the originals' S3 keys given: one BatchGetItem (none for no keys)."""
-    keys = sorted({key for key in keys if key})[:MAX_PHOTOS]
+    """{key: Photo} for the originals' S3 keys given: one BatchGetItem (none for no keys).
+
+    Keys DynamoDB could not hold (a Markdown image address of any length
+    becomes a key) are left out: no photo has them.
+    """
+    keys = sorted({key for key in keys if fits_hash_key(key)})[:MAX_PHOTOS]
     if not keys:
         return {}
     return {photo.key: photo for photo in Photo.batch_get(keys)}

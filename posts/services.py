@@ -9,8 +9,15 @@ indexes never disagree with the post. Callers get `SlugTaken` or
 After a successful write `post_changed` is sent with the post before and
 after, which is how CloudFront invalidation (and anything else that follows
 a change) hooks in without the edit path knowing about it.
+
+Every writer (the admin, bulk actions, the scheduler, restores) comes
+through here, so this is where a post's limits are enforced, on every save:
+`InvalidPost` names the field an editor has to change. The limits keep each
+write inside DynamoDB's own (see `validate_content`), so a long text is a
+clear message, never a failed transaction.
 """
 
+import logging
 import re
 
 from django.dispatch import Signal
@@ -19,6 +26,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from myblog import aws
+from myblog.dynamo_limits import fits_number, utf8_length
 from posts.models import (
     DRAFT,
     FEED_PUBLISHED,
@@ -30,13 +38,33 @@ from posts.models import (
     Revision,
 )
 
+log = logging.getLogger(__name__)
+
 # Sent after a post is created, changed or deleted: kwargs `post` (None when
 # deleted) and `previous` (None when created).
 post_changed = Signal()
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # use with fullmatch
 MAX_SLUG_LENGTH = 100
 EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt")
+
+# What an editor types, in characters: generous for prose, small next to
+# DynamoDB's 400 KB item. PostTag items copy the title, excerpt, author and
+# cover of a live post, once per tag.
+MAX_LENGTHS = {"title": 200, "excerpt": 500, "author": 100, "cover_alt": 300}
+FIELD_NAMES = {"title": "title", "excerpt": "excerpt", "author": "author", "cover_alt": "cover image description"}
+# The body in UTF-8 bytes, which is what DynamoDB counts: a post item and its
+# revision each hold a body. 300 KB is about 50,000 words of English (a short
+# book); at worst (every other field at its limit in 4-byte characters)
+# an item stays under 310 KB of the 400 KB allowed.
+MAX_BODY_BYTES = 300_000
+# Tags: each is a PostTag hash key and a PostTag item per live post, and a
+# transaction deletes the old ones and writes the new ones, so their number
+# bounds the transaction (2 + 2 * MAX_TAGS items).
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+# The cover is an S3 key of an original (S3 keys are at most 1024 bytes).
+MAX_COVER_KEY_BYTES = 1024
 
 
 class PostError(Exception):
@@ -59,25 +87,100 @@ class StaleVersion(PostError):
 
 
 class InvalidPost(PostError):
-    pass
+    """Content that cannot be saved; `field` names the form field to change, if one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def is_valid_slug(slug):
+    """Whether `slug` is a slug a post can have (every saved post's slug is)."""
+    return isinstance(slug, str) and 0 < len(slug) <= MAX_SLUG_LENGTH and SLUG_RE.fullmatch(slug) is not None
 
 
 def validate_slug(slug):
-    if not slug or len(slug) > MAX_SLUG_LENGTH or not SLUG_RE.match(slug):
+    if not is_valid_slug(slug):
         raise InvalidPost(
-            f"Use lowercase letters, numbers and single hyphens for the slug (at most {MAX_SLUG_LENGTH} characters)."
+            f"Use lowercase letters, numbers and single hyphens for the slug (at most {MAX_SLUG_LENGTH} characters).",
+            field="slug",
         )
     return slug
 
 
 def normalise_tags(tags):
-    """Tags are slugs: lower-cased, hyphenated, de-duplicated, order kept."""
+    """Tags are slugs: lower-cased, hyphenated, de-duplicated, order kept.
+
+    Raises `InvalidPost` for more than MAX_TAGS tags or a tag longer than
+    MAX_TAG_LENGTH characters.
+    """
     seen = []
     for tag in tags or ():
         tag = re.sub(r"[^a-z0-9]+", "-", str(tag).strip().lower()).strip("-")
         if tag and tag not in seen:
             seen.append(tag)
+    if len(seen) > MAX_TAGS:
+        raise InvalidPost(f"A post can have at most {MAX_TAGS} tags; this one has {len(seen)}.", field="tags")
+    for tag in seen:
+        if len(tag) > MAX_TAG_LENGTH:
+            raise InvalidPost(
+                f"A tag can be at most {MAX_TAG_LENGTH} characters long; “{tag[:20]}…” has {len(tag)}.",
+                field="tags",
+            )
     return seen
+
+
+def validate_body(body):
+    """The body, or `InvalidPost` if it is over MAX_BODY_BYTES in UTF-8."""
+    size = utf8_length(body or "")
+    if size is None:
+        raise InvalidPost("The text contains characters that cannot be saved.", field="body")
+    if size > MAX_BODY_BYTES:
+        raise InvalidPost(
+            f"The text is too long to save: {-(-size // 1000):,} KB, and a post can be at most "
+            f"{MAX_BODY_BYTES / 1000:,.0f} KB. Split it into several posts.",
+            field="body",
+        )
+    return body
+
+
+def validate_content(post):
+    """Check an editor's fields against the limits above; `InvalidPost` names the first field over.
+
+    Normalises the tags. The limits keep the post item and its revision
+    under DynamoDB's 400 KB item size and a save under its 100-item
+    transactions, so nothing an editor types can make a write fail.
+    """
+    if not post.title or not post.title.strip():
+        raise InvalidPost("A post needs a title.", field="title")
+    for name, limit in MAX_LENGTHS.items():
+        value = getattr(post, name) or ""
+        if len(value) > limit:
+            raise InvalidPost(
+                f"The {FIELD_NAMES[name]} can be at most {limit} characters long; it has {len(value)}.", field=name
+            )
+        if utf8_length(value) is None:
+            raise InvalidPost(f"The {FIELD_NAMES[name]} contains characters that cannot be saved.", field=name)
+    validate_body(post.body)
+    post.tags = normalise_tags(post.tags)
+    cover_size = utf8_length(post.cover_image) if post.cover_image else 0
+    if cover_size is None or cover_size > MAX_COVER_KEY_BYTES:
+        raise InvalidPost("Choose the cover from the post's uploaded photos.", field="cover_image")
+    return post
+
+
+def _get(slug):
+    """The post `slug`; `Post.DoesNotExist` too for a slug no post can have (never sent to DynamoDB)."""
+    if not is_valid_slug(slug):
+        raise Post.DoesNotExist()
+    return Post.get(slug)
+
+
+def get_revision(slug, version):
+    """Revision `version` of the post `slug`; `Revision.DoesNotExist` too for keys no revision can have."""
+    if not is_valid_slug(slug) or not fits_number(version):
+        raise Revision.DoesNotExist()
+    return Revision.get(slug, version)
 
 
 def _is_conditional_failure(error):
@@ -185,15 +288,15 @@ def create_post(*, slug, title, user="", status=DRAFT, publish_at=None, now=None
     """Create a post; `SlugTaken` when the slug is in use (conditional write)."""
     now = now or timezone.now()
     validate_slug(slug)
-    if not title or not title.strip():
-        raise InvalidPost("A post needs a title.")
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidPost("A post needs a title.", field="title")
     post = Post(slug, title=title.strip(), created_at=now, updated_at=now, updated_by=user)
     for name, value in fields.items():
         if name not in EDITABLE_FIELDS:
             raise TypeError(f"unexpected field {name!r}")
         setattr(post, name, value)
-    post.tags = normalise_tags(post.tags)
     post.author = post.author or user
+    validate_content(post)
     _set_status(post, status, publish_at, now)
     return _write(post, None, user, note="Created")
 
@@ -205,8 +308,11 @@ def update_post(slug, *, expected_version, user="", status=None, publish_at=None
     deleted; the caller keeps the editor's input to show it again.
     """
     now = now or timezone.now()
+    if not fits_number(expected_version):
+        # Not a version any post has had (a tampered form): nothing to overwrite.
+        raise StaleVersion(slug)
     try:
-        current = Post.get(slug)
+        current = _get(slug)
     except Post.DoesNotExist as error:
         raise StaleVersion(slug) from error
     previous = _copy(current)
@@ -214,9 +320,7 @@ def update_post(slug, *, expected_version, user="", status=None, publish_at=None
         if name not in EDITABLE_FIELDS:
             raise TypeError(f"unexpected field {name!r}")
         setattr(current, name, value)
-    if not current.title or not current.title.strip():
-        raise InvalidPost("A post needs a title.")
-    current.tags = normalise_tags(current.tags)
+    validate_content(current)
     current.updated_at = now
     current.updated_by = user
     current.version = expected_version
@@ -227,7 +331,7 @@ def update_post(slug, *, expected_version, user="", status=None, publish_at=None
 
 def publish_post(slug, *, expected_version=None, user="", publish_at=None, now=None):
     """Publish now (or at `publish_at`, which schedules it if in the future)."""
-    post = Post.get(slug)
+    post = _get(slug)
     version = expected_version if expected_version is not None else post.version
     return update_post(
         slug, expected_version=version, user=user, status=PUBLISHED, publish_at=publish_at, now=now, note="Published"
@@ -236,14 +340,14 @@ def publish_post(slug, *, expected_version=None, user="", publish_at=None, now=N
 
 def unpublish_post(slug, *, expected_version=None, user="", now=None):
     """Take a post off the site (back to draft); it keeps its content."""
-    post = Post.get(slug)
+    post = _get(slug)
     version = expected_version if expected_version is not None else post.version
     return update_post(slug, expected_version=version, user=user, status=DRAFT, now=now, note="Unpublished")
 
 
 def delete_post(slug, *, expected_version=None, user=""):
     """Delete a post and its tag listings (its revisions stay as history)."""
-    post = Post.get(slug)
+    post = _get(slug)
     if expected_version is not None:
         post.version = expected_version
     connection = aws.connection(Post.Meta.region)
@@ -264,7 +368,9 @@ def publish_due_posts(now=None, user="scheduler"):
 
     Run on a schedule (a Zappa `events` rate expression). One Query on the
     status index; a post edited meanwhile (stale version) is left for the
-    next run rather than overwritten.
+    next run rather than overwritten, and one that cannot be saved as it is
+    (over a limit introduced after it was scheduled) is logged and left
+    scheduled for an editor to fix, without holding up the others.
     """
     now = now or timezone.now()
     published = []
@@ -281,6 +387,9 @@ def publish_due_posts(now=None, user="scheduler"):
             )
         except StaleVersion:
             continue
+        except InvalidPost as error:
+            log.error("Scheduled post %s cannot be published until it is edited: %s", post.slug, error)
+            continue
         published.append(post.slug)
     return published
 
@@ -293,9 +402,10 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
     `StaleVersion` if the post changed since the editor loaded it.
     """
     try:
-        revision = Revision.get(slug, version)
+        revision = get_revision(slug, version)
     except Revision.DoesNotExist as error:
-        raise InvalidPost(f"This post has no revision {version}.") from error
+        which = version if fits_number(version) else "with this number"
+        raise InvalidPost(f"This post has no revision {which}.") from error
     return update_post(
         slug,
         expected_version=expected_version,

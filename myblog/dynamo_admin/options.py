@@ -19,11 +19,17 @@ Subclasses say what to list and edit, much as with a ModelAdmin:
 and override `get_list_query`, `apply_search`, `save_form` and
 `delete_object` where the model needs more than a plain put/delete (posts
 go through `posts.services`).
+
+Keys arrive in URLs, search boxes and posted selections, so every one is
+checked with `is_valid_key` before it reaches DynamoDB: a key DynamoDB could
+not hold names no item, and is treated as one that does not exist (the
+admin's usual "doesn't exist" message, an empty search, an action that
+changes nothing) rather than sent to DynamoDB to fail.
 """
 
+import functools
 import json
 import logging
-from functools import update_wrapper
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -35,7 +41,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.views.decorators.csrf import csrf_protect
 from django.views.generic import RedirectView
 from pynamodb.exceptions import DeleteError, PutError
@@ -43,6 +49,7 @@ from pynamodb.exceptions import DeleteError, PutError
 from myblog.dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
 from myblog.dynamo_admin.filters import ListQuery
 from myblog.dynamo_admin.forms import hash_key_name, label_for_attribute, version_attribute
+from myblog.dynamo_limits import MAX_BATCH_GET_KEYS, fits_hash_key, fits_number
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,8 @@ class DynamoModelAdmin(admin.ModelAdmin):
     search_prefixes = {}
     search_help_text = ""
     dynamo_actions = ("delete_selected",)
+    # The most items one action works on (one BatchGetItem reads them).
+    max_action_items = MAX_BATCH_GET_KEYS
     # The list when no filter picks another source: (index or None, hash key).
     list_index = None
     list_hash_key = None
@@ -122,16 +131,34 @@ class DynamoModelAdmin(admin.ModelAdmin):
     def change_url(self, key):
         return reverse(self._url_name("change"), args=(quote(key),), current_app=self.admin_site.name)
 
+    def is_valid_key(self, key):
+        """Whether `key` could be an item's hash key (what DynamoDB accepts in a request).
+
+        Anything else names no item; it is never sent to DynamoDB, which
+        would refuse it with an error. Subclasses may narrow this to the
+        keys their model really uses.
+        """
+        return fits_hash_key(key)
+
     def get_extra_urls(self):
         """URL patterns of a subclass's own views, under the model's prefix."""
         return []
 
     def wrap_view(self, view):
+        @functools.wraps(view)
+        def checked(request, *args, object_id=None, **kwargs):
+            # Every view of one item (change, delete, history, ...) gets a key it can look up.
+            if object_id is None:
+                return view(request, *args, **kwargs)
+            if not self.is_valid_key(unquote(object_id)):
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return view(request, *args, object_id=object_id, **kwargs)
+
         def wrapper(*args, **kwargs):
-            return self.admin_site.admin_view(view)(*args, **kwargs)
+            return self.admin_site.admin_view(checked)(*args, **kwargs)
 
         wrapper.model_admin = self
-        return update_wrapper(wrapper, view)
+        return functools.update_wrapper(wrapper, view)
 
     def get_urls(self):
         prefix = self.url_name_prefix
@@ -152,14 +179,20 @@ class DynamoModelAdmin(admin.ModelAdmin):
     # -- reading -------------------------------------------------------------------------
 
     def get_object(self, request, object_id, from_field=None):
+        key = unquote(object_id)
+        if not self.is_valid_key(key):
+            return None
         try:
-            return self.dynamo_model.get(unquote(object_id), consistent_read=True)
+            return self.dynamo_model.get(key, consistent_read=True)
         except self.dynamo_model.DoesNotExist:
             return None
 
     def get_objects(self, keys):
-        """The items for `keys` that exist (one BatchGetItem), in the given order."""
-        found = {getattr(item, self.key_attribute): item for item in self.dynamo_model.batch_get(list(keys))}
+        """The items for `keys` that exist (one BatchGetItem per 100 keys), in the given order."""
+        keys = [key for key in dict.fromkeys(keys) if self.is_valid_key(key)]  # BatchGetItem refuses duplicates
+        if not keys:
+            return []
+        found = {getattr(item, self.key_attribute): item for item in self.dynamo_model.batch_get(keys)}
         return [found[key] for key in keys if key in found]
 
     def get_list_query(self, request):
@@ -197,7 +230,7 @@ class DynamoModelAdmin(admin.ModelAdmin):
                 exact_key = value
         if condition is not None:
             query.add_condition(condition)
-        if exact_key:
+        if exact_key and self.is_valid_key(exact_key):
             try:
                 return self.dynamo_model.get(exact_key)
             except self.dynamo_model.DoesNotExist:
@@ -222,6 +255,8 @@ class DynamoModelAdmin(admin.ModelAdmin):
         """
         values = form.attribute_values()
         key_name = self.key_attribute
+        if obj is None and not self.is_valid_key(values.get(key_name)):
+            raise SaveRejected(f"This {key_name} is too long.", field=key_name)
         try:
             if obj is None:
                 obj = self.dynamo_model(**values)
@@ -232,7 +267,7 @@ class DynamoModelAdmin(admin.ModelAdmin):
                         setattr(obj, name, value)
                 version_name = version_attribute(self.dynamo_model)
                 if version_name:
-                    if form.expected_version is None:
+                    if not fits_number(form.expected_version):
                         raise SaveRejected(STALE_MESSAGE)  # no version, no blind overwrite
                     setattr(obj, version_name, form.expected_version)
                 obj.save()
@@ -282,14 +317,22 @@ class DynamoModelAdmin(admin.ModelAdmin):
         return result
 
     def run_action(self, request):
+        """Run the chosen action on the selected keys (each once; keys no item can have left out)."""
         actions = {name: function for name, function, _ in self.get_dynamo_actions(request)}
         name = request.POST.get("action", "")
-        keys = [key for key in request.POST.getlist(ACTION_CHECKBOX_NAME) if key]
+        selected = [key for key in dict.fromkeys(request.POST.getlist(ACTION_CHECKBOX_NAME)) if key]
         if name not in actions:
             self.message_user(request, "No action selected.", messages.WARNING)
             return None
-        if not keys:
+        if not selected:
             self.message_user(request, "Items must be selected in order to perform actions on them.", messages.WARNING)
+            return None
+        if len(selected) > self.max_action_items:
+            self.message_user(request, f"Select at most {self.max_action_items} items at a time.", messages.WARNING)
+            return None
+        keys = [key for key in selected if self.is_valid_key(key)]
+        if not keys:
+            self.message_user(request, "The selected items do not exist.", messages.WARNING)
             return None
         return actions[name](request, keys)
 
@@ -322,6 +365,10 @@ class DynamoModelAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.delete_selected_confirmation_template, context)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # A key from a URL can be of any length: the message quotes its start.
+        return super()._get_obj_does_not_exist_redirect(request, opts, Truncator(object_id).chars(100))
 
     def _plural(self, count):
         return self.opts.verbose_name if count == 1 else self.opts.verbose_name_plural
