@@ -19,9 +19,11 @@ from django.utils import timezone
 from pynamodb.exceptions import PutError, UpdateError
 
 from myblog import aws
+from myblog.dynamo_limits import fits_hash_key
 from myblog.storage import public_url
 from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo
 from posts.rendering import markdown_for_photo, photo_key
+from posts.services import is_valid_slug
 
 # Content types browsers send for photos, and the extension of their keys.
 CONTENT_TYPES = {
@@ -78,6 +80,8 @@ def create_upload(*, content_type, size, user="", post_slug=None, now=None):
     plus the file (last) as multipart/form-data to `url`.
     """
     content_type, _ = validate_upload(content_type, size)
+    if post_slug and not is_valid_slug(post_slug):
+        raise UploadRejected("There is no post with this address to upload the photo for.")
     now = now or timezone.now()
     limit = max_upload_bytes()
     for _attempt in range(3):
@@ -149,6 +153,8 @@ def photo_info(photo):
 
 
 def get_photo(key):
+    if not fits_hash_key(key):  # a key from a request that no photo can have
+        return None
     try:
         return Photo.get(key)
     except Photo.DoesNotExist:
@@ -157,7 +163,7 @@ def get_photo(key):
 
 def load_photos(keys):
     """{key: Photo} for the keys that exist (one BatchGetItem per 100 keys)."""
-    keys = [key for key in dict.fromkeys(keys) if key]
+    keys = [key for key in dict.fromkeys(keys) if fits_hash_key(key)]
     return {photo.key: photo for photo in Photo.batch_get(keys)} if keys else {}
 
 
@@ -172,7 +178,12 @@ def keys_in_post(body, cover_image=None):
 
 
 def valid_original_key(key):
-    return isinstance(key, str) and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and ".." not in key
+    return (
+        isinstance(key, str)
+        and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX)
+        and ".." not in key
+        and fits_hash_key(key)
+    )
 
 
 def photos_of_post(slug, limit=MAX_PANEL_PHOTOS):

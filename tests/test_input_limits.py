@@ -360,3 +360,29 @@ def test_actions_on_selections_dynamodb_cannot_hold_change_nothing(editor_on, dy
     assert b"".join(response.streaming_content).decode().count("kept@example.com") == 1
     assert Post.get("kept").status == PUBLISHED
     assert Subscriber.get("kept@example.com").status == "pending"
+
+
+def test_photo_keys_dynamodb_cannot_hold_are_no_photos(editor_on):
+    long_key = f"media/originals/{LONG}.jpg"
+    response = editor_on.get("/admin/posts/post/photos/status/", {"key": long_key})
+    assert response.status_code == 404 and response.json() == {"error": "No such photo."}
+    body = "Look:\n\n" + markdown_for_photo(long_key, "Too long")
+    # The add form, shown again with an error, lists the photos its text and uploads refer to.
+    response = editor_on.post(
+        ADD, form_data(slug="Bad Slug!", body=body, cover_image=long_key, uploaded_photos=[long_key])
+    )
+    assert response.status_code == 200 and "slug" in field_errors(response)
+    response = editor_on.post("/admin/posts/post/preview/", {"title": "T", "body": body, "cover_image": long_key})
+    assert response.status_code == 200 and "Look:" in response.json()["html"]
+    response = editor_on.post(ADD, form_data(slug="with-photos", body=body, uploaded_photos=[long_key]))
+    assert response.status_code == 302
+    assert editor_on.get("/admin/posts/post/with-photos/change/").status_code == 200
+
+
+def test_a_photo_upload_for_a_post_that_cannot_exist_is_refused(editor_on):
+    response = editor_on.post(
+        "/admin/posts/post/photos/upload/",
+        {"content_type": "image/jpeg", "size": 1000, "post": LONG},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "post" in response.json()["error"]
