@@ -20,6 +20,10 @@ _dax_lock = threading.Lock()
 _dax_clients = {}
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+# botocore presigns S3 requests with Signature Version 2 in the older
+# regions unless told otherwise, and buckets created since June 2020 refuse
+# SigV2: the admin's presigned uploads and views of originals need SigV4.
+SERVICE_CONFIGS = {"s3": CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
 
 # Data-plane operations DAX serves. Everything else (DescribeTable,
 # CreateTable, ...) goes to DynamoDB itself.
@@ -71,7 +75,8 @@ def client(service_name, region_name=None):
     region = region_name or settings.AWS_REGION
     key = (service_name, region)
     if key not in cache:
-        cache[key] = boto3_session().client(service_name, region_name=region, config=CLIENT_CONFIG)
+        config = SERVICE_CONFIGS.get(service_name, CLIENT_CONFIG)
+        cache[key] = boto3_session().client(service_name, region_name=region, config=config)
     return cache[key]
 
 

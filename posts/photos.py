@@ -9,6 +9,11 @@ checked here first so the editor gets a clear message instead of an S3 error.
 
 The `Photo` item is created (status "pending") when the upload is granted;
 the S3 event that follows makes the renditions and marks it ready or failed.
+
+Originals are private: they keep the camera's EXIF metadata, GPS position
+included, and CloudFront cannot read them. The admin shows them to editors
+through presigned GET URLs that expire after a quarter of an hour
+(`original_url`); everywhere else a photo is shown by its renditions.
 """
 
 import re
@@ -33,6 +38,9 @@ CONTENT_TYPES = {
     "image/gif": "gif",
 }
 UPLOAD_EXPIRES_SECONDS = 600
+# How long an editor's link to an original works (its page is reloaded, or
+# its thumbnail replaces it, well before).
+ORIGINAL_URL_EXPIRES_SECONDS = 900
 THUMBNAIL_WIDTH = 320
 # The most photos the post form's panel lists (one Query reads them).
 MAX_PANEL_PHOTOS = 200
@@ -115,6 +123,19 @@ def create_upload(*, content_type, size, user="", post_slug=None, now=None):
     return {"url": post["url"], "fields": post["fields"], "key": key, "max_bytes": limit}
 
 
+def original_url(key):
+    """A presigned S3 GET URL for the original `key`, for editors only (see the module docstring).
+
+    Signing is local (no request to S3); the URL points at the S3 endpoint
+    (the local stack's emulator locally).
+    """
+    return aws.client("s3").generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings.MYBLOG_MEDIA_BUCKET, "Key": key},
+        ExpiresIn=ORIGINAL_URL_EXPIRES_SECONDS,
+    )
+
+
 def thumbnail(photo):
     """The rendition to show in the admin: the narrowest at least THUMBNAIL_WIDTH wide."""
     renditions = sorted(photo.renditions or [], key=lambda r: (r.width, r.format != "jpeg"))
@@ -139,7 +160,7 @@ def photo_info(photo):
         "key": photo.key,
         "status": photo.status,
         "status_label": status_label(photo),
-        "original_url": public_url(photo.key),
+        "original_url": original_url(photo.key),
         "thumbnail_url": public_url(thumb.key) if thumb else None,
         "width": int(photo.width) if photo.width else None,
         "height": int(photo.height) if photo.height else None,

@@ -1,9 +1,11 @@
 """Photo uploads: the presigned POST policy, the JSON endpoints, thumbnails."""
 
 import base64
+import html
 import io
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -11,7 +13,6 @@ from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
-from myblog.storage import public_url
 from posts import photos, services
 from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Post, Rendition
 
@@ -31,6 +32,17 @@ def policy_of(upload):
 
 def ask(client, **payload):
     return client.post(UPLOAD, json.dumps(payload), content_type="application/json")
+
+
+def assert_presigned_original(url, key):
+    """`url` is a presigned S3 GET of the original `key`, valid 15 minutes (never a CloudFront URL)."""
+    parts = urlsplit(url)
+    assert parts.scheme == "https" and parts.netloc == f"{settings.MYBLOG_MEDIA_BUCKET}.s3.amazonaws.com"
+    assert parts.path == "/" + key
+    query = parse_qs(parts.query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and query["X-Amz-Signature"]
+    assert query["X-Amz-Expires"] == [str(photos.ORIGINAL_URL_EXPIRES_SECONDS)] == ["900"]
+    assert settings.MYBLOG_CLOUDFRONT_DOMAIN not in url
 
 
 def test_upload_policy_pins_key_type_and_size(aws):
@@ -76,6 +88,8 @@ def test_bad_upload_requests_are_rejected_before_any_write(aws, content_type, si
 
 def test_the_browser_can_post_the_file_to_s3_with_the_policy(aws):
     upload = photos.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
+    # Signature Version 4: buckets created since June 2020 refuse SigV2, botocore's default for presigning.
+    assert upload["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
     response = requests.post(
         upload["url"], data=upload["fields"], files={"file": ("kite.jpg", jpeg_bytes(), "image/jpeg")}, timeout=10
     )
@@ -83,6 +97,17 @@ def test_the_browser_can_post_the_file_to_s3_with_the_policy(aws):
     stored = aws.client("s3").get_object(Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=upload["key"])
     assert stored["ContentType"] == "image/jpeg"
     assert Image.open(io.BytesIO(stored["Body"].read())).size == (64, 48)
+
+
+def test_editors_see_an_original_through_a_short_lived_presigned_url(aws):
+    upload = photos.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
+    requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("k.jpg", jpeg_bytes(), "image/jpeg")}, timeout=10
+    )
+    url = photos.original_url(upload["key"])
+    assert_presigned_original(url, upload["key"])
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200 and response.content == jpeg_bytes()
 
 
 # -- the admin endpoints ------------------------------------------------------------------------
@@ -94,7 +119,7 @@ def test_upload_endpoint_grants_an_upload(editor_client):
     body = response.json()
     assert body["key"].endswith(".webp") and body["url"] and body["fields"]["policy"]
     assert body["photo"]["status"] == PHOTO_PENDING
-    assert body["photo"]["original_url"] == "https://d111111abcdef8.cloudfront.net/media/" + body["key"][6:]
+    assert_presigned_original(body["photo"]["original_url"], body["key"])
     assert body["photo"]["markdown"] == f"![](photo:{body['key']})"
     assert Photo.get(body["key"]).post_slug == "my-post"
 
@@ -142,7 +167,7 @@ def test_status_shows_the_original_until_the_thumbnail_is_ready(editor_client):
     key = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
     pending = editor_client.get(STATUS, {"key": key}).json()
     assert pending["status"] == PHOTO_PENDING and pending["thumbnail_url"] is None
-    assert pending["original_url"].endswith(key[len("media/") :])
+    assert_presigned_original(pending["original_url"], key)
 
     photo = Photo.get(key)
     photo.update(
@@ -161,7 +186,8 @@ def test_status_shows_the_original_until_the_thumbnail_is_ready(editor_client):
     )
     ready = editor_client.get(STATUS, {"key": key}).json()
     assert ready["status"] == PHOTO_READY
-    assert ready["thumbnail_url"].endswith("media/renditions/x-480.jpeg"[len("media/") :])
+    assert ready["thumbnail_url"] == "https://d111111abcdef8.cloudfront.net/media/renditions/x-480.jpeg"
+    assert_presigned_original(ready["original_url"], key)
     assert len(ready["renditions"]) == 6 and (ready["width"], ready["height"]) == (2000, 1500)
 
 
@@ -236,6 +262,13 @@ def test_change_form_lists_photos_uploaded_for_the_post_earlier(editor_client):
     page = editor_client.get("/admin/posts/post/album/change/").content.decode()
     assert f'data-key="{earlier}"' in page and f'data-key="{other}"' not in page
     assert "Insert into text" in page and "Set as cover" in page
+    # The card shows the original (presigned: originals are private) until its thumbnail exists.
+    card = re.search(rf'<li class="photo-card" data-key="{earlier}".*?</li>', page, re.S).group(0)
+    assert_presigned_original(html.unescape(re.search(r'<img src="([^"]+)"', card).group(1)), earlier)
+    ready(earlier)
+    page = editor_client.get("/admin/posts/post/album/change/").content.decode()
+    card = re.search(rf'<li class="photo-card" data-key="{earlier}".*?</li>', page, re.S).group(0)
+    assert re.search(r'<img src="https://d111111abcdef8\.cloudfront\.net/media/renditions/[^"]+-480\.jpeg"', card)
 
 
 def test_uploads_from_the_add_form_belong_to_the_post_once_saved(editor_client):
@@ -262,7 +295,10 @@ def test_cover_fieldset_shows_the_current_cover_and_its_status(editor_client):
     page = editor_client.get("/admin/posts/post/covered/change/").content.decode()
     widget = re.search(r'<div class="cover-photo" id="cover-photo">.*?</div>', page, re.S).group(0)
     assert re.search(rf'<input type="hidden" name="cover_image" value="{key}" id="id_cover_image">', widget)
-    assert f'src="{public_url(key)}"' in widget and "processing…" in widget  # the original, until renditions exist
+    # The original, through a presigned URL, until renditions exist.
+    src = html.unescape(re.search(r'<img class="cover-photo-image" alt="" src="([^"]+)"', widget).group(1))
+    assert_presigned_original(src, key)
+    assert "processing…" in widget
     assert "Remove cover" in widget and '<p class="cover-photo-none" hidden>' in widget
     assert page.count('name="cover_image"') == 1
 
@@ -272,7 +308,7 @@ def test_cover_fieldset_shows_the_current_cover_and_its_status(editor_client):
         editor_client.get("/admin/posts/post/covered/change/").content.decode(),
         re.S,
     ).group(0)
-    assert "-480.jpeg" in widget and ">ready<" in widget
+    assert "-480.jpeg" in widget and ">ready<" in widget and "X-Amz-Signature" not in widget
 
     # Removing the cover (the hidden key emptied) saves a post without one.
     version = str(Post.get("covered").version)

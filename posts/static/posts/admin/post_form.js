@@ -2,7 +2,9 @@
  *
  * Photos go from the browser straight to S3 with a presigned POST granted by
  * the admin (they never pass through Lambda). Thumbnails are polled from a
- * small JSON endpoint until the rendition handler has made them.
+ * small JSON endpoint until the rendition handler has made them; until then
+ * a card shows the original through a short-lived presigned S3 URL (each
+ * answer signs it anew: the image is only reloaded when it is another file).
  */
 "use strict";
 (function () {
@@ -63,6 +65,14 @@
     return key ? Array.from(list.querySelectorAll(".photo-card")).find((card) => card.dataset.key === key) : null;
   }
 
+  // The same file: presigned URLs of one original differ in their signature only.
+  function sameFile(a, b) {
+    if (!a || !b) return a === b;
+    const first = new URL(a, document.baseURI);
+    const second = new URL(b, document.baseURI);
+    return first.origin === second.origin && first.pathname === second.pathname;
+  }
+
   function showCover() {
     if (!coverBox || !cover) return;
     const figure = coverBox.querySelector(".cover-photo-current");
@@ -75,7 +85,7 @@
     const card = cardFor(key);
     if (!card) return;  // a cover the panel does not list keeps what the server showed
     const src = card.querySelector("img").getAttribute("src");
-    if (src && image.getAttribute("src") !== src) image.src = src;
+    if (src && !sameFile(image.getAttribute("src"), src)) image.src = src;
     image.hidden = !src;
     coverBox.querySelector(".cover-photo-status").textContent = card.querySelector(".photo-status").textContent;
   }
@@ -129,7 +139,7 @@
     card.dataset.markdown = info.markdown;
     const img = card.querySelector("img");
     const src = info.thumbnail_url || info.original_url;
-    if (img.getAttribute("src") !== src) img.src = src;
+    if (src && !sameFile(img.getAttribute("src"), src)) img.src = src;
     card.querySelector(".photo-status").textContent = info.status_label;
     markCover();
   }
