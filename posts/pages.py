@@ -10,9 +10,13 @@ Listings show no photos on purpose: covers would cost every listing a
 second call (a BatchGetItem of the Photo items, for their renditions) and
 every cold start its latency, for thumbnails a reader has not asked for.
 A post shows its cover, and shares it as its Open Graph image.
+
+Readers only ever get a photo's renditions, never its original (which keeps
+the camera's EXIF, GPS position included): see `posts.rendering`.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -72,12 +76,17 @@ class Listing(NamedTuple):
 
 
 class PostPage(NamedTuple):
-    """A live post as its page shows it: the body rendered, the photos of the page loaded."""
+    """A live post as its page shows it: the body rendered, the photos of the page loaded.
+
+    `original_url` is for the admin's preview only (see `posts.preview`):
+    the URL of an original, to show a photo still processing to its editor.
+    """
 
     post: Post
     body_html: str
     cover: Photo | None
     photos: dict
+    original_url: Callable[[str], str] | None = None
 
     @property
     def cover_html(self):
@@ -86,7 +95,13 @@ class PostPage(NamedTuple):
         # The cover is the first thing a reader sees: loaded at once, not lazily.
         post = self.post
         return picture_html(
-            self.cover, post.cover_image, post.cover_alt, sizes=BODY_SIZES, loading="eager", fetchpriority="high"
+            self.cover,
+            post.cover_image,
+            post.cover_alt,
+            sizes=BODY_SIZES,
+            loading="eager",
+            fetchpriority="high",
+            original_url=self.original_url,
         )
 
     @property

@@ -9,6 +9,12 @@ template rather than copying its markup keeps the two from drifting apart.
 The admin shows the document in a sandboxed `<iframe srcdoc>`: the admin's
 CSS cannot reach it, nothing in it can run a script (the body is sanitised
 anyway), and it loads nothing but the site's media.
+
+One difference: a photo still waiting for its renditions, which readers do
+not see yet, is shown to the editor from its original through a
+short-lived presigned S3 URL (`posts.photos.original_url`), so a photo just
+uploaded appears at once. The frame inherits the admin page's (absent)
+Content-Security-Policy, so it may load from the S3 endpoint.
 """
 
 from django.template.loader import render_to_string
@@ -69,10 +75,10 @@ def preview_page(post):
         found.update(photos.load_photos([*keys, post.cover_image]))
         return found
 
-    body_html = render_markdown(post.body, load_photos=load_photos)
+    body_html = render_markdown(post.body, load_photos=load_photos, original_url=photos.original_url)
     if post.cover_image and not found:
         found.update(photos.load_photos([post.cover_image]))
-    return PostPage(post, body_html, found.get(post.cover_image), found)
+    return PostPage(post, body_html, found.get(post.cover_image), found, original_url=photos.original_url)
 
 
 def render_document(request, page):

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -13,7 +14,7 @@ from posts import services
 from posts.admin import PostAdmin
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
 from posts.rendering import render_markdown
-from tests.reader_fixtures import ready_photo
+from tests.reader_fixtures import pending_photo, ready_photo
 
 CHANGELIST = "/admin/posts/post/"
 ADD = "/admin/posts/post/add/"
@@ -402,6 +403,24 @@ def test_preview_document_is_the_public_post_page(editor_client, client):
     page = editor_client.get(change_url("shown")).content.decode()
     assert article_of(srcdoc_of(page)) == article_of(public)
     assert style_of(srcdoc_of(page)) == style_of(public)
+
+
+def test_preview_shows_a_photo_still_processing_from_a_presigned_original(editor_client, client):
+    """Only editors see the preview: a photo just uploaded shows at once there, never on the site."""
+    cover = pending_photo("waiting-cover")
+    inline = pending_photo("waiting-inline")
+    body = f"Text.\n\n![A kite](photo:{inline.key})"
+    make_post("waiting", status=PUBLISHED, body=body, cover_image=cover.key, cover_alt="Hills")
+    for document in (
+        editor_client.post(PREVIEW, {"title": "Waiting", "body": body, "cover_image": cover.key}).json()["document"],
+        srcdoc_of(editor_client.get(change_url("waiting")).content.decode()),
+    ):
+        sources = [unescape(src) for src in re.findall(r'<img[^>]* src="([^"]+)"', article_of(document))]
+        assert [urlsplit(src).path for src in sources] == [f"/{cover.key}", f"/{inline.key}"]
+        for src in sources:
+            assert urlsplit(src).netloc.endswith(".s3.amazonaws.com") and "X-Amz-Signature=" in src
+    public = client.get("/posts/waiting/").content.decode()
+    assert "<img" not in article_of(public) and "originals/" not in public
 
 
 def test_preview_frame_is_sandboxed_without_scripts(editor_client):

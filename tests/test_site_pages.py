@@ -131,16 +131,32 @@ def test_post_page_shows_cover_and_inline_photos_from_renditions(aws, client):
     assert og.startswith("https://d111111abcdef8.cloudfront.net/media/renditions/") and og.endswith(".jpg")
 
 
-def test_photo_still_processing_is_shown_from_its_original(aws, client):
+def test_photo_still_processing_shows_its_description_until_its_renditions_exist(aws, client):
+    """An original keeps the camera's EXIF (GPS position included): readers never get it."""
     photo = pending_photo("fresh")
-    publish("fresh-photo", body=markdown_for_photo(photo.key, "Fresh"))
+    cover = pending_photo("fresh-cover")
+    body = "Before.\n\n" + markdown_for_photo(photo.key, "A fresh photo", "Its caption") + "\n\nAfter."
+    publish("fresh-photo", body=body, cover_image=cover.key, cover_alt="A fresh cover")
     response = client.get("/posts/fresh-photo/")
     html = response.content.decode()
-    [img] = [img for img in _tags(html, "img") if img.get("alt") == "Fresh"]
-    assert img["src"] == "https://d111111abcdef8.cloudfront.net/media/originals/2026/11/fresh.jpg"
-    assert (img["width"], img["height"], img["loading"]) == ("1200", "800", "lazy")
+    assert "originals/" not in html
+    assert _tags(html, "img") == [] and "<picture>" not in html
+    assert '<figure class="cover">' not in html and 'property="og:image"' not in html
+    prose = re.search(r'<div class="prose">(.*?)</div>', html, re.S).group(1)
+    assert "<p>A fresh photo</p>" in prose  # the description stays in the text
     # Cached briefly, so the renditions show up once they are made.
     assert "s-maxage=60" in response["Cache-Control"]
+
+    ready_photo("fresh")
+    ready_photo("fresh-cover")
+    response = client.get("/posts/fresh-photo/")
+    html = response.content.decode()
+    assert "originals/" not in html
+    [cover_img, inline_img] = _tags(html, "img")
+    assert cover_img["alt"] == "A fresh cover" and "/media/renditions/2026/11/fresh-cover/" in cover_img["src"]
+    assert inline_img["alt"] == "A fresh photo" and "/media/renditions/2026/11/fresh/" in inline_img["src"]
+    assert "<figcaption>Its caption</figcaption>" in html
+    assert "s-maxage=86400" in response["Cache-Control"]
 
 
 def test_tag_page_lists_only_that_tag(aws, client):
