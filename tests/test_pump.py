@@ -6,6 +6,11 @@ them through Zappa's own `lambda_handler` with the dev stage's bindings.
 """
 
 import json
+import logging
+import sqlite3
+import time
+import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -35,14 +40,16 @@ def moto_endpoint(tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture
-def emulators(moto_endpoint, dynamodb_local_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", dynamodb_local_endpoint)
+def use_dynamodb(endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", endpoint)
     myblog_aws.reset_clients()
-    import urllib.request
 
+
+def prepare_emulators(moto_endpoint, dynamodb_endpoint, monkeypatch):
+    """Fresh tables on DynamoDB Local, a fresh moto server with the bucket and SES identity."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    use_dynamodb(dynamodb_endpoint, monkeypatch)
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
     dynamodb = myblog_aws.client("dynamodb")
     for name in dynamodb.list_tables()["TableNames"]:
@@ -52,6 +59,11 @@ def emulators(moto_endpoint, dynamodb_local_endpoint, monkeypatch):
     myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
     myblog_aws.client("sesv2").create_email_identity(EmailIdentity="myblog.example")
     monkeypatch.setattr(settings, "MYBLOG_SES_SENDER", "MyBlog <hello@myblog.example>")
+
+
+@pytest.fixture
+def emulators(moto_endpoint, dynamodb_local_endpoint, monkeypatch):
+    prepare_emulators(moto_endpoint, dynamodb_local_endpoint, monkeypatch)
     yield moto_endpoint
     myblog_aws.reset_clients()
 
@@ -238,3 +250,228 @@ def test_stream_filter_patterns_select_records_as_lambda_does():
     assert [r["eventName"] for r in records if pump.passes_filters(r, [{"eventName": [{"prefix": "MOD"}]}])] == [
         "MODIFY"
     ]
+
+
+# --- stream positions: the pump resumes where it stopped, as Lambda's mapping does ------------
+
+
+def record_stream_deliveries(event_pump, delivered):
+    """Note the subscriber of every stream record the pump delivers, then deliver it as usual."""
+    invoke = event_pump.invoke
+
+    def recording(event):
+        records = event.get("Records", [])
+        delivered.extend(
+            r["dynamodb"]["Keys"]["email"]["S"] for r in records if r.get("eventSource") == "aws:dynamodb"
+        )
+        return invoke(event)
+
+    event_pump.invoke = recording
+    return event_pump
+
+
+def start_pump(tmp_path, delivered):
+    event_pump = pump.EventPump(stage="dev", work_dir=tmp_path / "pump", poll_seconds=0.1).setup()
+    return record_stream_deliveries(event_pump, delivered).start()
+
+
+def welcomed(address):
+    return Subscriber.get(address, consistent_read=True).welcome_sent_at is not None
+
+
+def test_a_restarted_pump_does_not_redeliver_what_it_handled(emulators, tmp_path):
+    delivered = []
+    first = start_pump(tmp_path, delivered)
+    try:
+        subscriber_services.subscribe("first@example.com")
+        wait_for(lambda: welcomed("first@example.com"), "the first welcome email")
+    finally:
+        first.stop()
+
+    second = start_pump(tmp_path, delivered)
+    try:
+        subscriber_services.subscribe("second@example.com")
+        wait_for(lambda: welcomed("second@example.com"), "the second welcome email")
+    finally:
+        second.stop()
+    # Had the second pump read the stream from its start, "first" would come again before "second".
+    assert delivered == ["first@example.com", "second@example.com"]
+    assert len(mailbox.sent_messages(emulators)) == 2
+
+
+def test_records_written_while_the_pump_was_stopped_are_delivered_after_a_restart(emulators, tmp_path):
+    delivered = []
+    first = start_pump(tmp_path, delivered)
+    try:
+        subscriber_services.subscribe("first@example.com")
+        wait_for(lambda: welcomed("first@example.com"), "the first welcome email")
+    finally:
+        first.stop()
+    subscriber_services.subscribe("while-stopped@example.com")
+    subscriber_services.subscribe("also-while-stopped@example.com")
+    assert not welcomed("while-stopped@example.com")
+
+    second = start_pump(tmp_path, delivered)
+    try:
+        wait_for(lambda: welcomed("also-while-stopped@example.com"), "the welcome emails after the restart")
+    finally:
+        second.stop()
+    assert delivered == ["first@example.com", "while-stopped@example.com", "also-while-stopped@example.com"]
+    assert welcomed("while-stopped@example.com")
+
+
+def poll_until(poller, condition, rounds=10):
+    """Drive a stream poller in this thread, one round at a time."""
+    for _ in range(rounds):
+        if condition():
+            return
+        poller.poll()
+    assert condition()
+
+
+@pytest.fixture
+def idle_pump(emulators, tmp_path):
+    """A pump set up but not started: a test drives its pollers itself.
+
+    Set up in a fixture because Zappa's handler configures Django's logging
+    again, which takes the test's log capture off the root logger.
+    """
+    return pump.EventPump(stage="dev", work_dir=tmp_path / "pump").setup()
+
+
+def test_a_trimmed_iterator_resumes_from_the_oldest_record_without_a_traceback(idle_pump, caplog):
+    caplog.set_level(logging.INFO, logger="myblog.localstack.pump")
+    event_pump = idle_pump
+    delivered = []
+    record_stream_deliveries(event_pump, delivered)
+    poller = pump.StreamPoller(event_pump, binding(event_pump, "dynamodb"))
+    assert poller.poll() is False  # the subscribers' shard is empty: its iterator waits at the shard's start
+    # DynamoDB Local numbers records across tables: after a write elsewhere, the
+    # shard's first record lies past the iterator, which GetRecords calls trimmed.
+    post_services.create_post(slug="elsewhere", title="A write to another table")
+    subscriber_services.subscribe("reader@example.com")
+
+    poll_until(poller, lambda: delivered)
+    assert delivered == ["reader@example.com"]
+    assert welcomed("reader@example.com")
+    (trimmed,) = [r for r in caplog.records if "reading from its oldest record" in r.getMessage()]
+    assert trimmed.levelno == logging.INFO and trimmed.exc_info is None
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_the_starting_position_only_applies_to_a_new_mapping(emulators, tmp_path):
+    subscriber_services.subscribe("before@example.com")
+    delivered = []
+
+    def latest_poller():
+        event_pump = record_stream_deliveries(
+            pump.EventPump(stage="dev", work_dir=tmp_path / "pump").setup(), delivered
+        )
+        stream = binding(event_pump, "dynamodb")
+        stream.config = {**stream.config, "starting_position": "LATEST"}
+        return pump.StreamPoller(event_pump, stream)
+
+    assert latest_poller().poll() is False  # a new LATEST mapping: "before" is not for it
+    subscriber_services.subscribe("after@example.com")  # while no pump runs
+
+    restarted = latest_poller()  # positions saved: LATEST no longer applies
+    poll_until(restarted, lambda: delivered)
+    restarted.poll()
+    assert delivered == ["after@example.com"]
+
+
+def test_a_stopped_pump_keeps_a_failing_record_for_its_next_start(tmp_path, monkeypatch):
+    event_pump = pump.EventPump(stage="dev", work_dir=tmp_path / "pump")
+    stream = pump.Binding("subscribers.handlers.send_welcome_emails", "dynamodb", config={"batch_size": 10})
+    records = json.loads((EVENTS / "dynamodb_stream.json").read_text())["Records"]
+    failing = records[1]["dynamodb"]["SequenceNumber"]
+
+    def invoke(event):
+        event_pump.stop()  # stopped while the batch runs: the retry is left to the next start
+        return {"batchItemFailures": [{"itemIdentifier": failing}]}
+
+    monkeypatch.setattr(event_pump, "invoke", invoke)
+    assert event_pump._deliver_stream(stream, records) == 1  # the first record succeeded, the second was not handled
+
+
+# --- shard rotation ----------------------------------------------------------------------------
+
+
+class DiskDynamoDB:
+    """DynamoDB Local kept on disk, so a test can stop it, roll its stream's shard over, and start it again."""
+
+    def __init__(self, db_path, log_path):
+        self.db_path = db_path
+        self.log_path = log_path
+        self.service = None
+
+    def start(self):
+        self.service = services.dynamodb_local(system.free_port(), db_path=self.db_path, log_path=self.log_path)
+        return self.service.start().endpoint
+
+    def stop(self):
+        self.service.stop()
+
+    def roll_over(self, stream_arn):
+        """Close the stream's open shard at its last record and open its child, as DynamoDB does
+        every few hours; done in DynamoDB Local's own database, while it is stopped."""
+        (database,) = Path(self.db_path).glob("*.db")
+        with closing(sqlite3.connect(database)) as db, db:
+            ((parent,),) = db.execute(
+                "SELECT ShardID FROM ss WHERE StreamID = ? AND SequenceNumberEnd IS NULL", (stream_arn,)
+            )
+            ((last_in_shard,),) = db.execute("SELECT MAX(SequenceNumber) FROM us WHERE ShardID = ?", (parent,))
+            ((last,),) = db.execute("SELECT MAX(SequenceNumber) FROM us")
+            now = int(time.time() * 1000)
+            db.execute(
+                "UPDATE ss SET SequenceNumberEnd = ?, DeletionDateTime = ? WHERE ShardID = ?",
+                (last_in_shard, now, parent),
+            )
+            child = f"shardId-{now:020d}-0c41d5ad"
+            db.execute("INSERT INTO ss VALUES (?, ?, ?, NULL, ?, NULL, ?)", (stream_arn, child, now, last + 1, parent))
+        return parent, child
+
+
+@pytest.fixture
+def disk_emulators(moto_endpoint, dynamodb_local_endpoint, tmp_path, monkeypatch):
+    """Like `emulators`, on a DynamoDB Local of its own that keeps its data on disk."""
+    dynamodb = DiskDynamoDB(tmp_path / "dynamodb", tmp_path / "dynamodb-local.log")
+    prepare_emulators(moto_endpoint, dynamodb.start(), monkeypatch)
+    yield dynamodb
+    dynamodb.stop()
+    myblog_aws.reset_clients()
+
+
+def test_a_closed_shard_is_read_to_its_end_then_its_child(disk_emulators, tmp_path, monkeypatch):
+    delivered = []
+    first = start_pump(tmp_path, delivered)
+    stream_arn = binding(first, "dynamodb").local_arn
+    try:
+        subscriber_services.subscribe("first@example.com")
+        wait_for(lambda: welcomed("first@example.com"), "the first welcome email")
+    finally:
+        first.stop()
+    subscriber_services.subscribe("last-in-parent@example.com")
+
+    disk_emulators.stop()
+    parent, child = disk_emulators.roll_over(stream_arn)
+    use_dynamodb(disk_emulators.start(), monkeypatch)
+    subscriber_services.subscribe("first-in-child@example.com")
+    shards = myblog_aws.client("dynamodbstreams").describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    assert [(s["ShardId"], s.get("ParentShardId")) for s in shards] == [(parent, None), (child, parent)]
+
+    second = start_pump(tmp_path, delivered)
+    try:
+        wait_for(lambda: welcomed("first-in-child@example.com"), "the welcome email from the child shard")
+        subscriber_services.subscribe("next-in-child@example.com")
+        wait_for(lambda: welcomed("next-in-child@example.com"), "the next welcome email")
+    finally:
+        second.stop()
+    assert delivered == [
+        "first@example.com",
+        "last-in-parent@example.com",
+        "first-in-child@example.com",
+        "next-in-child@example.com",
+    ]
+    positions = pump.StreamPositions(second.positions_path(binding(second, "dynamodb")), stream_arn)
+    assert positions.shards[parent]["done"] and not positions.shards[child]["done"]

@@ -17,10 +17,13 @@ so this pump does it, from the same bindings and through the same routing:
 - SNS bindings become an SQS subscription to a topic of the same name; each
   message is wrapped as Lambda's SNS event record;
 - DynamoDB stream bindings are polled with `dynamodbstreams` on DynamoDB
-  Local from the binding's starting position, filtered by its
+  Local like Lambda's event-source mapping: filtered by the binding's
   `filter_patterns`, in batches of its batch size; a partial batch
   response (`batchItemFailures`) or an exception retries from the first
-  failed record, as Lambda does;
+  failed record. The position in each shard is kept in the work directory,
+  so a restarted pump resumes after the last record it handled (the
+  binding's starting position only applies to a new mapping), reads a
+  parent shard to its end before its children, and picks up new shards;
 - `rate(...)` expressions fire EventBridge "Scheduled Event" JSON naming the
   rule as Zappa names it (Zappa finds the function from the rule's name).
 
@@ -46,6 +49,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 
 from myblog import aws
@@ -199,10 +203,12 @@ class EventPump:
         return stage_bucket
 
     def _queue(self, name):
+        """The binding's queue, created if needed. Messages already on it are
+        events not delivered yet (the pump was stopped): they are kept, as
+        Lambda would still be invoked for them."""
         sqs = aws.client("sqs")
         url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.purge_queue(QueueUrl=url)
         return url, arn
 
     def _setup_s3(self, index, binding):
@@ -363,60 +369,54 @@ class EventPump:
                 log.exception("pump: %s failed %d times; event dropped: %.500r", binding.function, attempts, event)
         sqs.delete_message(QueueUrl=binding.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    @property
+    def stopping(self):
+        return self._stop.is_set()
+
+    def positions_path(self, binding):
+        """The file keeping a stream binding's positions: one per function and table."""
+        table = binding.local_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        return self.work_dir / "streams" / f"{binding.function}@{table}.json"
+
     def _poll_stream(self, binding):
-        streams = aws.client("dynamodbstreams")
-        iterators = {}
-        known = set()
-        first = True
-        next_refresh = 0.0
+        poller = StreamPoller(self, binding)
         while not self._stop.is_set():
-            if time.monotonic() >= next_refresh:
-                shards = streams.describe_stream(StreamArn=binding.local_arn)["StreamDescription"].get("Shards", [])
-                for shard in shards:
-                    shard_id = shard["ShardId"]
-                    if shard_id in known:
-                        continue
-                    known.add(shard_id)
-                    # Shards that exist at start begin at the binding's position;
-                    # later ones hold only new records.
-                    position = binding.config.get("starting_position", "TRIM_HORIZON") if first else "TRIM_HORIZON"
-                    iterators[shard_id] = streams.get_shard_iterator(
-                        StreamArn=binding.local_arn, ShardId=shard_id, ShardIteratorType=position
-                    )["ShardIterator"]
-                first = False
-                next_refresh = time.monotonic() + SHARD_REFRESH_SECONDS
-            busy = False
-            for shard_id, iterator in list(iterators.items()):
-                response = streams.get_records(ShardIterator=iterator, Limit=1000)
-                records = [lambda_stream_record(r, binding.local_arn) for r in response.get("Records", [])]
-                records = [r for r in records if passes_filters(r, binding.config.get("filter_patterns"))]
-                if records:
-                    busy = True
-                    self._deliver_stream(binding, records)
-                if response.get("NextShardIterator"):
-                    iterators[shard_id] = response["NextShardIterator"]
-                else:
-                    del iterators[shard_id]  # closed shard, fully read
-            if not busy:
+            if not poller.poll():
                 self._stop.wait(self.poll_seconds)
 
     def _deliver_stream(self, binding, records):
+        """Deliver stream records in batches; returns how many were handled.
+
+        A record is handled once its batch succeeded or its retries ran out
+        (it is then skipped, as Lambda skips it without a failure
+        destination). When the pump stops mid-way, the count stops at the
+        first record not handled, so the saved position never passes it.
+        """
         size = int(binding.config.get("batch_size", 100))
         retries = int(binding.config.get("maximum_retry_attempts", DEFAULT_STREAM_RETRIES))
         position = 0
-        while position < len(records) and not self._stop.is_set():
-            batch = records[position : position + size]
+        while position < len(records):
+            if self._stop.is_set():
+                return position
+            end = min(position + size, len(records))
+            start = position
             for attempt in range(retries + 1):
-                failed_at = self._invoke_batch(binding, batch)
+                failed_at = self._invoke_batch(binding, records[start:end])
                 if failed_at is None:
                     break
+                start += failed_at
                 if attempt == retries:
-                    log.error("pump: %s kept failing; records from %s on skipped", binding.function, failed_at)
+                    log.error(
+                        "pump: %s kept failing; records from %s on skipped",
+                        binding.function,
+                        sequence_number(records[start]),
+                    )
                     break
-                log.warning("pump: retrying %s from record %s", binding.function, failed_at)
-                batch = batch[failed_at:]
-                self._stop.wait(RETRY_DELAY_SECONDS * (attempt + 1))
-            position += size
+                log.warning("pump: retrying %s from record %s", binding.function, sequence_number(records[start]))
+                if self._stop.wait(RETRY_DELAY_SECONDS * (attempt + 1)):
+                    return start
+            position = end
+        return len(records)
 
     def _invoke_batch(self, binding, batch):
         """Index of the first record to retry, or None when the batch succeeded."""
@@ -450,6 +450,205 @@ class EventPump:
         except Exception:
             log.exception("pump: scheduled %s failed", binding.function)
             raise
+
+
+def sequence_number(record):
+    return record["dynamodb"]["SequenceNumber"]
+
+
+def _error_code(error):
+    return error.response.get("Error", {}).get("Code", "")
+
+
+class StreamPositions:
+    """Where a stream binding has read to, per shard: its checkpoint, kept in a file.
+
+    Lambda's event-source mapping keeps, for each shard, the sequence number
+    of the last record it handled, and resumes after it. This file does the
+    same for the pump, so a restart neither re-reads the stream nor misses
+    what was written while it was stopped. Each shard has `after` (the last
+    handled record's sequence number, or None before the first), `done`
+    (closed and read to its end) and `parent` (read to its end first).
+
+    The file belongs to one stream: a table created again has a new stream,
+    and its positions start afresh, as a new mapping would.
+    """
+
+    def __init__(self, path, stream_arn):
+        self.path = Path(path)
+        self.stream_arn = stream_arn
+        self.shards = {}
+        self.saved = False
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return
+        except ValueError:
+            log.warning("pump: %s is not readable JSON; %s is read as a new mapping", self.path, stream_arn)
+            return
+        if data.get("stream") == stream_arn:
+            self.shards = data.get("shards", {})
+            self.saved = True
+
+    def save(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".tmp")
+        partial.write_text(json.dumps({"stream": self.stream_arn, "shards": self.shards}, indent=1, sort_keys=True))
+        os.replace(partial, self.path)  # a stop mid-write never leaves half a file
+        self.saved = True
+
+
+class StreamPoller:
+    """Lambda's event-source mapping for one DynamoDB stream binding, one poll at a time.
+
+    Each `poll()` lists the stream's shards when due, then reads every shard
+    whose parent is finished once, from its saved position, and delivers
+    the records through the pump. A shard nobody has read yet starts at the
+    binding's `starting_position` when the mapping is new (no saved
+    positions), and at its oldest record otherwise: a shard that appears
+    later holds only records written since.
+
+    DynamoDB Local numbers stream records across all its tables, so an
+    iterator left at the start of an empty shard points before the shard's
+    first record once other tables have been written to, and GetRecords
+    then raises TrimmedDataAccessException (AWS raises it when records
+    expired after 24 hours). Either way the records before the oldest one
+    are gone: reading resumes from the oldest one.
+    """
+
+    def __init__(self, pump, binding):
+        self.pump = pump
+        self.binding = binding
+        self.stream_arn = binding.local_arn
+        self.positions = StreamPositions(pump.positions_path(binding), binding.local_arn)
+        self.iterators = {}
+        self.next_refresh = 0.0
+
+    def poll(self):
+        """One round over the stream; True when records were read (poll again at once)."""
+        streams = aws.client("dynamodbstreams")
+        if time.monotonic() >= self.next_refresh:
+            self.refresh_shards(streams)
+            self.next_refresh = time.monotonic() + SHARD_REFRESH_SECONDS
+        busy = False
+        for shard_id, state in list(self.positions.shards.items()):
+            if self.pump.stopping:
+                break
+            if not state.get("done") and self._parent_done(state):
+                busy = self._read(streams, shard_id, state) or busy
+        return busy
+
+    def refresh_shards(self, streams):
+        shards = list_shards(streams, self.stream_arn)
+        listed = {shard["ShardId"] for shard in shards}
+        new_mapping = not self.positions.saved
+        changed = new_mapping
+        for shard_id in [shard_id for shard_id in self.positions.shards if shard_id not in listed]:
+            # Gone from the stream: closed more than 24 hours ago.
+            del self.positions.shards[shard_id]
+            self.iterators.pop(shard_id, None)
+            changed = True
+        latest = self.binding.config.get("starting_position", "TRIM_HORIZON") == "LATEST"
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self.positions.shards:
+                continue
+            state = {"parent": shard.get("ParentShardId"), "after": None, "done": False}
+            if new_mapping and latest:
+                if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
+                    state["done"] = True
+                else:
+                    state["after"] = self._last_sequence_number(streams, shard_id)
+            self.positions.shards[shard_id] = state
+            changed = True
+        if changed:
+            self.positions.save()
+
+    def _parent_done(self, state):
+        parent = self.positions.shards.get(state.get("parent"))
+        return parent is None or parent.get("done")
+
+    def _iterator(self, streams, shard_id, after=None):
+        if after:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        else:
+            position = {"ShardIteratorType": "TRIM_HORIZON"}
+        return streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+
+    def _last_sequence_number(self, streams, shard_id):
+        """The shard's newest record now: where LATEST begins, as a position that survives a restart."""
+        last = None
+        iterator = self._iterator(streams, shard_id)
+        while iterator:
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not response.get("Records"):
+                break
+            last = sequence_number(response["Records"][-1])
+            iterator = response.get("NextShardIterator")
+        return last
+
+    def _read(self, streams, shard_id, state):
+        try:
+            iterator = self.iterators.get(shard_id) or self._iterator(streams, shard_id, state["after"])
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+        except ClientError as error:
+            code = _error_code(error)
+            if code == "TrimmedDataAccessException":
+                log.info(
+                    "pump: %s: no records left after position %s in shard %s; reading from its oldest record",
+                    self.binding.function,
+                    state["after"] or "TRIM_HORIZON",
+                    shard_id,
+                )
+                self.iterators[shard_id] = self._iterator(streams, shard_id)
+                return True
+            if code == "ExpiredIteratorException":
+                self.iterators.pop(shard_id, None)  # a new one from the saved position
+                return True
+            raise
+        records = response.get("Records", [])
+        if records and not self._handle(state, records):
+            self.iterators.pop(shard_id, None)  # stopped part-way: resume from the saved position
+            return False
+        if response.get("NextShardIterator"):
+            self.iterators[shard_id] = response["NextShardIterator"]
+        else:
+            # A closed shard, read to its end: its children may start, so
+            # look for them now rather than at the next listing.
+            self.iterators.pop(shard_id, None)
+            state["done"] = True
+            self.positions.save()
+            self.next_refresh = 0.0
+        return bool(records)
+
+    def _handle(self, state, records):
+        """Deliver the records after the saved position and move it; False if the pump stopped first."""
+        after = int(state["after"]) if state["after"] else -1
+        fresh = [record for record in records if int(sequence_number(record)) > after]
+        if not fresh:
+            return True
+        events = [lambda_stream_record(record, self.stream_arn) for record in fresh]
+        selected = [event for event in events if passes_filters(event, self.binding.config.get("filter_patterns"))]
+        handled = self.pump._deliver_stream(self.binding, selected)
+        if handled < len(selected):
+            if handled:
+                state["after"] = sequence_number(selected[handled - 1])
+                self.positions.save()
+            return False
+        # Filtered-out records count as handled, as they do for Lambda.
+        state["after"] = sequence_number(fresh[-1])
+        self.positions.save()
+        return True
+
+
+def list_shards(streams, stream_arn):
+    shards, start = [], {}
+    while True:
+        description = streams.describe_stream(StreamArn=stream_arn, **start)["StreamDescription"]
+        shards += description.get("Shards", [])
+        if not description.get("LastEvaluatedShardId"):
+            return shards
+        start = {"ExclusiveStartShardId": description["LastEvaluatedShardId"]}
 
 
 _MISSING = object()
