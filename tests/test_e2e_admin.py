@@ -3,8 +3,10 @@
 Headless Chromium (Debian's `chromium`, driven by Playwright) logs in to the
 admin, writes a post with a live preview (the post page itself, in a frame),
 drops a photo on the form (it goes from the browser straight to the bucket
-with a presigned POST), inserts it and sets it as the cover, publishes, and
-finds the post, cover and photo included, on the public site.
+with a presigned POST), sees it from its private original (a presigned S3
+URL) until its thumbnails replace it, inserts it and sets it as the cover,
+publishes, and finds the post on the public site, its photos shown from
+their renditions only.
 """
 
 import io
@@ -73,9 +75,35 @@ DROP_FILE = """
 """
 
 
+THUMBNAIL_SHOWN = """
+key => {
+  const card = [...document.querySelectorAll('#photo-list .photo-card')].find(c => c.dataset.key === key);
+  const img = card && card.querySelector('img');
+  return card.dataset.status === 'ready' && img.src.includes('/media/renditions/')
+    && img.complete && img.naturalWidth > 0;
+}
+"""
+
+PUBLIC_PHOTOS_SHOWN = """
+id => {
+  const shown = [...document.querySelectorAll('figure.cover img, .prose img')];
+  return shown.length === 2 && shown.every(img => img.complete && img.naturalWidth > 0
+    && img.currentSrc.includes('/media/renditions/') && img.currentSrc.includes(id));
+}
+"""
+
+
 def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, browser_page):
     page = browser_page
     site = local_stack.url
+    # Images loaded from an original: only the admin's presigned S3 URLs may reach one.
+    originals_loaded = []
+
+    def record(response):
+        if "/media/originals/" in response.url and response.request.resource_type == "image" and response.ok:
+            originals_loaded.append(response.url)
+
+    page.on("response", record)
 
     # Log in with the stack's editor account.
     page.goto(site + "/admin/login/?next=/admin/")
@@ -104,11 +132,17 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     assert page.locator("#photo-error").is_hidden(), page.inner_text("#photo-error")
     key = card.get_attribute("data-key")
     assert key.startswith("media/originals/") and key.endswith(".jpg")
-    # The admin shows the photo (its original until thumbnails exist).
+    # The admin shows the photo: its original (private: a presigned S3 URL,
+    # from the S3 endpoint) until the event pump has made its thumbnails...
     page.wait_for_function(
         "() => { const img = [...document.querySelectorAll('#photo-list .photo-card img')].pop();"
         " return img && img.complete && img.naturalWidth > 0 && !img.src.startsWith('blob:'); }"
     )
+    assert any(key in url and "X-Amz-Signature=" in url for url in originals_loaded), originals_loaded
+    assert not any(url.startswith(local_stack.edge_url) for url in originals_loaded)
+    # ...which then replace it.
+    page.wait_for_function(THUMBNAIL_SHOWN, arg=key, timeout=90_000)
+    assert page.inner_text(f'#photo-list .photo-card[data-key="{key}"] .photo-status') == "ready"
 
     # Insert it into the text and make it the cover.
     page.click("#id_body")
@@ -117,8 +151,9 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     assert f"(photo:{key})" in page.input_value("#id_body")
     card.locator(".photo-cover").click()
     assert page.input_value("#id_cover_image") == key
-    # The cover fieldset shows the new cover at once, and so does the preview.
+    # The cover fieldset shows the new cover at once (its thumbnail), and so does the preview.
     assert page.locator("#cover-photo .cover-photo-current img").is_visible()
+    assert "/media/renditions/" in page.get_attribute("#cover-photo .cover-photo-current img", "src")
     assert page.locator("#cover-photo .cover-photo-remove").is_visible()
     preview.locator("article.post figure.cover img").wait_for()
     page.fill("#id_cover_alt", "A red kite above the ridge")
@@ -134,16 +169,18 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     page.goto(site + "/admin/posts/post/?status=published")
     assert page.locator("#result_list a:has-text('A kite over the ridge')").count() == 1
 
-    # Readers see it, with the photo.
+    # Readers see it, with the photo as cover and in the text: from its
+    # renditions (on the edge, made before it was published), never from the original.
+    photo_id = key.rsplit("/", 1)[-1].split(".")[0]
     page.goto(site + "/posts/a-kite-over-the-ridge/")
     assert page.locator("h1:has-text('A kite over the ridge')").count() == 1
     assert page.locator("figure.cover img[alt='A red kite above the ridge']").count() == 1
     assert page.locator("strong:has-text('a red kite')").count() == 1
-    photo_id = key.rsplit("/", 1)[-1].split(".")[0]
-    page.wait_for_function(
-        "id => [...document.querySelectorAll('img')].some(img =>"
-        " img.complete && img.naturalWidth > 0 && (img.currentSrc || img.src).includes(id))",
-        arg=photo_id,
+    page.wait_for_function(PUBLIC_PHOTOS_SHOWN, arg=photo_id)
+    assert page.locator("picture source[type='image/webp']").count() == 2
+    assert "originals/" not in page.content()
+    assert page.get_attribute("meta[property='og:image']", "content").startswith(
+        local_stack.edge_url + "/media/renditions/"
     )
     page.goto(site + "/")
     assert page.locator('a[href="/posts/a-kite-over-the-ridge/"]').count() >= 1

@@ -1,11 +1,13 @@
 """A stand-in for CloudFront's S3 origin: serves the private bucket on loopback.
 
-In AWS, readers fetch `/static/*` and `/media/*` from CloudFront, which
-reads the private bucket through its origin access identity/control. Locally
-this small WSGI app plays that role (with the object's own Content-Type,
-Cache-Control and ETag, and 304s), so the site's media URLs work unchanged:
-`MYBLOG_CLOUDFRONT_DOMAIN` simply points here. Extra local tools (the sent
-mail viewer) are mounted under `/_mail/`.
+In AWS, readers fetch `/static/*` and `/media/renditions/*` from CloudFront,
+which reads the private bucket through its origin access identity/control;
+the bucket policy lets it read nothing else, so an original (with its EXIF
+and GPS position) never reaches a reader. Locally this small WSGI app plays
+that role, for exactly the same prefixes (with the object's own
+Content-Type, Cache-Control and ETag, and 304s), so the site's media URLs
+work unchanged: `MYBLOG_CLOUDFRONT_DOMAIN` simply points here. Extra local
+tools (the sent mail viewer) are mounted under `/_mail/`.
 """
 
 import logging
@@ -13,10 +15,16 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from django.conf import settings
+
 from myblog import aws
 
 log = logging.getLogger(__name__)
-SERVED_PREFIXES = ("static/", "media/")
+
+
+def served_prefixes():
+    """What CloudFront may read from the bucket (infra/myblog.yaml): static files and renditions."""
+    return ("static/", settings.MYBLOG_RENDITIONS_PREFIX)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -43,7 +51,8 @@ class Edge:
         key = path.lstrip("/")
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return self._plain(start_response, "405 Method Not Allowed", b"Method not allowed\n")
-        if not key.startswith(SERVED_PREFIXES):
+        if not key.startswith(served_prefixes()) or any(part in ("", ".", "..") for part in key.split("/")):
+            # Dot segments would lead out of a served prefix if anything on the way resolved them.
             return self._plain(start_response, "404 Not Found", b"Not found\n")
         s3 = aws.client("s3")
         kwargs = {"Bucket": self.bucket, "Key": key}
