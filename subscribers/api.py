@@ -43,7 +43,7 @@ def subscribe(request):
     try:
         email = services.normalise_email(data.get("email"))
     except services.InvalidEmail as error:
-        raise ApiError(400, "invalid_email", "Enter a valid email address.") from error
+        raise ApiError(400, "invalid_email", services.INVALID_EMAIL_MESSAGE) from error
     services.subscribe(email)
     return {"status": "accepted", "message": ACCEPTED_MESSAGE}, 202
 

@@ -20,15 +20,21 @@ from subscribers.models import (
     Subscriber,
 )
 
-MAX_EMAIL_LENGTH = 254
-# Deliberately simple: one @, no spaces, a dot in the domain. SES rejects
-# what this lets through that is not deliverable.
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+# One message for every invalid address, whatever is wrong with it.
+INVALID_EMAIL_MESSAGE = "Enter a valid email address."
 # RFC 5321 limits and DNS label rules: junk such as "a@b.c1", "x@-y.com" or a
 # 200-character local part is refused before it costs a write or an email.
+MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64
-DOMAIN_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-TOP_LEVEL_DOMAIN_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+# The local part: RFC 5322 "dot-atom" (printable ASCII letters, digits and
+# !#$%&'*+/=?^_`{|}~- in runs joined by single dots). No spaces, no control
+# characters, nothing non-ASCII: SES sends only 7-bit ASCII addresses (it
+# does not offer SMTPUTF8), so anything else could never get an email.
+# Quoted local parts ("john doe"@example.com) are valid but almost unused and
+# refused by many providers; they are not accepted either.
+LOCAL_PART_RE = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+DOMAIN_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+TOP_LEVEL_DOMAIN_RE = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 
 class InvalidEmail(ValueError):
@@ -36,21 +42,52 @@ class InvalidEmail(ValueError):
 
 
 def normalise_email(value):
-    """Trimmed, lower-cased address, or InvalidEmail."""
+    """The address as stored and mailed: trimmed, lower-cased, its domain in ASCII; or InvalidEmail.
+
+    An internationalised domain (bücher.example) is accepted and stored in
+    its ASCII form (xn--bcher-kva.example), which is what SES needs and what
+    the same address typed either way normalises to. The local part must be
+    ASCII already (see LOCAL_PART_RE).
+    """
     if not isinstance(value, str):
-        raise InvalidEmail("Enter a valid email address.")
-    email = value.strip().lower()
-    if not email or len(email) > MAX_EMAIL_LENGTH or not EMAIL_RE.match(email):
-        raise InvalidEmail("Enter a valid email address.")
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE)
+    email = value.strip()
+    if not email or len(email) > MAX_EMAIL_LENGTH:
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE)
     local, _, domain = email.rpartition("@")
+    # Checked for ASCII before lower-casing: "\N{KELVIN SIGN}".lower() is "k".
+    if not local.isascii() or len(local) > MAX_LOCAL_PART_LENGTH or not LOCAL_PART_RE.fullmatch(local.lower()):
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE)
+    domain = ascii_domain(domain)
     labels = domain.split(".")
     if (
-        len(local) > MAX_LOCAL_PART_LENGTH
-        or not all(DOMAIN_LABEL_RE.match(label) for label in labels)
-        or not TOP_LEVEL_DOMAIN_RE.match(labels[-1])
+        len(labels) < 2
+        or not all(DOMAIN_LABEL_RE.fullmatch(label) for label in labels)
+        or not TOP_LEVEL_DOMAIN_RE.fullmatch(labels[-1])
     ):
-        raise InvalidEmail("Enter a valid email address.")
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE)
+    email = f"{local.lower()}@{domain}"
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE)
     return email
+
+
+def ascii_domain(domain):
+    """`domain` lower-cased, as IDNA A-labels (Punycode) if it is internationalised; or InvalidEmail.
+
+    Uses IDNA 2008 with the UTS #46 mapping, as browsers and mail clients
+    do; `idna` is imported only for such domains (it is large for a cold start).
+    """
+    if domain.isascii() and "xn--" not in domain.lower():
+        return domain.lower()
+    import idna
+
+    try:
+        ascii_form = idna.encode(domain, uts46=True).decode("ascii")
+        idna.decode(ascii_form)  # every A-label must decode: no made-up "xn--" labels
+    except (idna.IDNAError, UnicodeError, ValueError) as error:
+        raise InvalidEmail(INVALID_EMAIL_MESSAGE) from error
+    return ascii_form.lower()
 
 
 def _is_conditional_failure(error):

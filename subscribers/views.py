@@ -33,7 +33,15 @@ SUBSCRIBED_MESSAGE = (
 
 
 class SubscribeForm(forms.Form):
-    email = forms.CharField(max_length=services.MAX_EMAIL_LENGTH, strip=True)
+    # One message for every invalid address, whichever check finds it.
+    email = forms.CharField(
+        max_length=services.MAX_EMAIL_LENGTH,
+        strip=True,
+        error_messages={
+            "max_length": services.INVALID_EMAIL_MESSAGE,
+            "null_characters_not_allowed": services.INVALID_EMAIL_MESSAGE,
+        },
+    )
 
     def clean_email(self):
         try:

@@ -50,6 +50,21 @@ def test_subscribe_rejects_malformed_addresses(aws, client, schema_checker, emai
     assert response.status_code == 400 and data["error"]["code"] == "invalid_email"
 
 
+@pytest.mark.parametrize("email", ["a\u0000b@example.com", "a\u001bb@example.com", "josé@example.com", "a@\u2603.com"])
+def test_subscribe_rejects_unsendable_addresses_and_writes_nothing(aws, client, schema_checker, email):
+    response = _post_json(client, "/api/subscribers", {"email": email})
+    data = schema_checker.check(response, "/api/subscribers", "post")
+    assert response.status_code == 400
+    assert data["error"] == {"code": "invalid_email", "message": "Enter a valid email address."}
+    assert list(Subscriber.scan()) == []
+
+
+def test_subscribe_stores_an_internationalised_domain_in_ascii(aws, client):
+    assert _post_json(client, "/api/subscribers", {"email": "Leser@Bücher.example"}).status_code == 202
+    assert _post_json(client, "/api/subscribers", {"email": "leser@xn--bcher-kva.example"}).status_code == 202
+    assert [s.email for s in Subscriber.scan()] == ["leser@xn--bcher-kva.example"]
+
+
 @pytest.mark.parametrize("body", [{}, {"email": 42}, {"email": None}, {"email": ["a@example.com"]}])
 def test_subscribe_rejects_wrong_shapes(aws, client, schema_checker, body):
     response = _post_json(client, "/api/subscribers", body)

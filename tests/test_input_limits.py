@@ -292,6 +292,11 @@ def test_admin_search_with_a_key_dynamodb_cannot_hold_finds_nothing(editor_on, d
         assert "GetItem" not in dynamodb_calls.names
     response = editor_on.get("/admin/posts/post/", {"q": "findable"})
     assert [post.slug for post in response.context["cl"].result_list] == ["findable"]
+    # Filters are conditions on what a page reads, not keys: long values just match nothing.
+    response = editor_on.get("/admin/posts/post/", {"tag": LONG, "q": LONG, "status": LONG})
+    assert response.status_code == 200 and response.context["cl"].result_list == []
+    response = editor_on.get("/admin/subscribers/subscriber/export/", {"status": LONG, "q": LONG})
+    assert b"".join(response.streaming_content).decode().count("reader@example.com") == 1
 
 
 @pytest.mark.parametrize(

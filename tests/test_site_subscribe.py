@@ -65,6 +65,15 @@ def test_an_invalid_address_is_shown_back_with_an_accessible_error(aws, browser)
     assert not list(Subscriber.scan())
 
 
+@pytest.mark.parametrize("email", ["a\u0000b@example.com", "a\u0007b@example.com", "x" * 300 + "@example.com"])
+def test_every_invalid_address_gets_the_same_message(aws, browser, email):
+    response = browser.post("/subscribe/", {"email": email, "csrfmiddlewaretoken": _csrf(browser)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<p class="error" id="email-error" role="alert">Enter a valid email address.</p>' in html
+    assert not list(Subscriber.scan())
+
+
 def test_bots_filling_the_hidden_field_get_the_same_answer_and_nothing_happens(aws, browser):
     response = browser.post(
         "/subscribe/", {"email": "bot@example.com", "website": "http://spam", "csrfmiddlewaretoken": _csrf(browser)}
