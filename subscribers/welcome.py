@@ -15,17 +15,30 @@ email: an attempt that sent but died before recording it. To keep attempts
 from dying of a timeout, no new record is started when less than
 TIME_RESERVE of the invocation's time is left; those records are reported
 as failed and come back in the retry.
+
+A retry only helps if the next attempt can succeed. An address SES refuses
+for good (malformed in a way it does not accept) would fail every attempt
+and end in the failure queue, so it is marked bounced instead, with SES's
+reason, and its record counts as done. Errors that concern the account or
+its configuration (sending paused, an unverified sender, a missing
+configuration set) are nobody's address: they stay failures, retried and
+then kept in the failure queue to replay once fixed, and are logged as
+errors, since every welcome email fails until someone acts.
 """
 
 import datetime
 import logging
+import re
 from dataclasses import dataclass
+from email.utils import parseaddr
 
+from botocore.exceptions import ClientError
+from django.conf import settings
 from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
-from subscribers import emails
-from subscribers.models import PENDING, Subscriber
+from subscribers import emails, services
+from subscribers.models import BOUNCED, PENDING, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +50,34 @@ ALREADY_SENT = "already-sent"
 IN_PROGRESS = "in-progress"
 NOT_MAILABLE = "not-mailable"
 UNKNOWN = "unknown"
+REJECTED = "rejected"  # the address can never be sent to: now marked bounced
+
+# SendEmail errors (SESv2 names, and SES v1's where they differ) that mean
+# the account or its configuration stops every send, whoever the recipient.
+CONFIGURATION_ERRORS = {
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "AccountSendingPausedException",
+    "MailFromDomainNotVerifiedException",
+    "MailFromDomainNotVerified",
+    "NotFoundException",  # e.g. the configuration set
+    "ConfigurationSetDoesNotExist",
+    "ConfigurationSetSendingPausedException",
+    "LimitExceededException",
+    "AccessDenied",
+    "AccessDeniedException",
+}
+# Errors SES raises for bad input, the recipient's address among other things...
+REJECTION_ERRORS = {"MessageRejected", "BadRequestException", "InvalidParameterValue"}
+# ...and the reasons that name the address itself. Only these suppress it: a
+# rejection for any other reason ("Email address is not verified" of a
+# sender or, in the sandbox, of every recipient; content SES refuses) is
+# ours to fix, and would otherwise suppress every new subscriber.
+ADDRESS_REJECTION_RE = re.compile(
+    r"illegal address|address blacklisted|local address contains|domain contains|domain (?:starts|ends) with"
+    r"|missing final '@domain'|missing domain|non-ascii characters in the email address",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -74,12 +115,26 @@ def new_subscribers(event):
 
 
 def send_welcome(email, now=None):
-    """Claim, send and record the welcome email of `email`; returns an outcome."""
+    """Claim, send and record the welcome email of `email`; returns an outcome.
+
+    An address that cannot be sent to is marked bounced (REJECTED): one
+    stored before the address rules were what they are, without calling
+    SES; one SES refuses, after its answer.
+    """
     now = now or timezone.now()
     if not _claim(email, now):
         return _why_not_claimed(email)
     try:
+        services.normalise_email(email)
+    except services.InvalidEmail:
+        return _reject(email, now, "invalid address: not sent")
+    try:
         message_id = emails.send(emails.welcome_message(email))
+    except ClientError as error:
+        if not rejects_address(error):
+            _release(email, now)
+            raise
+        return _reject(email, now, f"rejected by SES: {error_code(error)}: {error_message(error)}")
     except Exception:
         _release(email, now)
         raise
@@ -88,6 +143,55 @@ def send_welcome(email, now=None):
     )
     log.info("Welcome email sent to %s (SES message %s)", email, message_id)
     return SENT
+
+
+def error_code(error):
+    return error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+
+
+def error_message(error):
+    return error.response.get("Error", {}).get("Message", "") if isinstance(error, ClientError) else ""
+
+
+def rejects_address(error):
+    """Whether SES refused a send because of the recipient's address (so a retry cannot succeed).
+
+    Only when our own sender address is well-formed: SES's messages do not
+    always say which address they mean.
+    """
+    return (
+        error_code(error) in REJECTION_ERRORS
+        and ADDRESS_REJECTION_RE.search(error_message(error)) is not None
+        and _sender_is_valid()
+    )
+
+
+def is_configuration_error(error):
+    """Whether SES refused a send for a reason of the account or its configuration, whoever the recipient."""
+    code = error_code(error)
+    return code in CONFIGURATION_ERRORS or (code in REJECTION_ERRORS and not rejects_address(error))
+
+
+def _sender_is_valid():
+    try:
+        services.normalise_email(parseaddr(settings.MYBLOG_SES_SENDER)[1])
+    except services.InvalidEmail:
+        return False
+    return True
+
+
+def _reject(email, now, reason):
+    """Never mail `email` again (status bounced, with `reason`): REJECTED, or UNKNOWN if it is gone."""
+    try:
+        known = services.suppress(email, BOUNCED, reason[:500])
+    except Exception:
+        _release(email, now)  # the retry decides again
+        raise
+    if not known:
+        log.info("No welcome email for %.300r: no such subscriber any more", email)
+        return UNKNOWN
+    log.warning("No welcome email for %.300r, which is now marked bounced: %s", email, reason)
+    return REJECTED
 
 
 def _claim(email, now):
@@ -150,8 +254,19 @@ def handle_stream(event, context=None):
             continue
         try:
             outcome = send_welcome(record.email)
-        except Exception:
-            log.exception("Welcome email to %s failed; record %s is retried", record.email, record.sequence_number)
+        except Exception as error:
+            if is_configuration_error(error):
+                log.error(
+                    "SES refuses to send (%s: %s): a problem of the SES account or its configuration, not of %s. "
+                    "Every welcome email fails until it is fixed; record %s is retried, then kept in the "
+                    "failure queue to replay.",
+                    error_code(error),
+                    error_message(error),
+                    record.email,
+                    record.sequence_number,
+                )
+            else:
+                log.exception("Welcome email to %s failed; record %s is retried", record.email, record.sequence_number)
             outcome = None
         if outcome in (None, IN_PROGRESS):
             failures.append({"itemIdentifier": record.sequence_number})

@@ -269,3 +269,105 @@ def test_malformed_notifications_are_skipped(ses, caplog):
         "suppressed": [{"email": "reader@example.com", "status": BOUNCED}]
     }
     assert "Malformed SNS record" in caplog.text
+
+
+# -- SES refusing a send: the address, or the account ------------------------------------------
+
+
+def _ses_answers(ses, *answers):
+    """Stub SES's SendEmail answers, in order: a MessageId, or (error code, message, HTTP status)."""
+    stub = Stubber(ses.client("sesv2"))
+    for answer in answers:
+        if isinstance(answer, tuple):
+            stub.add_client_error("send_email", *answer)
+        else:
+            stub.add_response("send_email", {"MessageId": answer})
+    return stub
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ("BadRequestException", "Illegal address", 400),  # SESv2
+        ("InvalidParameterValue", "Local address contains control or whitespace", 400),  # SES v1
+        ("InvalidParameterValue", "Missing final '@domain'", 400),
+        ("MessageRejected", "Address blacklisted.", 400),
+    ],
+)
+def test_an_address_ses_refuses_is_marked_bounced_and_its_record_is_done(ses, caplog, refusal):
+    for address in ("a@example.com", "b@example.com", "c@example.com"):
+        services.subscribe(address)
+    event = stream_event("a@example.com", "b@example.com", "c@example.com")
+    with _ses_answers(ses, "0100-a", refusal, "0100-c") as stub:
+        assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": []}
+        stub.assert_no_pending_responses()
+    refused = Subscriber.get("b@example.com")
+    assert refused.status == BOUNCED
+    assert refused.suppressed_reason == f"rejected by SES: {refusal[0]}: {refusal[1]}"
+    assert [Subscriber.get(a).welcome_message_id for a in ("a@example.com", "c@example.com")] == ["0100-a", "0100-c"]
+    assert "b@example.com" in caplog.text and "marked bounced" in caplog.text
+    # Redelivered: nothing is sent (the stub has no answer left) and nothing fails.
+    with _ses_answers(ses):
+        assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+            "b@example.com",
+            400,
+        ),
+        ("MessageRejected", "Illegal content.", 400),
+        ("InvalidParameterValue", "Illegal content.", 400),
+        ("AccountSuspendedException", "Your account has been suspended.", 400),
+        ("SendingPausedException", "Sending is paused for this account.", 400),
+        ("MailFromDomainNotVerifiedException", "Mail FROM domain is not verified.", 400),
+        ("NotFoundException", "Configuration set <welcome> does not exist.", 404),
+    ],
+)
+def test_configuration_errors_stay_failures_and_are_logged_as_errors(ses, caplog, refusal):
+    services.subscribe("b@example.com")
+    event = stream_event("b@example.com")
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    with _ses_answers(ses, refusal):
+        assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    subscriber = Subscriber.get("b@example.com")
+    assert subscriber.status == PENDING and subscriber.welcome_claimed_at is None
+    [logged] = [r for r in caplog.records if r.name == "subscribers.welcome" and r.levelname == "ERROR"]
+    assert "SES account or its configuration" in logged.getMessage() and refusal[0] in logged.getMessage()
+    # Once fixed, the retry sends it.
+    with _ses_answers(ses, "0100-b"):
+        assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": []}
+    assert Subscriber.get("b@example.com").welcome_message_id == "0100-b"
+
+
+def test_an_unverified_sender_is_a_configuration_error_on_moto_too(aws, settings, caplog):
+    settings.MYBLOG_SES_SENDER = "MyBlog <hello@unverified.example>"
+    services.subscribe("reader@example.com")
+    event = stream_event("reader@example.com")
+    assert len(handlers.send_welcome_emails(event, None)["batchItemFailures"]) == 1
+    assert Subscriber.get("reader@example.com").status == PENDING
+    assert "SES account or its configuration" in caplog.text
+
+
+def test_address_errors_with_a_malformed_sender_are_the_senders(ses, settings):
+    settings.MYBLOG_SES_SENDER = "MyBlog <hello>"
+    services.subscribe("b@example.com")
+    with _ses_answers(ses, ("InvalidParameterValue", "Missing final '@domain'", 400)):
+        assert len(handlers.send_welcome_emails(stream_event("b@example.com"), None)["batchItemFailures"]) == 1
+    assert Subscriber.get("b@example.com").status == PENDING
+
+
+def test_an_address_stored_before_the_rules_is_marked_bounced_without_calling_ses(ses, caplog):
+    Subscriber("a\x00b@example.com", status=PENDING).save()  # as the old sign-up rules let through
+    services.subscribe("fine@example.com")
+    event = stream_event("a\x00b@example.com", "fine@example.com")
+    with _ses_answers(ses, "0100-fine") as stub:  # one answer: a second SendEmail would fail the test
+        assert handlers.send_welcome_emails(event, None) == {"batchItemFailures": []}
+        stub.assert_no_pending_responses()
+    junk = Subscriber.get("a\x00b@example.com")
+    assert junk.status == BOUNCED and junk.suppressed_reason == "invalid address: not sent"
+    assert "'a\\x00b@example.com'" in caplog.text  # logged escaped
