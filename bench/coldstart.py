@@ -53,58 +53,6 @@ print(json.dumps({
 """
 )
 
-BARE_SETTINGS = """
-SECRET_KEY = "bench-only"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = []
-MIDDLEWARE = []
-ROOT_URLCONF = "bare_urls"
-DATABASES = {}
-USE_TZ = True
-"""
-
-BARE_URLS = """
-import boto3  # noqa: F401 - the bare app carries boto3 like MyBlog does
-from django.http import HttpResponse
-from django.urls import path
-from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
-
-
-class Hello(Model):
-    class Meta:
-        table_name = "bare-hello"
-        region = "us-east-1"
-
-    key = UnicodeAttribute(hash_key=True)
-    text = UnicodeAttribute()
-
-
-def hello(request):
-    return HttpResponse(Hello.get("hello").text)
-
-
-urlpatterns = [path("", hello)]
-"""
-
-CREATE_BARE_TABLE = """
-from bare_urls import Hello
-if not Hello.exists():
-    Hello.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-Hello("hello", text="hello").save()
-"""
-
-
-def write_bare_app(directory, app_settings):
-    directory = Path(directory)
-    (directory / "bare_settings.py").write_text(BARE_SETTINGS)
-    (directory / "bare_urls.py").write_text(BARE_URLS)
-    settings = dict(app_settings, DJANGO_SETTINGS="bare_settings", ENVIRONMENT_VARIABLES={}, AWS_EVENT_MAPPING={})
-    lines = ["# Zappa's runtime settings for the bare app (the stage's, minus its app)"]
-    lines += [f"{name}={value!r}" for name, value in settings.items()]
-    (directory / "zappa_settings.py").write_text("\n".join(lines) + "\n")
-
 
 def run_probe(env, event_path, cwd):
     started = time.perf_counter()
@@ -155,15 +103,11 @@ def main():
         app_dir.mkdir()
         bare_dir.mkdir()
         settings = harness.zappa_settings(args.stage, app_dir)
-        write_bare_app(bare_dir, settings)
         event = harness.write_event(work, "/")
 
         app_env = harness.environment(settings["ENVIRONMENT_VARIABLES"], endpoint, [app_dir, harness.ROOT])
-        bare_env = harness.environment({}, endpoint, [bare_dir])
-        bare_env["DJANGO_SETTINGS_MODULE"] = "bare_settings"
         harness.seed(app_env)
-        subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + CREATE_BARE_TABLE],
-                       env=bare_env, cwd=bare_dir, check=True)  # fmt: skip
+        bare_env = harness.bare_app(bare_dir, settings, endpoint)
 
         # Warm the byte-code caches (a deployment package ships them) and check the answers.
         app_first = run_probe(app_env, event, harness.ROOT)

@@ -12,6 +12,11 @@ settings, and API Gateway events.
   The stage loads secrets from SSM Parameter Store at start-up: that network
   call is skipped here (`MYBLOG_SSM_PARAMETERS_LOADED=1`), it does not depend
   on the code being measured.
+- The reference both benchmarks measure in the same run (the machines are
+  noisy, so figures are ratios against it): a bare Django + PynamoDB +
+  boto3 hello-world whose one view makes one GetItem, served through the
+  same Zappa handler with the stage's runtime settings minus its app,
+  against the same DynamoDB Local.
 """
 
 import ast
@@ -208,3 +213,68 @@ def write_event(directory, path):
     target = Path(directory) / "event.json"
     target.write_text(json.dumps(api_gateway_event(path)))
     return target
+
+
+BARE_SETTINGS = """
+SECRET_KEY = "bench-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+MIDDLEWARE = []
+ROOT_URLCONF = "bare_urls"
+DATABASES = {}
+USE_TZ = True
+"""
+
+BARE_URLS = """
+import boto3  # noqa: F401 - the bare app carries boto3 like MyBlog does
+from django.http import HttpResponse
+from django.urls import path
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+
+class Hello(Model):
+    class Meta:
+        table_name = "bare-hello"
+        region = "us-east-1"
+
+    key = UnicodeAttribute(hash_key=True)
+    text = UnicodeAttribute()
+
+
+def hello(request):
+    return HttpResponse(Hello.get("hello").text)
+
+
+urlpatterns = [path("", hello)]
+"""
+
+CREATE_BARE_TABLE = """
+import django
+django.setup()
+from bare_urls import Hello
+if not Hello.exists():
+    Hello.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+Hello("hello", text="hello").save()
+"""
+
+
+def bare_app(directory, app_settings, endpoint):
+    """Write the bare app and its Zappa settings to `directory`, create its table; returns its environment.
+
+    Its Zappa settings are the stage's (`app_settings`, as `zappa_settings()`
+    returns them) with the bare app's Django settings and no environment
+    variables or event bindings, so Zappa does the same work for both apps.
+    """
+    directory = Path(directory)
+    (directory / "bare_settings.py").write_text(BARE_SETTINGS)
+    (directory / "bare_urls.py").write_text(BARE_URLS)
+    settings = dict(app_settings, DJANGO_SETTINGS="bare_settings", ENVIRONMENT_VARIABLES={}, AWS_EVENT_MAPPING={})
+    lines = ["# Zappa's runtime settings for the bare app (the stage's, minus its app)"]
+    lines += [f"{name}={value!r}" for name, value in settings.items()]
+    (directory / "zappa_settings.py").write_text("\n".join(lines) + "\n")
+    env = environment({}, endpoint, [directory])
+    env["DJANGO_SETTINGS_MODULE"] = "bare_settings"
+    subprocess.run([sys.executable, "-c", CREATE_BARE_TABLE], env=env, cwd=directory, check=True)
+    return env
