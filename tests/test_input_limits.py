@@ -263,6 +263,8 @@ def test_post_form_shows_limits_as_field_errors_and_keeps_the_text(editor_on):
         response = editor_on.post(ADD, form_data(slug="limits", **overrides))
         assert response.status_code == 200, overrides.keys()
         assert any(message in error for error in field_errors(response)[field]), field_errors(response)
+        form = response.context["adminform"].form
+        assert form[field].value() == overrides[field]  # shown again as typed, to be shortened
     assert list(Post.scan()) == []
     page = text(editor_on.get(ADD))
     assert 'maxlength="200"' in page and 'maxlength="500"' in page
