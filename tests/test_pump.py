@@ -279,14 +279,19 @@ def welcomed(address):
     return Subscriber.get(address, consistent_read=True).welcome_sent_at is not None
 
 
-def test_a_restarted_pump_does_not_redeliver_what_it_handled(emulators, tmp_path):
-    delivered = []
+def welcome_first_subscriber_then_stop(tmp_path, delivered):
+    """Run a pump until "first@example.com" is welcomed, then stop it."""
     first = start_pump(tmp_path, delivered)
     try:
         subscriber_services.subscribe("first@example.com")
         wait_for(lambda: welcomed("first@example.com"), "the first welcome email")
     finally:
         first.stop()
+
+
+def test_a_restarted_pump_does_not_redeliver_what_it_handled(emulators, tmp_path):
+    delivered = []
+    welcome_first_subscriber_then_stop(tmp_path, delivered)
 
     second = start_pump(tmp_path, delivered)
     try:
@@ -301,12 +306,7 @@ def test_a_restarted_pump_does_not_redeliver_what_it_handled(emulators, tmp_path
 
 def test_records_written_while_the_pump_was_stopped_are_delivered_after_a_restart(emulators, tmp_path):
     delivered = []
-    first = start_pump(tmp_path, delivered)
-    try:
-        subscriber_services.subscribe("first@example.com")
-        wait_for(lambda: welcomed("first@example.com"), "the first welcome email")
-    finally:
-        first.stop()
+    welcome_first_subscriber_then_stop(tmp_path, delivered)
     subscriber_services.subscribe("while-stopped@example.com")
     subscriber_services.subscribe("also-while-stopped@example.com")
     assert not welcomed("while-stopped@example.com")
