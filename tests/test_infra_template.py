@@ -214,6 +214,10 @@ def test_lambda_role_names_its_tables_prefixes_and_services():
     bucket = f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}"
     assert sorted(by_action["s3:PutObject"]) == [f"{bucket}/media/originals/*", f"{bucket}/media/renditions/*"]
     assert "s3:DeleteObject" not in by_action  # nothing deletes media
+    # Listing the bucket is what makes S3 answer 404, not 403, for a missing
+    # key; S3 checks it with no s3:prefix, so it must carry no prefix condition.
+    (listing,) = [s for s in found if "s3:ListBucket" in as_list(s["Action"])]
+    assert as_list(listing["Resource"]) == [bucket] and "Condition" not in listing
     assert sorted(by_action["ses:SendEmail"]) == [
         f"arn:aws:ses:us-east-1:{ACCOUNT}:configuration-set/myblog-prod",
         f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/myblog.example",
