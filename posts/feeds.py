@@ -23,7 +23,8 @@ def _build(feed_class, feed_url_name):
         feed_url=site + reverse(feed_url_name),
         language="en",
     )
-    for entry in pages.feed():
+    entries = pages.feed()
+    for entry in entries:
         card = entry.card
         link = site + card.url
         feed.add_item(
@@ -37,13 +38,17 @@ def _build(feed_class, feed_url_name):
             author_name=card.author or None,
             categories=card.tags,
         )
-    return feed
+    return feed, any(entry.pending_photos for entry in entries)
 
 
-def _respond(feed):
+def _respond(built):
+    feed, pending_photos = built
     response = HttpResponse(content_type=feed.content_type)
     feed.write(response, "utf-8")
     response.last_modified = feed.latest_post_date() if feed.items else None
+    if pending_photos:
+        # Kept briefly, like a post page, until the photos' renditions exist.
+        response.headers["Cache-Control"] = caching.PROCESSING.header
     return response
 
 

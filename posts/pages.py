@@ -157,6 +157,7 @@ class FeedEntry(NamedTuple):
     card: Card
     content_html: str
     updated_at: datetime
+    pending_photos: bool  # a photo in it still waits for its renditions
 
 
 def feed(limit=FEED_SIZE):
@@ -166,12 +167,18 @@ def feed(limit=FEED_SIZE):
     once with the photos fetched in a single call.
     """
     posts, _ = queries.latest_posts(limit)
-    keys = set()
+    keys_by_post = {}
     for item in posts:
-        render_markdown(item.body, load_photos=lambda found: keys.update(found) or {})
-    photos = queries.get_photos(keys)
+        found_keys = keys_by_post[item.slug] = set()
+        render_markdown(item.body, load_photos=lambda found, into=found_keys: into.update(found) or {})
+    photos = queries.get_photos(set().union(*keys_by_post.values()))
     return [
-        FeedEntry(Card.from_item(item), render_markdown(item.body, load_photos=lambda _keys: photos), item.updated_at)
+        FeedEntry(
+            Card.from_item(item),
+            render_markdown(item.body, load_photos=lambda _keys: photos),
+            item.updated_at,
+            any(_pending(photos.get(key)) for key in keys_by_post[item.slug]),
+        )
         for item in posts
     ]
 

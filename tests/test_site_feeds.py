@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 import pytest
 
 from posts.rendering import markdown_for_photo
-from tests.reader_fixtures import publish, ready_photo
+from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")
 
@@ -80,3 +80,14 @@ def test_feeds_of_an_empty_blog_are_valid(aws, client):
     assert _xml(client.get("/feeds/atom.xml").content).find(f"{ATOM}entry") is None
     urls = _xml(client.get("/sitemap.xml").content).findall(f"{SITEMAP}url")
     assert [url.findtext(f"{SITEMAP}loc") for url in urls] == ["https://blog.example.com/"]
+
+
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml"])
+def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
+    publish("ready", days_ago=2, body="Ready:\n\n" + markdown_for_photo(ready_photo("done").key, "Done"))
+    assert "s-maxage=86400" in client.get(path)["Cache-Control"]
+    publish("waiting", days_ago=1, body="Soon:\n\n" + markdown_for_photo(pending_photo("soon").key, "Soon"))
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "s-maxage=60" in response["Cache-Control"] and "86400" not in response["Cache-Control"]
+    assert "originals" not in response.content.decode()
