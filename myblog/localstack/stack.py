@@ -199,11 +199,8 @@ class LocalStack:
         return self
 
     def _start_pump(self):
-        try:
-            from myblog.localstack.pump import EventPump
-        except ImportError:
-            print("Event pump not available: uploads and sign-ups will not trigger handlers.", flush=True)
-            return
+        from myblog.localstack.pump import EventPump
+
         pump = EventPump(stage="dev", work_dir=Path(self.var_dir) / "pump")
         pump.setup()
         pump.start()
@@ -211,15 +208,9 @@ class LocalStack:
 
     def _start_edge(self):
         from myblog.localstack.edge import Edge, serve
+        from myblog.localstack.mailbox import application as mailbox
 
-        mounts = {}
-        try:
-            from myblog.localstack.mailbox import application as mailbox
-        except ImportError:
-            mailbox = None
-        if mailbox is not None:
-            mounts["/_mail/"] = mailbox
-        self.edge = serve(Edge(settings.MYBLOG_MEDIA_BUCKET, mounts), self.ports.edge)
+        self.edge = serve(Edge(settings.MYBLOG_MEDIA_BUCKET, {"/_mail/": mailbox}), self.ports.edge)
 
     def _start_web(self):
         args = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "runserver", f"127.0.0.1:{self.ports.web}"]
