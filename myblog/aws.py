@@ -63,15 +63,21 @@ def boto3_session():
     return session
 
 
+def _thread_clients():
+    """This thread's cache of built clients (boto3's and PynamoDB's)."""
+    cache = getattr(_local, "clients", None)
+    if cache is None:
+        cache = _local.clients = {}
+    return cache
+
+
 def client(service_name, region_name=None):
     """A boto3 client for `service_name`, cached per thread.
 
     boto3 clients are thread-safe but their creation is not, and creating
     one costs ~0.1 s on a cold Lambda: cache them.
     """
-    cache = getattr(_local, "clients", None)
-    if cache is None:
-        cache = _local.clients = {}
+    cache = _thread_clients()
     region = region_name or settings.AWS_REGION
     key = (service_name, region)
     if key not in cache:
@@ -85,7 +91,7 @@ def reset_clients():
     _local.clients = {}
     with _dax_lock:
         _dax_clients.clear()
-    for model in DynamoModel.__subclasses_recursive__():
+    for model in DynamoModel.all_subclasses():
         model._connection = None
 
 
@@ -141,9 +147,7 @@ class DaxConnection(Connection):
             # shared by every model's connection: each costs 50-100 ms to
             # build, and a page reading two tables would build two on a
             # cold start (and every transaction one more).
-            cache = getattr(_local, "clients", None)
-            if cache is None:
-                cache = _local.clients = {}
+            cache = _thread_clients()
             key = ("pynamodb", self.region, self.host)
             if key not in cache:
                 cache[key] = super().client
@@ -173,11 +177,11 @@ class DynamoModel(Model):
         return connection
 
     @classmethod
-    def __subclasses_recursive__(cls):
+    def all_subclasses(cls):
         found = []
         for sub in cls.__subclasses__():
             found.append(sub)
-            found.extend(sub.__subclasses_recursive__())
+            found.extend(sub.all_subclasses())
         return found
 
 
@@ -201,4 +205,4 @@ def all_models():
                 __import__(f"{app.name}.models")
             except ModuleNotFoundError:
                 continue
-    return [m for m in DynamoModel.__subclasses_recursive__() if getattr(getattr(m, "Meta", None), "table_name", None)]
+    return [m for m in DynamoModel.all_subclasses() if getattr(getattr(m, "Meta", None), "table_name", None)]
