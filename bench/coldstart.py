@@ -99,15 +99,8 @@ def main():
 
     with tempfile.TemporaryDirectory() as work, harness.dynamodb_local() as endpoint:
         work = Path(work)
-        app_dir, bare_dir = work / "app", work / "bare"
-        app_dir.mkdir()
-        bare_dir.mkdir()
-        settings = harness.zappa_settings(args.stage, app_dir)
+        app_env, bare_dir, bare_env = harness.both_apps(work, args.stage, endpoint)
         event = harness.write_event(work, "/")
-
-        app_env = harness.environment(settings["ENVIRONMENT_VARIABLES"], endpoint, [app_dir, harness.ROOT])
-        harness.seed(app_env)
-        bare_env = harness.bare_app(bare_dir, settings, endpoint)
 
         # Warm the byte-code caches (a deployment package ships them) and check the answers.
         app_first = run_probe(app_env, event, harness.ROOT)

@@ -278,3 +278,18 @@ def bare_app(directory, app_settings, endpoint):
     env["DJANGO_SETTINGS_MODULE"] = "bare_settings"
     subprocess.run([sys.executable, "-c", CREATE_BARE_TABLE], env=env, cwd=directory, check=True)
     return env
+
+
+def both_apps(work, stage, endpoint):
+    """MyBlog (seeded) and the bare reference app, side by side under `work`.
+
+    Returns MyBlog's environment, and the bare app's directory and
+    environment: every benchmark compares the two.
+    """
+    app_dir, bare_dir = Path(work) / "app", Path(work) / "bare"
+    app_dir.mkdir()
+    bare_dir.mkdir()
+    settings = zappa_settings(stage, app_dir)
+    app_env = environment(settings["ENVIRONMENT_VARIABLES"], endpoint, [app_dir, ROOT])
+    seed(app_env)
+    return app_env, bare_dir, bare_app(bare_dir, settings, endpoint)

@@ -163,13 +163,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as work, harness.dynamodb_local() as endpoint:
         work = Path(work)
-        app_dir, bare_dir = work / "app", work / "bare"
-        app_dir.mkdir()
-        bare_dir.mkdir()
-        settings = harness.zappa_settings(args.stage, app_dir)
-        env = harness.environment(settings["ENVIRONMENT_VARIABLES"], endpoint, [app_dir, harness.ROOT])
-        harness.seed(env)
-        bare_env = harness.bare_app(bare_dir, settings, endpoint)
+        env, bare_dir, bare_env = harness.both_apps(work, args.stage, endpoint)
         app = Worker(env, harness.ROOT, work / "app.log")
         bare = Worker(bare_env, bare_dir, work / "bare.log")
         try:
