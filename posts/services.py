@@ -47,6 +47,8 @@ post_changed = Signal()
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # use with fullmatch
 MAX_SLUG_LENGTH = 100
 EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt")
+# What a revision keeps of the content, and what restoring one brings back.
+REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt")
 
 # What an editor types, in characters: generous for prose, small next to
 # DynamoDB's 400 KB item. PostTag items copy the title, excerpt, author and
@@ -210,18 +212,20 @@ def _tag_items(post):
     }
 
 
+def _content(item):
+    """The revisioned content of a post or revision (tags as a fresh list)."""
+    content = {name: getattr(item, name) for name in REVISION_FIELDS}
+    content["tags"] = list(content["tags"])
+    return content
+
+
 def _snapshot(post, user, note=""):
     return Revision(
         post.slug,
         post.version,
-        title=post.title,
-        body=post.body,
-        excerpt=post.excerpt,
-        tags=list(post.tags),
+        **_content(post),
         status=post.status,
         publish_at=post.publish_at,
-        cover_image=post.cover_image,
-        cover_alt=post.cover_alt,
         saved_at=post.updated_at,
         saved_by=user,
         note=note,
@@ -412,10 +416,5 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
         user=user,
         now=now,
         note=f"Restored revision {version}",
-        title=revision.title,
-        body=revision.body,
-        excerpt=revision.excerpt,
-        tags=list(revision.tags),
-        cover_image=revision.cover_image,
-        cover_alt=revision.cover_alt,
+        **_content(revision),
     )
