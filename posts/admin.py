@@ -17,11 +17,10 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
-from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected
+from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from myblog.dynamo_admin.pagination import decode_cursor, query_page
 from myblog.models import Post as PostPlaceholder
 from posts import photos, preview, services
@@ -34,10 +33,6 @@ STATUS_CHANGES = {PUBLISH, SCHEDULE, UNPUBLISH}
 MAX_PREVIEW_CHARS = 500_000
 # The form field listing the photos uploaded from the form (see `photos.attach_to_post`).
 UPLOADED_PHOTOS = "uploaded_photos"
-
-
-def _local(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 @admin.register(PostPlaceholder)
@@ -82,9 +77,9 @@ class PostAdmin(DynamoModelAdmin):
     @admin.display(description="status")
     def status_column(self, post):
         if post.status == PUBLISHED:
-            return format_html("Published {}", _local(post.publish_at))
+            return format_html("Published {}", local_datetime(post.publish_at))
         if post.status == SCHEDULED:
-            return format_html("Scheduled for {}", _local(post.publish_at))
+            return format_html("Scheduled for {}", local_datetime(post.publish_at))
         return "Draft"
 
     @admin.display(description="tags")
@@ -94,7 +89,7 @@ class PostAdmin(DynamoModelAdmin):
 
     @admin.display(description="updated")
     def updated_column(self, post):
-        return format_html("{} by {}", _local(post.updated_at), post.updated_by or "—")
+        return format_html("{} by {}", local_datetime(post.updated_at), post.updated_by or "—")
 
     # -- actions --------------------------------------------------------------------------
 
@@ -229,7 +224,7 @@ class PostAdmin(DynamoModelAdmin):
     def response_after_save(self, request, post, adding):
         what = {
             DRAFT: "saved as a draft",
-            SCHEDULED: f"scheduled to go live {_local(post.publish_at)}",
+            SCHEDULED: f"scheduled to go live {local_datetime(post.publish_at)}",
             PUBLISHED: "published",
         }[post.status]
         if post.status == PUBLISHED:

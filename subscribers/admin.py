@@ -12,10 +12,8 @@ from django.contrib.admin.models import CHANGE
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 
-from myblog.dynamo_admin import ChoicesFilter, DynamoModelAdmin
+from myblog.dynamo_admin import ChoicesFilter, DynamoModelAdmin, local_datetime
 from myblog.models import Subscriber as SubscriberPlaceholder
 from subscribers import services
 from subscribers.models import KIND_SUBSCRIBER, STATUS_CHOICES, Subscriber
@@ -53,10 +51,6 @@ def csv_response(subscribers, filename):
     return response
 
 
-def _when(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
-
-
 @admin.register(SubscriberPlaceholder)
 class SubscriberAdmin(DynamoModelAdmin):
     dynamo_model = Subscriber
@@ -90,15 +84,15 @@ class SubscriberAdmin(DynamoModelAdmin):
 
     @admin.display(description="signed up")
     def signed_up(self, subscriber):
-        return _when(subscriber.created_at)
+        return local_datetime(subscriber.created_at, empty="—")
 
     @admin.display(description="confirmed")
     def confirmed(self, subscriber):
-        return _when(subscriber.confirmed_at)
+        return local_datetime(subscriber.confirmed_at, empty="—")
 
     @admin.display(description="unsubscribed")
     def unsubscribed(self, subscriber):
-        return _when(subscriber.unsubscribed_at)
+        return local_datetime(subscriber.unsubscribed_at, empty="—")
 
     @admin.action(permissions=["change"], description="Unsubscribe selected subscribers")
     def unsubscribe_selected(self, request, keys):

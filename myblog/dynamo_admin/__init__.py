@@ -8,6 +8,7 @@ generated from PynamoDB attributes (`forms`) and a `ModelAdmin` whose views
 read and write the PynamoDB model (`options`).
 """
 
+from myblog.dynamo_admin.display import local_datetime
 from myblog.dynamo_admin.filters import ChoicesFilter, ContainsFilter, ListFilter, ListQuery
 from myblog.dynamo_admin.forms import DynamoModelForm
 from myblog.dynamo_admin.options import DynamoModelAdmin, SaveRejected
@@ -20,4 +21,5 @@ __all__ = [
     "ListFilter",
     "ListQuery",
     "SaveRejected",
+    "local_datetime",
 ]
