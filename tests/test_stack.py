@@ -4,12 +4,15 @@ Talks to `manage.py runlocal` over HTTP; needs Java (DynamoDB Local).
 """
 
 import re
+import signal
+import time
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 import pytest
 
+from myblog.localstack import system
 from tests.stack import start_stack, wait_for
 
 pytestmark = pytest.mark.stack
@@ -126,3 +129,13 @@ def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
     assert status == 200
     assert headers["Content-Type"] == "image/jpeg"
     assert "immutable" in headers["Cache-Control"]
+
+
+def test_a_second_ctrl_c_still_stops_everything(tmp_path):
+    stack = start_stack(tmp_path)
+    stack.process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    stack.process.send_signal(signal.SIGINT)
+    stack.process.wait(60)
+    ports = range(stack.port, stack.port + 4)
+    assert wait_for(lambda: not any(system.port_open(port) for port in ports), "the stack's ports to close", 30)

@@ -68,4 +68,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
         finally:
+            # A second Ctrl-C (or a signal forwarded twice) must not cut the
+            # shutdown short and leave the emulators running.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             stack.stop()
