@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
-from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
-from myblog.dynamo_admin.pagination import decode_cursor, query_page
-from myblog.models import Post as PostPlaceholder
+from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
+from dynamo_admin.pagination import decode_cursor, query_page
 from posts import photos, preview, services
 from posts.forms import PostForm
 from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
+from posts.placeholders import Post as PostPlaceholder
 
 # What each submit button of the post form does.
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"

@@ -11,7 +11,7 @@ from django.core.validators import MaxLengthValidator
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
-from myblog.dynamo_admin import DynamoModelForm
+from dynamo_admin import DynamoModelForm
 from posts import photos, services
 from posts.models import Post
 

@@ -30,6 +30,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from myblog.aws import DynamoModel, table_name
 
+# The admin's placeholder model (content type, permissions): Django loads it with these models.
+from posts import placeholders  # noqa: F401
+
 DRAFT = "draft"
 SCHEDULED = "scheduled"
 PUBLISHED = "published"

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.utils import timezone
 from pynamodb.exceptions import PutError, UpdateError
 
+from dynamo_admin.limits import fits_hash_key
 from myblog import aws
-from myblog.dynamo_limits import fits_hash_key
 from myblog.storage import public_url
 from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo
 from posts.rendering import markdown_for_photo, photo_key

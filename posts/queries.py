@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
-from myblog.dynamo_limits import fits_hash_key
+from dynamo_admin.limits import fits_hash_key
 from posts.models import FEED_PUBLISHED, PUBLISHED, Photo, Post, PostTag
 from posts.services import is_valid_slug
 

@@ -25,8 +25,8 @@ from django.utils import timezone
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws
-from myblog.dynamo_limits import fits_number, utf8_length
 from posts.models import (
     DRAFT,
     FEED_PUBLISHED,

@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 
-from myblog.dynamo_admin import ChoicesFilter, DynamoModelAdmin, local_datetime
-from myblog.models import Subscriber as SubscriberPlaceholder
+from dynamo_admin import ChoicesFilter, DynamoModelAdmin, local_datetime
 from subscribers import services
 from subscribers.models import KIND_SUBSCRIBER, STATUS_CHOICES, Subscriber
+from subscribers.placeholders import Subscriber as SubscriberPlaceholder
 
 CSV_COLUMNS = ("email", "status", "created_at", "confirmed_at", "unsubscribed_at", "suppressed_reason")
 # A cell starting with one of these is a formula to a spreadsheet.

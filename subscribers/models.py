@@ -15,6 +15,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from myblog.aws import DynamoModel, table_name
 
+# The admin's placeholder model (content type, permissions): Django loads it with these models.
+from subscribers import placeholders  # noqa: F401
+
 PENDING = "pending"
 CONFIRMED = "confirmed"
 UNSUBSCRIBED = "unsubscribed"

@@ -7,8 +7,8 @@ import pytest
 from django import forms
 from django.utils import timezone
 
-from myblog.dynamo_admin.forms import VERSION_FIELD, DynamoModelForm, StringListField
-from myblog.dynamo_admin.pagination import decode_cursor, encode_cursor, query_page
+from dynamo_admin.forms import VERSION_FIELD, DynamoModelForm, StringListField
+from dynamo_admin.pagination import decode_cursor, encode_cursor, query_page
 from posts import services
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post
 

@@ -15,7 +15,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from myblog import dynamo_limits
+from dynamo_admin import limits
 from posts import queries, services
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
 from posts.rendering import markdown_for_photo
@@ -108,8 +108,8 @@ def test_the_limits_keep_a_save_inside_dynamodbs(dynamodb):
     # Worst case: every field at its limit in 4-byte characters.
     worst = services.MAX_BODY_BYTES + 4 * sum(services.MAX_LENGTHS.values())
     worst += services.MAX_COVER_KEY_BYTES + services.MAX_TAGS * (services.MAX_TAG_LENGTH + 1)
-    assert worst + 10_000 < dynamo_limits.MAX_ITEM_BYTES
-    assert 2 + 2 * services.MAX_TAGS <= dynamo_limits.MAX_TRANSACTION_ITEMS
+    assert worst + 10_000 < limits.MAX_ITEM_BYTES
+    assert 2 + 2 * services.MAX_TAGS <= limits.MAX_TRANSACTION_ITEMS
 
 
 def _fields_at_the_limits(tag_prefix="t"):

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from myblog.dynamo_admin.pagination import decode_cursor, query_page
+from dynamo_admin.pagination import decode_cursor, query_page
 
 SEARCH_VAR = "q"
 CURSOR_VAR = "cursor"

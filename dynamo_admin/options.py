@@ -46,10 +46,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.generic import RedirectView
 from pynamodb.exceptions import DeleteError, PutError
 
-from myblog.dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
-from myblog.dynamo_admin.filters import ListQuery
-from myblog.dynamo_admin.forms import hash_key_name, label_for_attribute, version_attribute
-from myblog.dynamo_limits import MAX_BATCH_GET_KEYS, fits_hash_key, fits_number
+from dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
+from dynamo_admin.filters import ListQuery
+from dynamo_admin.forms import hash_key_name, label_for_attribute, version_attribute
+from dynamo_admin.limits import MAX_BATCH_GET_KEYS, fits_hash_key, fits_number
 
 log = logging.getLogger(__name__)
 

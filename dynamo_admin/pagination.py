@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core import signing
 
-CURSOR_SALT = "myblog.dynamo_admin.cursor"
+CURSOR_SALT = "dynamo_admin.cursor"
 
 
 def encode_cursor(last_evaluated_key):
