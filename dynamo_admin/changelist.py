@@ -28,8 +28,9 @@ class ChangeList:
         self.cursor = self.params.get(CURSOR_VAR, "")
         self.start_key = decode_cursor(self.cursor)
         self.page_size = model_admin.list_per_page
+        self.list_display = list(model_admin.get_list_display(request))
 
-        self.filters = [factory(request, self.params) for factory in model_admin.get_list_filters(request)]
+        self.filters = [factory(request, self.params) for factory in model_admin.get_list_filter(request)]
         self.query = model_admin.get_list_query(request)
         for list_filter in self.filters:
             if list_filter.is_active():
@@ -109,14 +110,14 @@ class ChangeList:
         return "?" + urlencode(sorted(params.items())) if params else "?"
 
     def headers(self):
-        for name in self.model_admin.list_columns:
+        for name in self.list_display:
             yield {"text": self._label(name), "name": name}
 
     def rows(self):
         for item in self.result_list:
             key = self._key(item)
             cells = []
-            for index, name in enumerate(self.model_admin.list_columns):
+            for index, name in enumerate(self.list_display):
                 value = self._cell(item, name)
                 if index == 0:
                     value = format_html('<a href="{}">{}</a>', self.model_admin.change_url(key), value)
@@ -133,14 +134,18 @@ class ChangeList:
         return all(self.model_admin.item_passes_filter(item, f) for f in self.filters if f.is_active())
 
     def _label(self, name):
+        if name == "__str__":
+            return self.opts.verbose_name
         attr = getattr(self.model_admin, name, None)
         if attr is not None and callable(attr):
             return getattr(attr, "short_description", name.replace("_", " "))
         if name in self.model.get_attributes():
             return name.replace("_", " ")
-        raise ImproperlyConfigured(f"{type(self.model_admin).__name__}.list_columns: unknown column {name!r}")
+        raise ImproperlyConfigured(f"{type(self.model_admin).__name__}.list_display: unknown column {name!r}")
 
     def _cell(self, item, name):
+        if name == "__str__":
+            return str(item)
         attr = getattr(self.model_admin, name, None)
         if attr is not None and callable(attr):
             value = attr(item)

@@ -1,24 +1,32 @@
 """`DynamoModelAdmin`: a ModelAdmin whose objects are PynamoDB items.
 
 Registered with the stock `admin.site` against an unmanaged placeholder
-model (see `myblog.models`), it keeps everything Django's admin gives a
+model (see `dynamo_admin.models`), it keeps everything Django's admin gives a
 model (the index entry, login, permissions, messages, the admin log, the
 look) and replaces the parts that assume the ORM: URLs, the change list,
 the add/change/delete views and actions work on `dynamo_model` instead. The
 placeholder is never queried.
 
-Subclasses say what to list and edit, much as with a ModelAdmin:
+Subclasses say what to list and edit with the ModelAdmin options of the
+same meaning (`list_display`, `list_filter`, `search_fields`, `actions`,
+`fieldsets`, `readonly_fields`, `form`, `list_per_page`,
+`search_help_text`, the `*_template` names):
 
-    class PostAdmin(DynamoModelAdmin):
-        dynamo_model = Post
-        form_class = PostForm
-        list_columns = ("title", "status")
-        list_filters = (partial(ChoicesFilter, attribute="status", ...),)
-        dynamo_actions = ("publish_selected", "delete_selected")
+    class ArticleAdmin(DynamoModelAdmin):
+        dynamo_model = Article
+        form = ArticleForm
+        list_display = ("title", "status")
+        list_filter = (partial(ChoicesFilter, attribute="status", ...),)
+        search_fields = (("slug", slugify), "title")
+        actions = ("publish_selected", "delete_selected")
 
-and override `get_list_query`, `apply_search`, `save_form` and
-`delete_object` where the model needs more than a plain put/delete (posts
-go through `posts.services`).
+and override `get_list_query`, `apply_search`, `save_item` and
+`delete_object` where the model needs more than a plain put/delete. What
+differs from Django has its own name: `dynamo_model`, `list_index` and
+`list_hash_key` (the Query a change list reads), `save_item` (writes the
+item; Django's `save_form` returns an unsaved object). Options that would
+mean nothing here, or are misspelt, are refused by the system checks
+(`dynamo_admin.checks`).
 
 Keys arrive in URLs, search boxes and posted selections, so every one is
 checked with `is_valid_key` before it reaches DynamoDB: a key DynamoDB could
@@ -36,7 +44,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,6 +55,7 @@ from django.views.generic import RedirectView
 from pynamodb.exceptions import DeleteError, PutError
 
 from dynamo_admin.changelist import ACTION_CHECKBOX_NAME, ChangeList
+from dynamo_admin.checks import DynamoModelAdminChecks
 from dynamo_admin.filters import ListQuery
 from dynamo_admin.forms import hash_key_name, label_for_attribute, version_attribute
 from dynamo_admin.limits import MAX_BATCH_GET_KEYS, fits_hash_key, fits_number
@@ -76,19 +85,23 @@ def _conditional_failure(error):
 
 
 class DynamoModelAdmin(admin.ModelAdmin):
-    dynamo_model = None
-    form_class = None  # a DynamoModelForm; None makes the change page read-only
-    form_fieldsets = None  # Django-style fieldsets over the form's fields
-    readonly_attributes = ()  # shown on the change page, never edited
-    list_columns = ("__str__",)
-    list_filters = ()
+    dynamo_model = None  # the PynamoDB model shown
+    form = None  # a DynamoModelForm; None makes the change page read-only
+    fieldsets = None  # Django's fieldsets, over the form's fields
+    readonly_fields = ()  # attributes or admin methods shown on the change page, never edited
+    # Columns: attributes of the item, admin methods taking the item, or "__str__".
+    list_display = ("__str__",)
+    # ListFilter classes, or callables (a functools.partial) making one from (request, params).
+    list_filter = ()
     list_per_page = 25
     # Upper bound on DynamoDB requests for one page of a filtered list.
     max_requests_per_page = 4
-    # Search: attribute -> function normalising the typed term (prefix match).
-    search_prefixes = {}
+    # Search: attribute names, or (attribute, function normalising the typed term) pairs.
+    # Each is a prefix match (DynamoDB's begins_with), as "^name" is in Django.
+    search_fields = ()
     search_help_text = ""
-    dynamo_actions = ("delete_selected",)
+    # Names of admin methods taking (request, keys): the selected items' hash keys.
+    actions = ("delete_selected",)
     # The most items one action works on (one BatchGetItem reads them).
     max_action_items = MAX_BATCH_GET_KEYS
     # The list when no filter picks another source: (index or None, hash key).
@@ -101,10 +114,7 @@ class DynamoModelAdmin(admin.ModelAdmin):
     delete_selected_confirmation_template = "admin/dynamo_admin/delete_selected_confirmation.html"
     object_history_template = "admin/dynamo_admin/object_history.html"
 
-    def __init__(self, model, admin_site):
-        if self.dynamo_model is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs a dynamo_model")
-        super().__init__(model, admin_site)
+    checks_class = DynamoModelAdminChecks
 
     # -- the placeholder model is never queried -----------------------------------
 
@@ -200,8 +210,15 @@ class DynamoModelAdmin(admin.ModelAdmin):
         source = self.list_index if self.list_index is not None else self.dynamo_model
         return ListQuery(model=self.dynamo_model, source=source, hash_key=self.list_hash_key)
 
-    def get_list_filters(self, request):
-        return list(self.list_filters)
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_list_filter(self, request):
+        return list(self.list_filter)
+
+    def get_search_fields(self, request):
+        """(attribute, normalise) for each of `search_fields`."""
+        return [(field, str.strip) if isinstance(field, str) else tuple(field) for field in self.search_fields]
 
     def item_passes_filter(self, item, list_filter):
         """Whether an item fetched by key passes an active filter (for exact search hits)."""
@@ -214,13 +231,13 @@ class DynamoModelAdmin(admin.ModelAdmin):
     def apply_search(self, request, query, term):
         """Add the search to `query`; return the item whose key is the term, if any.
 
-        Search is a prefix match on `search_prefixes` (a filter expression on
+        Search is a prefix match on `search_fields` (a filter expression on
         the page's bounded Query) plus a GetItem on the exact key, so typing a
         full slug or address always finds it at once.
         """
         condition = None
         exact_key = None
-        for attribute_name, normalise in self.search_prefixes.items():
+        for attribute_name, normalise in self.get_search_fields(request):
             value = normalise(term)
             if not value:
                 continue
@@ -239,15 +256,23 @@ class DynamoModelAdmin(admin.ModelAdmin):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def get_form_class(self, request, obj=None):
-        return self.form_class
+    def get_form(self, request, obj=None, **kwargs):
+        """The form class for the change page (None: the item is shown read-only)."""
+        return self.form
 
-    def get_form_fieldsets(self, request, form):
-        if self.form_fieldsets:
-            return self.form_fieldsets
-        return [(None, {"fields": [name for name in form.fields if not form.fields[name].widget.is_hidden]})]
+    def get_fields(self, request, obj=None):
+        """The form's shown fields (the fieldsets when `fieldsets` is unset)."""
+        form = self.get_form(request, obj)
+        if form is None:
+            return []
+        return [name for name, field in form.base_fields.items() if not field.widget.is_hidden]
 
-    def save_form(self, request, form, obj):
+    def get_fieldsets(self, request, obj=None):
+        if self.fieldsets:
+            return self.fieldsets
+        return [(None, {"fields": self.get_fields(request, obj)})]
+
+    def save_item(self, request, form, obj):
         """Write the form's values; returns the saved item or raises SaveRejected.
 
         A new item is put only if its key is free; a changed one only if its
@@ -305,20 +330,23 @@ class DynamoModelAdmin(admin.ModelAdmin):
 
     # -- actions --------------------------------------------------------------------------
 
-    def get_dynamo_actions(self, request):
-        """(name, function, description) of the actions this user may run."""
-        result = []
-        for name in self.dynamo_actions:
+    def get_actions(self, request):
+        """{name: (function, name, description)} of the actions this user may run, as in Django.
+
+        Each function is a bound method taking (request, keys).
+        """
+        result = {}
+        for name in self.actions or ():
             function = getattr(self, name)
             permissions = getattr(function, "allowed_permissions", ())
             if all(getattr(self, f"has_{perm}_permission")(request) for perm in permissions):
                 description = getattr(function, "short_description", name.replace("_", " "))
-                result.append((name, function, description % {"verbose_name_plural": self.opts.verbose_name_plural}))
+                result[name] = (function, name, description % {"verbose_name_plural": self.opts.verbose_name_plural})
         return result
 
     def run_action(self, request):
         """Run the chosen action on the selected keys (each once; keys no item can have left out)."""
-        actions = {name: function for name, function, _ in self.get_dynamo_actions(request)}
+        actions = {name: function for name, (function, _, _) in self.get_actions(request).items()}
         name = request.POST.get("action", "")
         selected = [key for key in dict.fromkeys(request.POST.getlist(ACTION_CHECKBOX_NAME)) if key]
         if name not in actions:
@@ -396,16 +424,16 @@ class DynamoModelAdmin(admin.ModelAdmin):
             response = self.run_action(request)
             return response or HttpResponseRedirect(request.get_full_path())
         changelist = ChangeList(request, self)
-        actions = self.get_dynamo_actions(request)
+        actions = self.get_actions(request)
         context = self.base_context(
             request,
             title=capfirst(self.opts.verbose_name_plural),
             subtitle=None,
             cl=changelist,
-            actions=[(name, description) for name, _, description in actions],
+            actions=[(name, description) for _, name, description in actions.values()],
             action_checkbox_name=ACTION_CHECKBOX_NAME,
             search_help_text=self.search_help_text,
-            has_search=bool(self.search_prefixes),
+            has_search=bool(self.get_search_fields(request)),
             **(extra_context or {}),
         )
         request.current_app = self.admin_site.name
@@ -432,7 +460,7 @@ class DynamoModelAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             if not self.has_view_or_change_permission(request, obj):
                 raise PermissionDenied
-        form_class = self.get_form_class(request, obj)
+        form_class = self.get_form(request, obj)
         editable = form_class is not None and (adding or self.has_change_permission(request, obj))
         form = None
         if form_class is not None:
@@ -440,7 +468,7 @@ class DynamoModelAdmin(admin.ModelAdmin):
                 form = form_class(request.POST, instance=obj)
                 if editable and form.is_valid():
                     try:
-                        saved = self.save_form(request, form, obj)
+                        saved = self.save_item(request, form, obj)
                     except SaveRejected as error:
                         form.add_error(error.field, error.message)
                     else:
@@ -469,11 +497,11 @@ class DynamoModelAdmin(admin.ModelAdmin):
             object_key=getattr(obj, self.key_attribute) if obj is not None else None,
             object_id=object_id,
             form=form,
-            adminform=helpers.AdminForm(form, self.get_form_fieldsets(request, form), {}, model_admin=self)
+            adminform=helpers.AdminForm(form, self.get_fieldsets(request, obj), {}, model_admin=self)
             if form is not None
             else None,
             errors=form.errors if form is not None and form.is_bound else None,
-            readonly_rows=self.readonly_rows(obj),
+            readonly_rows=self.readonly_rows(request, obj),
             submit_buttons=self.get_submit_buttons(request, obj) if editable else [],
             view_on_site_url=self.view_on_site_url(obj),
             media=self.media + form.media if form is not None else self.media,
@@ -485,11 +513,12 @@ class DynamoModelAdmin(admin.ModelAdmin):
     def get_initial(self, request, obj):
         return {}
 
-    def readonly_rows(self, obj):
+    def readonly_rows(self, request, obj):
+        """(label, value) of each of the item's `readonly_fields`."""
         if obj is None:
             return []
         rows = []
-        for name in self.readonly_attributes:
+        for name in self.get_readonly_fields(request, obj):
             attr = getattr(self, name, None)
             if callable(attr):
                 rows.append((getattr(attr, "short_description", label_for_attribute(name)), attr(obj)))

@@ -27,7 +27,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     # Without autodiscovery at start-up: readers never load the admin (see myblog.public).
-    "django.contrib.admin.apps.SimpleAdminConfig",
+    "myblog.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

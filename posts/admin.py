@@ -38,22 +38,22 @@ UPLOADED_PHOTOS = "uploaded_photos"
 @admin.register(PostPlaceholder)
 class PostAdmin(DynamoModelAdmin):
     dynamo_model = Post
-    form_class = PostForm
+    form = PostForm
     list_index = Post.all_index
     list_hash_key = KIND_POST
-    list_columns = ("title", "status_column", "tags_column", "updated_column")
-    list_filters = (
+    list_display = ("title", "status_column", "tags_column", "updated_column")
+    list_filter = (
         partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Post.status_index),
         partial(ContainsFilter, attribute="tags", title="tag", parameter_name="tag", normalise=slugify),
     )
-    search_prefixes = {"slug": slugify, "title": str.strip}
+    search_fields = (("slug", slugify), ("title", str.strip))
     search_help_text = (
         "Finds posts whose slug or title starts with what you type (titles: same capitals), "
         "most recently updated first; a full slug is found at once. It does not search "
         "inside the text. Each page reads at most 100 posts: use “Search further” for older ones."
     )
-    dynamo_actions = ("publish_selected", "unpublish_selected", "delete_selected")
-    form_fieldsets = [
+    actions = ("publish_selected", "unpublish_selected", "delete_selected")
+    fieldsets = [
         (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
         ("Cover photo", {"fields": ["cover_image", "cover_alt"], "classes": ["post-cover"]}),
         ("Publishing", {"fields": ["author", "publish_at"]}),
@@ -178,7 +178,7 @@ class PostAdmin(DynamoModelAdmin):
             return SCHEDULED, publish_at
         return None, None  # a plain save keeps the status
 
-    def save_form(self, request, form, obj):
+    def save_item(self, request, form, obj):
         intent = self._intent(request)
         if intent in STATUS_CHANGES and not self.has_publish_permission(request):
             raise PermissionDenied

@@ -54,18 +54,18 @@ def csv_response(subscribers, filename):
 @admin.register(SubscriberPlaceholder)
 class SubscriberAdmin(DynamoModelAdmin):
     dynamo_model = Subscriber
-    form_class = None
+    form = None
     list_index = Subscriber.all_index
     list_hash_key = KIND_SUBSCRIBER
-    list_columns = ("email", "status_column", "signed_up", "confirmed")
-    list_filters = (partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Subscriber.status_index),)
-    search_prefixes = {"email": lambda term: term.strip().lower()}
+    list_display = ("email", "status_column", "signed_up", "confirmed")
+    list_filter = (partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Subscriber.status_index),)
+    search_fields = (("email", lambda term: term.strip().lower()),)
     search_help_text = (
         "Finds addresses that start with what you type, newest first; a full address is found at once. "
         "Each page reads at most 100 subscribers: use “Search further” for older ones."
     )
-    dynamo_actions = ("unsubscribe_selected", "export_selected", "delete_selected")
-    readonly_attributes = ("email", "status_column", "signed_up", "confirmed", "unsubscribed", "suppressed_reason")
+    actions = ("unsubscribe_selected", "export_selected", "delete_selected")
+    readonly_fields = ("email", "status_column", "signed_up", "confirmed", "unsubscribed", "suppressed_reason")
     change_list_template = "admin/subscribers/subscriber/change_list.html"
 
     def has_add_permission(self, request):
@@ -118,7 +118,7 @@ class SubscriberAdmin(DynamoModelAdmin):
             raise PermissionDenied
         params = {key: request.GET.get(key, "") for key in request.GET}
         query = self.get_list_query(request)
-        for factory in self.get_list_filters(request):
+        for factory in self.get_list_filter(request):
             list_filter = factory(request, params)
             if list_filter.is_active():
                 list_filter.apply(query)
