@@ -56,6 +56,38 @@ def test_index_lists_posts_and_subscribers_next_to_users(admin_client, aws):
         assert f'href="{href}"' in page
 
 
+def test_the_posts_admin_passes_the_system_checks():
+    from django.contrib import admin
+    from django.core import checks
+
+    from posts.placeholders import Post as PostPlaceholder
+
+    assert isinstance(admin.site._registry[PostPlaceholder], PostAdmin)
+    assert admin.site._registry[PostPlaceholder].check() == []
+    assert [error for error in checks.run_checks(tags=[checks.Tags.admin]) if error.is_serious()] == []
+
+
+def test_the_admin_checks_discover_the_admin_modules_themselves():
+    """Without autodiscovery at start-up, `check` still checks every admin, whatever the checks' order."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from django.core import checks\n"
+        "assert 'posts.admin' not in sys.modules\n"
+        "checks.run_checks(tags=[checks.Tags.admin])\n"
+        "print('posts.admin' in sys.modules, 'subscribers.admin' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myblog.settings", "PYTHONPATH": str(root)}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
 def test_anonymous_and_non_staff_users_are_sent_to_login(client, make_editor, aws):
     response = client.get(CHANGELIST)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
@@ -544,3 +576,61 @@ def test_restore_service_keeps_status(aws):
     assert (restored.status, restored.body) == (PUBLISHED, "old")
     with pytest.raises(services.InvalidPost):
         services.restore_revision("kept", 42, expected_version=restored.version)
+
+
+# -- scheduled publishing ------------------------------------------------------------------------------
+
+
+def test_publish_due_posts_publishes_only_what_is_due(aws):
+    now = timezone.now()
+    services.create_post(slug="due-1", title="Due", status=SCHEDULED, publish_at=now + timedelta(minutes=1), now=now)
+    services.create_post(slug="due-2", title="Due", status=SCHEDULED, publish_at=now + timedelta(minutes=2), now=now)
+    services.create_post(slug="later", title="Later", status=SCHEDULED, publish_at=now + timedelta(hours=5), now=now)
+    services.create_post(slug="draft", title="Draft", now=now)
+    run_at = now + timedelta(minutes=5)
+    assert sorted(services.publish_due_posts(now=run_at)) == ["due-1", "due-2"]
+    assert [Post.get(s).status for s in ("due-1", "due-2", "later", "draft")] == [
+        PUBLISHED,
+        PUBLISHED,
+        SCHEDULED,
+        DRAFT,
+    ]
+    assert Post.get("due-1").publish_at == now + timedelta(minutes=1)  # its scheduled time, not the run's
+    assert services.publish_due_posts(now=run_at) == []  # a second run changes nothing
+
+
+def test_publish_due_posts_leaves_a_post_edited_meanwhile_for_the_next_run(aws, monkeypatch):
+    now = timezone.now()
+    services.create_post(slug="busy", title="Busy", status=SCHEDULED, publish_at=now + timedelta(minutes=1), now=now)
+    real_update = services.update_post
+
+    def edited_first(slug, **kwargs):
+        # An editor saves just before the scheduler's write lands.
+        post = Post.get(slug)
+        real_update(
+            slug,
+            expected_version=post.version,
+            body="edited",
+            user="ann",
+            status=SCHEDULED,
+            publish_at=post.publish_at,
+            now=now,
+        )
+        return real_update(slug, **kwargs)
+
+    monkeypatch.setattr(services, "update_post", edited_first)
+    assert services.publish_due_posts(now=now + timedelta(minutes=5)) == []
+    assert (Post.get("busy").status, Post.get("busy").body) == (SCHEDULED, "edited")
+    monkeypatch.setattr(services, "update_post", real_update)
+    assert services.publish_due_posts(now=now + timedelta(minutes=5)) == ["busy"]
+    assert Post.get("busy").body == "edited"
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_publish_due_posts_follows_query_pages(aws, count):
+    now = timezone.now()
+    for number in range(count):
+        services.create_post(
+            slug=f"s-{number}", title="S", status=SCHEDULED, publish_at=now + timedelta(seconds=number + 1), now=now
+        )
+    assert len(services.publish_due_posts(now=now + timedelta(hours=1))) == count

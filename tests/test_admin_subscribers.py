@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from subscribers import services
-from subscribers.admin import csv_cell
+from subscribers.admin import SubscriberAdmin, csv_cell
 from subscribers.models import CONFIRMED, PENDING, UNSUBSCRIBED, Subscriber
 
 CHANGELIST = "/admin/subscribers/subscriber/"
@@ -126,3 +126,12 @@ def test_delete_selected_subscribers_after_confirmation(staff_client):
     staff_client.post(CHANGELIST, {**selection, "post": "yes"})
     with pytest.raises(Subscriber.DoesNotExist):
         Subscriber.get("erase@example.com")
+
+
+def test_the_subscribers_admin_passes_the_system_checks():
+    from django.contrib import admin
+
+    from subscribers.placeholders import Subscriber as SubscriberPlaceholder
+
+    model_admin = admin.site._registry[SubscriberPlaceholder]
+    assert isinstance(model_admin, SubscriberAdmin) and model_admin.check() == []
