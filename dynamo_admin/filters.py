@@ -3,7 +3,7 @@
 A change list is one Query: a *source* (the table or a global secondary
 index, and the hash key value to read) plus optional filter conditions.
 Filters either pick a better source (a status filter reads the status
-index, so a page costs the same however many posts there are) or add a
+index, so a page costs the same however many items there are) or add a
 condition DynamoDB applies to the items it reads (a tag filter). There is
 no Scan here.
 """
