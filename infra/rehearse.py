@@ -58,6 +58,7 @@ REQUIRED_IN_ZIP = (
     "myblog/settings.py",
     "posts/models.py",
     "subscribers/models.py",
+    "dynamo_admin/options.py",
     "django/",
     "pynamodb/",
     "psycopg_binary/",
