@@ -5,7 +5,6 @@ tag listings, the `post_changed` signal); this module only turns requests
 into those calls and their errors into form errors and messages.
 """
 
-import json
 from functools import partial
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
+from myblog import jsonapi
 from myblog.dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from myblog.dynamo_admin.pagination import decode_cursor, query_page
 from myblog.models import Post as PostPlaceholder
@@ -317,11 +317,9 @@ class PostAdmin(DynamoModelAdmin):
         if not self._can_edit(request):
             return JsonResponse({"error": "You may not upload photos."}, status=403)
         try:
-            payload = json.loads(request.body or b"{}")
-            if not isinstance(payload, dict):
-                raise ValueError
-        except ValueError:
-            return JsonResponse({"error": "Send the file's details as a JSON object."}, status=400)
+            payload = jsonapi.parse_json_object(request.body or b"{}")
+        except jsonapi.ApiError as error:
+            return JsonResponse({"error": error.message}, status=400)
         post_slug = payload.get("post") if isinstance(payload.get("post"), str) else None
         try:
             upload = photos.create_upload(
