@@ -131,6 +131,8 @@ class PostAdmin(DynamoModelAdmin):
             services.delete_post(obj.slug, expected_version=obj.version, user=request.user.get_username())
         except services.StaleVersion as error:
             raise SaveRejected(f"“{obj}” was changed by someone else; reload and try again.") from error
+        except services.SaveFailed as error:
+            raise SaveRejected(str(error)) from error
 
     # -- the form ---------------------------------------------------------------------------
 
@@ -213,9 +215,7 @@ class PostAdmin(DynamoModelAdmin):
                 f"for example “{error.slug}-2”.",
                 field="slug",
             ) from error
-        except services.StaleVersion as error:
-            raise SaveRejected(str(error)) from error
-        except services.InvalidPost as error:
+        except services.PostError as error:  # StaleVersion, InvalidPost, SaveFailed
             raise SaveRejected(str(error)) from error
         # Photos uploaded before the post existed (from the add form) now belong to it.
         photos.attach_to_post(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
