@@ -2,6 +2,7 @@
 
 Every error has the same shape, `{"error": {"code": ..., "message": ...}}`,
 with a 4xx status a client can act on: 400 (bad parameter, JSON or token),
+403 (not sent through the site's public address, see `myblog.origin`),
 404 (unknown resource), 405 (wrong method, with `Allow`), 413 (body too
 large), 415 (not JSON), 429 (rate limited, with `Retry-After`). The API
 uses no cookies and no session, so it needs no CSRF token; reads are
