@@ -685,19 +685,26 @@ print(json.dumps({
 """
 
 
-def api_gateway_event(path, host, stage):
+# The origin secret CloudFront would send; the function refuses requests without it.
+ORIGIN_SECRET = "rehearsal-origin-" + "o" * 32
+
+
+def api_gateway_event(path, host, stage, origin_secret=ORIGIN_SECRET):
+    headers = {
+        "Accept": "text/html",
+        "Host": host,
+        "User-Agent": "Amazon CloudFront",
+        "X-Forwarded-For": "203.0.113.7, 130.176.0.1",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
+    if origin_secret:
+        headers["X-Origin-Verify"] = origin_secret
     return {
         "resource": "/{proxy+}",
         "path": path,
         "httpMethod": "GET",
-        "headers": {
-            "Accept": "text/html",
-            "Host": host,
-            "User-Agent": "Amazon CloudFront",
-            "X-Forwarded-For": "203.0.113.7, 130.176.0.1",
-            "X-Forwarded-Port": "443",
-            "X-Forwarded-Proto": "https",
-        },
+        "headers": headers,
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
@@ -725,6 +732,7 @@ def put_secrets(session, config, report):
     values = {
         "DJANGO_SECRET_KEY": "rehearsal-" + "k" * 50,
         "DATABASE_URL": f"sqlite:///{WORK / 'editors.sqlite3'}",
+        "MYBLOG_ORIGIN_VERIFY_SECRET": ORIGIN_SECRET,
     }
     for name, value in values.items():
         ssm.put_parameter(Name=path + name, Value=value, Type="SecureString", Overwrite=True)
@@ -785,7 +793,12 @@ def invoke_offline(venv, zip_path, settings, environment, session, report):
             INVOKE_DRIVER,
             str(task),
             str(sdk),
-            json.dumps([api_gateway_event(path, host, STAGE) for path in ("/", "/admin/login/")]),
+            json.dumps(
+                [
+                    *(api_gateway_event(path, host, STAGE) for path in ("/", "/admin/login/")),
+                    api_gateway_event("/", host, STAGE, origin_secret=None),
+                ]
+            ),
         ],
         cwd=task,
         env=lambda_env,
@@ -802,7 +815,7 @@ def invoke_offline(venv, zip_path, settings, environment, session, report):
         "moto has no DAX data plane; the offline invocation runs without MYBLOG_DAX_ENDPOINT and reads the "
         "emulated DynamoDB directly"
     )
-    home, login = answer["responses"]
+    home, login, bypass = answer["responses"]
     report.check(
         home["statusCode"] == 200,
         f"GET https://{host}/ -> {home['statusCode']} in {home['seconds']} s, cold (imports, secrets from SSM, "
@@ -813,6 +826,11 @@ def invoke_offline(venv, zip_path, settings, environment, session, report):
         login["statusCode"] == 200,
         f"GET https://{host}/admin/login/ -> {login['statusCode']} in {login['seconds']} s, warm",
         login["body"][:500],
+    )
+    report.check(
+        bypass["statusCode"] == 403,
+        f"GET https://{host}/ without the origin secret -> {bypass['statusCode']} (only CloudFront gets in)",
+        bypass["body"][:500],
     )
     static_urls = re.findall(r'(?:href|src)="([^"]+/static/[^"]+)"', login["body"])
     report.check(

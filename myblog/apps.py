@@ -6,8 +6,12 @@ from django.core import checks
 
 
 class MyBlogConfig(AppConfig):
+    default = True  # the app's own config; AdminConfig below stands in for django.contrib.admin
     name = "myblog"
     verbose_name = "MyBlog"
+
+    def ready(self):
+        from myblog import checks as deploy_checks  # noqa: F401  (registers the deploy checks)
 
 
 class AdminConfig(SimpleAdminConfig):

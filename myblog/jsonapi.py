@@ -2,6 +2,7 @@
 
 Every error has the same shape, `{"error": {"code": ..., "message": ...}}`,
 with a 4xx status a client can act on: 400 (bad parameter, JSON or token),
+403 (not sent through the site's public address, see `myblog.origin`),
 404 (unknown resource), 405 (wrong method, with `Allow`), 413 (body too
 large), 415 (not JSON), 429 (rate limited, with `Retry-After`). The API
 uses no cookies and no session, so it needs no CSRF token; reads are
@@ -13,6 +14,7 @@ endpoints, and Lambda cold starts pay for every import.
 
 import functools
 import json
+import math
 
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +24,11 @@ from myblog import caching
 # The largest request body any endpoint accepts: an email address or a
 # token fits in well under 1 KB.
 MAX_BODY_BYTES = 2048
+# Arrays and objects nested deeper than this are refused before parsing:
+# Python's json module recurses once per level, and about 1,000 levels
+# (2 KB of brackets) exhaust the interpreter's stack. No request MyBlog
+# accepts nests more than two levels.
+MAX_JSON_DEPTH = 20
 
 
 class ApiError(Exception):
@@ -113,18 +120,109 @@ def media_type(request):
     return (request.META.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
 
 
+class _InvalidJson(ValueError):
+    """A body that is JSON to Python's lenient parser but not to RFC 8259 / I-JSON (RFC 7493)."""
+
+
+def _check_depth(text, max_depth):
+    """Refuse arrays and objects nested deeper than `max_depth`, without recursion.
+
+    Brackets inside strings do not count; the scan is linear in the text.
+    """
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise ApiError(
+                    400, "invalid_json", f"The request body nests arrays or objects more than {max_depth} levels deep."
+                )
+        elif char in "]}":
+            depth -= 1
+
+
+def _refuse_constant(name):
+    # NaN, Infinity and -Infinity are not JSON (Python accepts them by default).
+    raise _InvalidJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e999 would become float("inf"), which no JSON number means.
+        raise _InvalidJson(f"{text} is out of range")
+    return value
+
+
+def _unique_keys(pairs):
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ApiError(400, "invalid_json", f"The request body repeats the key “{key[:50]}”.")
+        data[key] = value
+    return data
+
+
+def _check_strings(value):
+    """Refuse strings with unpaired surrogates (`"\\ud800"`): they cannot be stored or signed as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as error:
+                message = "The request body has a string that is not valid Unicode."
+                raise ApiError(400, "invalid_json", message) from error
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_json_object(body, max_depth=MAX_JSON_DEPTH):
+    """The JSON object in `body` (bytes), or ApiError 400 (`invalid_json`) saying what is wrong.
+
+    The one parser for every JSON request body, strict where Python's json
+    module is lenient: UTF-8 only, an object at the top, no NaN or
+    Infinity, no number too large for a float, no repeated keys, no
+    unpaired surrogates, and nesting bounded before parsing so no body can
+    exhaust the stack.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "invalid_json", "The request body is not UTF-8 text.") from error
+    _check_depth(text, max_depth)
+    try:
+        data = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+        )
+    except (ValueError, RecursionError) as error:
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    _check_strings(data)
+    return data
+
+
 def read_json(request, max_bytes=MAX_BODY_BYTES):
     """The request's JSON object, or an ApiError (413, 415 or 400)."""
     body = read_body(request, max_bytes)
     if media_type(request) != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from error
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    return data
+    return parse_json_object(body)
 
 
 def not_found(request, path=""):

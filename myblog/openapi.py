@@ -72,6 +72,7 @@ SCHEMAS = {
                         "description": "Stable, machine-readable reason.",
                         "enum": [
                             "bad_request",
+                            "forbidden",
                             "invalid_parameter",
                             "invalid_cursor",
                             "invalid_json",
@@ -320,6 +321,13 @@ PATHS = {
         }
     },
 }
+
+# Every endpoint, like the whole site, answers only requests that came
+# through CloudFront (see myblog.origin).
+FORBIDDEN = _error("Not sent through the site's public address (`forbidden`).")
+for _methods in PATHS.values():
+    for _operation in _methods.values():
+        _operation["responses"]["403"] = FORBIDDEN
 
 COMPONENTS = {
     "schemas": SCHEMAS,

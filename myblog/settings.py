@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it sees every response last: private unless a view made it public.
     "myblog.caching.PrivateByDefaultMiddleware",
+    # Before anything else reads the request: only CloudFront's requests get in (see myblog.origin).
+    "myblog.origin.OriginVerifyMiddleware",
     "myblog.public.PublicSiteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,9 +141,16 @@ MYBLOG_SITE_URL = env_str("MYBLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 MYBLOG_SUBSCRIBE_RATE_LIMIT = env_int("MYBLOG_SUBSCRIBE_RATE_LIMIT", 10)
 MYBLOG_SUBSCRIBE_RATE_WINDOW = env_int("MYBLOG_SUBSCRIBE_RATE_WINDOW", 3600)
 # The header that carries the reader's address, set by CloudFront (its
-# origin request policy must include it); empty to use the connection's
-# address (REMOTE_ADDR: API Gateway's sourceIp).
+# origin request policy must include it) and believed only on requests that
+# carry the origin secret below; empty to use the connection's address
+# (REMOTE_ADDR: API Gateway's sourceIp).
 MYBLOG_CLIENT_IP_HEADER = env_str("MYBLOG_CLIENT_IP_HEADER", "CloudFront-Viewer-Address")
+# The value CloudFront sends in X-Origin-Verify (the stack's
+# OriginVerifySecret), from SSM. When set, requests without it are refused;
+# during a rotation the previous value is accepted too. Deployed stages must
+# set it (`check --deploy`: myblog.E001).
+MYBLOG_ORIGIN_VERIFY_SECRET = env_str("MYBLOG_ORIGIN_VERIFY_SECRET", "")
+MYBLOG_ORIGIN_VERIFY_SECRET_PREVIOUS = env_str("MYBLOG_ORIGIN_VERIFY_SECRET_PREVIOUS", "")
 
 # --- Static and media files -------------------------------------------------
 # Both live in one private bucket, read only through CloudFront:

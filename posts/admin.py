@@ -5,7 +5,6 @@ tag listings, the `post_changed` signal); this module only turns requests
 into those calls and their errors into form errors and messages.
 """
 
-import json
 from functools import partial
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils.text import slugify
 
 from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from dynamo_admin.pagination import decode_cursor, query_page
+from myblog import jsonapi
 from posts import photos, preview, services
 from posts.forms import PostForm
 from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
@@ -131,6 +131,8 @@ class PostAdmin(DynamoModelAdmin):
             services.delete_post(obj.slug, expected_version=obj.version, user=request.user.get_username())
         except services.StaleVersion as error:
             raise SaveRejected(f"“{obj}” was changed by someone else; reload and try again.") from error
+        except services.SaveFailed as error:
+            raise SaveRejected(str(error)) from error
 
     # -- the form ---------------------------------------------------------------------------
 
@@ -213,9 +215,7 @@ class PostAdmin(DynamoModelAdmin):
                 f"for example “{error.slug}-2”.",
                 field="slug",
             ) from error
-        except services.StaleVersion as error:
-            raise SaveRejected(str(error)) from error
-        except services.InvalidPost as error:
+        except services.PostError as error:  # StaleVersion, InvalidPost, SaveFailed
             raise SaveRejected(str(error)) from error
         # Photos uploaded before the post existed (from the add form) now belong to it.
         photos.attach_to_post(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
@@ -317,11 +317,9 @@ class PostAdmin(DynamoModelAdmin):
         if not self._can_edit(request):
             return JsonResponse({"error": "You may not upload photos."}, status=403)
         try:
-            payload = json.loads(request.body or b"{}")
-            if not isinstance(payload, dict):
-                raise ValueError
-        except ValueError:
-            return JsonResponse({"error": "Send the file's details as a JSON object."}, status=400)
+            payload = jsonapi.parse_json_object(request.body or b"{}")
+        except jsonapi.ApiError as error:
+            return JsonResponse({"error": error.message}, status=400)
         post_slug = payload.get("post") if isinstance(payload.get("post"), str) else None
         try:
             upload = photos.create_upload(

@@ -4,7 +4,10 @@ Every change is one DynamoDB transaction that writes the post (guarded by its
 version: a stale save fails instead of overwriting someone else's), its
 revision snapshot, and the per-tag listing items of live posts, so the public
 indexes never disagree with the post. Callers get `SlugTaken` or
-`StaleVersion` to show the editor; nothing is half-written.
+`StaleVersion` (someone else saved first) or `SaveFailed` (DynamoDB busy
+or refusing) to show the editor; nothing is half-written. How each reason
+DynamoDB gives for cancelling a transaction is handled, retries included,
+is in `myblog.transactions`.
 
 After a successful write `post_changed` is sent with the post before and
 after, which is how CloudFront invalidation (and anything else that follows
@@ -22,11 +25,9 @@ import re
 
 from django.dispatch import Signal
 from django.utils import timezone
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from dynamo_admin.limits import fits_number, utf8_length
-from myblog import aws
+from myblog import aws, transactions
 from posts.models import (
     DRAFT,
     FEED_PUBLISHED,
@@ -86,6 +87,29 @@ class StaleVersion(PostError):
             "copy what you need, reload the post, and apply your changes again."
         )
         self.slug = slug
+
+
+class SaveFailed(PostError):
+    """DynamoDB did not take the change (throttled, or it refused the items); nothing was written."""
+
+    BUSY = (
+        "The database is too busy to save this post right now, so nothing was saved. "
+        "Your text is kept below: save again in a minute."
+    )
+    REFUSED = (
+        "The database refused to save this post as it is, so nothing was saved. "
+        "Your text is kept below; shorten it or remove unusual characters and save again."
+    )
+    BUSY_DELETING = (
+        "The database is too busy to delete this post right now; nothing was deleted. Try again in a minute."
+    )
+    REFUSED_DELETING = "The database refused to delete this post; nothing was deleted."
+
+    @classmethod
+    def from_failure(cls, failure, deleting=False):
+        if isinstance(failure, transactions.Throttled):
+            return cls(cls.BUSY_DELETING if deleting else cls.BUSY)
+        return cls(cls.REFUSED_DELETING if deleting else cls.REFUSED)
 
 
 class InvalidPost(PostError):
@@ -185,12 +209,6 @@ def get_revision(slug, version):
     return Revision.get(slug, version)
 
 
-def _is_conditional_failure(error):
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    codes = {reason.code for reason in reasons if reason is not None}
-    return "ConditionalCheckFailed" in codes or error.cause_response_code == "ConditionalCheckFailedException"
-
-
 def _tag_items(post):
     if post is None or not post.is_live:
         return {}
@@ -265,25 +283,27 @@ def _write(post, previous, user, note=""):
     """
     old_items = _tag_items(previous)
     new_items = _tag_items(post)
-    connection = aws.connection(Post.Meta.region)
+
+    def build(transaction):
+        transaction.save(post)
+        for key, item in old_items.items():
+            if key not in new_items:
+                transaction.delete(item)
+        for item in new_items.values():
+            transaction.save(item)
+        # The post's version after this write is its current one + 1.
+        revision = _snapshot(post, user, note)
+        revision.version = (post.version or 0) + 1
+        transaction.save(revision)
+
     try:
-        with TransactWrite(connection=connection) as transaction:
-            transaction.save(post)
-            for key, item in old_items.items():
-                if key not in new_items:
-                    transaction.delete(item)
-            for item in new_items.values():
-                transaction.save(item)
-            # The post's version after this write is its current one + 1.
-            revision = _snapshot(post, user, note)
-            revision.version = (post.version or 0) + 1
-            transaction.save(revision)
-    except TransactWriteError as error:
-        if _is_conditional_failure(error):
-            if previous is None:
-                raise SlugTaken(post.slug) from error
-            raise StaleVersion(post.slug) from error
-        raise
+        transactions.write(build, connection=aws.connection(Post.Meta.region))
+    except transactions.ConditionFailed as error:
+        if previous is None:
+            raise SlugTaken(post.slug) from error
+        raise StaleVersion(post.slug) from error
+    except transactions.TransactionFailed as error:
+        raise SaveFailed.from_failure(error) from error
     post_changed.send(sender=Post, post=post, previous=previous)
     return post
 
@@ -354,16 +374,18 @@ def delete_post(slug, *, expected_version=None, user=""):
     post = _get(slug)
     if expected_version is not None:
         post.version = expected_version
-    connection = aws.connection(Post.Meta.region)
+
+    def build(transaction):
+        transaction.delete(post)
+        for item in _tag_items(post).values():
+            transaction.delete(item)
+
     try:
-        with TransactWrite(connection=connection) as transaction:
-            transaction.delete(post)
-            for item in _tag_items(post).values():
-                transaction.delete(item)
-    except TransactWriteError as error:
-        if _is_conditional_failure(error):
-            raise StaleVersion(slug) from error
-        raise
+        transactions.write(build, connection=aws.connection(Post.Meta.region))
+    except transactions.ConditionFailed as error:
+        raise StaleVersion(slug) from error
+    except transactions.TransactionFailed as error:
+        raise SaveFailed.from_failure(error, deleting=True) from error
     post_changed.send(sender=Post, post=None, previous=post)
 
 
@@ -372,9 +394,10 @@ def publish_due_posts(now=None, user="scheduler"):
 
     Run on a schedule (a Zappa `events` rate expression). One Query on the
     status index; a post edited meanwhile (stale version) is left for the
-    next run rather than overwritten, and one that cannot be saved as it is
+    next run rather than overwritten, one that cannot be saved as it is
     (over a limit introduced after it was scheduled) is logged and left
-    scheduled for an editor to fix, without holding up the others.
+    scheduled for an editor to fix, and one DynamoDB did not take (busy) is
+    logged and left for the next run, without holding up the others.
     """
     now = now or timezone.now()
     published = []
@@ -393,6 +416,9 @@ def publish_due_posts(now=None, user="scheduler"):
             continue
         except InvalidPost as error:
             log.error("Scheduled post %s cannot be published until it is edited: %s", post.slug, error)
+            continue
+        except SaveFailed as error:
+            log.error("Scheduled post %s was not published this time: %s", post.slug, error)
             continue
         published.append(post.slug)
     return published

@@ -2,7 +2,8 @@
 
 - `POST /api/subscribers` answers 202 with the same body whether the address
   is new, pending, confirmed or suppressed: the API cannot be used to learn
-  who subscribes. Rate-limited per client (429 with Retry-After).
+  who subscribes. Rate-limited per client (429 with Retry-After); only
+  valid addresses count.
 - `POST /api/subscribers/confirm` takes the token from the confirmation link.
 - `POST /api/subscribers/unsubscribe` takes the token as JSON, or RFC 8058's
   one-click form (`?token=...` with the body `List-Unsubscribe=One-Click`),
@@ -32,6 +33,11 @@ def _token(data):
 def subscribe(request):
     data = read_json(request)
     try:
+        email = services.normalise_email(data.get("email"))
+    except services.InvalidEmail as error:
+        raise ApiError(400, "invalid_email", services.INVALID_EMAIL_MESSAGE) from error
+    # Counted once the address is valid: a typo does not use up a reader's attempts.
+    try:
         ratelimit.check_subscribe(request)
     except ratelimit.RateLimited as limited:
         raise ApiError(
@@ -40,10 +46,6 @@ def subscribe(request):
             "Too many sign-up attempts from your network; try again later.",
             headers={"Retry-After": str(limited.retry_after)},
         ) from limited
-    try:
-        email = services.normalise_email(data.get("email"))
-    except services.InvalidEmail as error:
-        raise ApiError(400, "invalid_email", services.INVALID_EMAIL_MESSAGE) from error
     services.subscribe(email)
     return {"status": "accepted", "message": ACCEPTED_MESSAGE}, 202
 

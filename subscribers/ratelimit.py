@@ -10,8 +10,9 @@ Gateway's `sourceIp`) names an edge server, not a reader. CloudFront
 reports the reader's address in `CloudFront-Viewer-Address` ("ip:port",
 added when the origin request policy includes it); unlike the first hop of
 X-Forwarded-For, which the reader writes, that value is CloudFront's own.
-The header is only trustworthy if the origin cannot be reached except
-through CloudFront (see the deploy notes). Without it (local runs) the
+The header is only trustworthy on a request that came through CloudFront,
+so it is read only from requests carrying the origin secret
+(`myblog.origin`); on any other request, and without the header, the
 connection's address is used. IPv6 clients are counted per /64, the block
 one subscriber line gets. Addresses are stored only as keyed digests.
 
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 from pynamodb.exceptions import PynamoDBException
 
+from myblog import origin
 from subscribers.models import RateLimit
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ def client_address(request):
     """The reader's IP address (see the module docstring), as text; IPv6 as its /64."""
     address = None
     header = settings.MYBLOG_CLIENT_IP_HEADER
-    if header:
+    if header and origin.is_verified(request):
         address = _parse_address(request.META.get(_header_meta_name(header)), with_port=True)
     if address is None:
         address = _parse_address(request.META.get("REMOTE_ADDR"))

@@ -5,7 +5,8 @@ CSRF token (a cookie, never a session: no SQL), and the email links carry a
 token that names one address.
 
 - Sign-up answers the same whether or not the address was known, and is
-  rate-limited per client (`subscribers.ratelimit`). A hidden field that
+  rate-limited per client (`subscribers.ratelimit`; only valid addresses
+  count). A hidden field that
   people never see catches form-filling bots, which get the same answer.
 - Confirm links open a page with a button rather than confirming on GET:
   mail scanners that fetch every link must not confirm on a reader's behalf.
@@ -68,6 +69,10 @@ def subscribe(request):
         return render(request, "subscribers/subscribe.html", {"form": SubscribeForm()}, using=public.ENGINE)
     if request.POST.get(HONEYPOT_FIELD):
         return _message(request, "Check your inbox", SUBSCRIBED_MESSAGE)
+    form = SubscribeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "subscribers/subscribe.html", {"form": form}, status=400, using=public.ENGINE)
+    # Counted once the address is valid: a typo does not use up a reader's attempts.
     try:
         ratelimit.check_subscribe(request)
     except ratelimit.RateLimited as limited:
@@ -80,9 +85,6 @@ def subscribe(request):
         )
         response.headers["Retry-After"] = str(limited.retry_after)
         return response
-    form = SubscribeForm(request.POST)
-    if not form.is_valid():
-        return render(request, "subscribers/subscribe.html", {"form": form}, status=400, using=public.ENGINE)
     services.subscribe(form.cleaned_data["email"])
     return _message(request, "Check your inbox", SUBSCRIBED_MESSAGE)
 

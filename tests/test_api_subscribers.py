@@ -182,7 +182,8 @@ def test_unsubscribing_an_unknown_address_looks_the_same(aws, client):
 
 def test_subscribe_is_rate_limited_per_client(aws, client, schema_checker, settings, rate_clock):
     settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 2
-    viewer = {"headers": {"CloudFront-Viewer-Address": "203.0.113.9:50432"}}
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET = origin = "origin-secret-for-the-tests-0123456789abcdef"
+    viewer = {"headers": {"CloudFront-Viewer-Address": "203.0.113.9:50432", "X-Origin-Verify": origin}}
     for index in range(2):
         assert _post_json(client, "/api/subscribers", {"email": f"r{index}@example.com"}, **viewer).status_code == 202
     response = _post_json(client, "/api/subscribers", {"email": "r9@example.com"}, **viewer)
@@ -190,5 +191,5 @@ def test_subscribe_is_rate_limited_per_client(aws, client, schema_checker, setti
     assert response.status_code == 429 and data["error"]["code"] == "rate_limited"
     assert 0 < int(response["Retry-After"]) <= settings.MYBLOG_SUBSCRIBE_RATE_WINDOW
     assert Subscriber.count("r9@example.com") == 0
-    other = {"headers": {"CloudFront-Viewer-Address": "198.51.100.7:443"}}
+    other = {"headers": {"CloudFront-Viewer-Address": "198.51.100.7:443", "X-Origin-Verify": origin}}
     assert _post_json(client, "/api/subscribers", {"email": "r9@example.com"}, **other).status_code == 202

@@ -57,6 +57,12 @@ VARIANTS = {
         FailoverApiOrigin="d-eu.execute-api.eu-west-1.amazonaws.com",
         OriginVerifySecret="s3cr3t-origin-value",
     ),
+    "home-rotating": stack(
+        **VPC,
+        **WITH_API,
+        OriginVerifySecret="n3w-origin-value",
+        OriginVerifyPreviousSecret="s3cr3t-origin-value",
+    ),
     "home-no-dax": stack(),
     "secondary": stack(region="eu-west-1", DistributionId="E2QWRUHEXAMPLE", **VPC, **WITH_API),
     "dev": stack(Stage="dev", SecondaryRegion=""),
@@ -453,6 +459,20 @@ def test_only_cloudfront_reaches_the_api_when_an_origin_secret_is_set():
     # Without the secret nothing is added.
     assert "OriginVerifyAcl" not in VARIANTS["home-api"].resources()
     assert all("OriginCustomHeaders" not in origin for origin in behaviours("home-api")[0]["Origins"])
+
+
+def test_during_a_rotation_the_web_acl_accepts_both_secrets_and_cloudfront_sends_the_new_one():
+    evaluator = VARIANTS["home-rotating"]
+    config = evaluator.properties("Distribution")["DistributionConfig"]
+    (api,) = [origin for origin in config["Origins"] if origin["Id"] == "api"]
+    assert api["OriginCustomHeaders"] == [{"HeaderName": "X-Origin-Verify", "HeaderValue": "n3w-origin-value"}]
+    (rule,) = evaluator.properties("OriginVerifyAcl")["Rules"]
+    statements = rule["Statement"]["OrStatement"]["Statements"]
+    matches = [statement["ByteMatchStatement"] for statement in statements]
+    assert [m["SearchString"] for m in matches] == ["n3w-origin-value", "s3cr3t-origin-value"]
+    assert all(m["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-verify"}} for m in matches)
+    assert all(m["PositionalConstraint"] == "EXACTLY" for m in matches)
+    assert evaluator.template["Parameters"]["OriginVerifyPreviousSecret"]["NoEcho"] is True
 
 
 def test_site_cache_policy_lets_the_origin_decide():

@@ -11,9 +11,19 @@ from subscribers import ratelimit
 from subscribers.models import RateLimit
 
 WINDOW = 600
+SECRET = "origin-secret-for-the-tests-0123456789abcdef"
 
 
-def _request(remote="10.0.0.1", **headers):
+@pytest.fixture(autouse=True)
+def origin_secret(settings):
+    """The stage's origin secret: requests through CloudFront carry it."""
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET = SECRET
+
+
+def _request(remote="10.0.0.1", origin=SECRET, **headers):
+    """A request as CloudFront forwards it (with the origin secret), or with `origin` as given (None: none)."""
+    if origin is not None:
+        headers["X-Origin-Verify"] = origin
     return RequestFactory().post("/api/subscribers", REMOTE_ADDR=remote, headers=headers)
 
 
@@ -75,6 +85,43 @@ def test_without_the_header_the_connection_address_is_used(settings):
         "192.0.2.44"
     )
     assert ratelimit.client_address(_request("")) == "unknown"
+
+
+@pytest.mark.parametrize("origin", [None, "", "guess", SECRET[:-1], SECRET + "x", SECRET.upper()])
+def test_the_viewer_address_of_a_request_without_the_origin_secret_is_ignored(origin):
+    forged = _request("198.51.100.20", origin=origin, **{"CloudFront-Viewer-Address": "203.0.113.9:50432"})
+    assert ratelimit.client_address(forged) == "198.51.100.20"
+
+
+def test_without_a_configured_secret_no_viewer_address_is_believed(settings):
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET = ""
+    request = _request("198.51.100.20", **{"CloudFront-Viewer-Address": "203.0.113.9:50432"})
+    assert ratelimit.client_address(request) == "198.51.100.20"
+
+
+def test_during_a_rotation_both_secrets_are_believed(settings):
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET = "the-new-origin-secret-" + "n" * 30
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET_PREVIOUS = SECRET
+    for origin in (SECRET, settings.MYBLOG_ORIGIN_VERIFY_SECRET):
+        request = _request("130.176.0.5", origin=origin, **{"CloudFront-Viewer-Address": "203.0.113.9:443"})
+        assert ratelimit.client_address(request) == "203.0.113.9"
+    settings.MYBLOG_ORIGIN_VERIFY_SECRET_PREVIOUS = ""
+    request = _request("130.176.0.5", origin=SECRET, **{"CloudFront-Viewer-Address": "203.0.113.9:443"})
+    assert ratelimit.client_address(request) == "130.176.0.5"
+
+
+def test_fifteen_forged_addresses_are_one_client(aws, settings):
+    # The outside tester's attack: the API called directly, a new forged viewer address each time.
+    settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 10
+    allowed = 0
+    for index in range(15):
+        request = _request("198.51.100.20", origin=None, **{"CloudFront-Viewer-Address": f"203.0.113.{index}:443"})
+        try:
+            ratelimit.check_subscribe(request, now=1_800_000_000)
+        except ratelimit.RateLimited:
+            continue
+        allowed += 1
+    assert allowed == 10
 
 
 def test_check_subscribe_raises_over_the_limit(aws, settings):

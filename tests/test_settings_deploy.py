@@ -21,6 +21,7 @@ DEPLOYED_STAGES = ["dev", "prod", "prod_eu"]
 FAKE_SECRETS = {
     "DJANGO_SECRET_KEY": "a-long-random-value-that-is-not-this-one-5f2c8d1e9b7a4c3f8e6d2b1a0c9f8e7d",
     "DATABASE_URL": "postgres://myblog:fake@myblog-prod.cluster-abc.us-east-1.rds.amazonaws.com:5432/myblog",
+    "MYBLOG_ORIGIN_VERIFY_SECRET": "a-fake-origin-secret-cloudfront-sends-7c1e5a9d3b",
 }
 
 
@@ -75,6 +76,24 @@ def test_check_deploy_catches_a_missing_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_check_deploy_catches_a_missing_origin_secret(stage):
+    # Without it the API answers requests that bypass CloudFront, forged viewer addresses included.
+    environ = stage_environment(stage)
+    del environ["MYBLOG_ORIGIN_VERIFY_SECRET"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0  # an error, whatever the fail level
+    assert "myblog.E001" in result.stderr + result.stdout
+    assert "MYBLOG_ORIGIN_VERIFY_SECRET" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
