@@ -13,7 +13,8 @@ REQUEST_JSON names a file holding `{"environment": {...}, "seed": [...],
 settings (the package's `zappa_settings.py`), `seed` lists posts to create
 through the package's own code before serving, and each event goes to
 Zappa's `handler.lambda_handler`, then each module of `imports` is imported.
-Prints one JSON line: the responses, how each import went, and
+Prints one JSON line: the responses, how each import went, every module
+loaded, and
 the top-level modules imported from anywhere but the package, the SDK
 and the standard library.
 """
@@ -89,4 +90,4 @@ outside = sorted(
         and not os.path.abspath(module.__file__).startswith(allowed)
     }
 )
-print(json.dumps({"responses": responses, "imports": imports, "outside": outside}))
+print(json.dumps({"responses": responses, "imports": imports, "outside": outside, "modules": sorted(sys.modules)}))

@@ -44,10 +44,16 @@ RUNTIME_SDK = ("boto3", "botocore", "s3transfer")
 # imports an excluded module fails test_no_shipped_module_imports_an_excluded_one.
 NEVER_RUN_ON_LAMBDA = {
     "zappa/cli": "the zappa command (deploys); the handler never imports it",
+    "zappa/cli:ZappaCLI.certify": "`zappa certify` (Let's Encrypt); the package leaves letsencrypt out",
     "zappa/core": "Zappa's deploy-time API client; the handler never imports it",
     "werkzeug/testapp": "Werkzeug's demo application",
     "markdown/__main__": "the markdown command line",
     "zappa/utilities:check_new_version_available": "asks PyPI for a newer Zappa; only the zappa command does",
+    # Pillow's optional parts the package leaves out (AVIF, FreeType text,
+    # Tk): each import is guarded and Pillow reports the feature missing.
+    "PIL/AvifImagePlugin": "AVIF support; renditions are JPEG and WebP",
+    "PIL/ImageFont": "imports FreeType inside try/except; MyBlog draws no text",
+    "PIL/ImageTk:_pyimagingtkcall": "Tk display; no display on Lambda",
     # Django registers its YAML serializer only when `import yaml` succeeds
     # (django.core.serializers catches the ImportError); nothing serializes YAML.
     "django/core/serializers/pyyaml": "Django's optional YAML serializer",
@@ -302,36 +308,73 @@ def test_the_editors_postgresql_backend_loads(served):
     assert served["imports"] == {POSTGRESQL_BACKEND: "ok"}
 
 
+def test_the_handler_never_imports_zappas_deploy_modules(served):
+    # What NEVER_RUN_ON_LAMBDA says of zappa.cli and zappa.core.
+    assert not {"zappa.cli", "zappa.core"} & set(served["modules"])
+
+
 def test_the_function_imports_nothing_from_outside_the_package_and_the_sdk(served):
     assert served["outside"] == []
 
 
 # --- what the package leaves out --------------------------------------------------
-def excluded_top_level_names(venv):
-    """Top-level modules of the deploy virtualenv that the stage's `exclude` leaves out."""
-    site = deployenv.site_packages(venv)
-    return {
-        pattern
-        for pattern in stage_config()["exclude"]
-        if pattern.isidentifier() and any(site.glob(f"{pattern}") or site.glob(f"{pattern}.*"))
-    }
+def module_names(root, top_level=None):
+    """Dotted names of the modules and packages under `root` (only `top_level` entries, if given)."""
+    names = set()
+    entries = [root / name for name in top_level] if top_level is not None else list(root.iterdir())
+    for entry in entries:
+        for path in [entry, *entry.rglob("*")] if entry.is_dir() else [entry]:
+            parts = list(path.relative_to(root).parts)
+            if path.is_file() and path.suffix in (".py", ".pyc", ".so"):
+                parts[-1] = parts[-1].split(".")[0]
+                if parts[-1] == "__init__":
+                    parts.pop()
+            elif not path.is_dir():
+                continue
+            if parts and all(part.isidentifier() for part in parts):
+                names.add(".".join(parts))
+    return names
 
 
-def module_imports(code):
-    """(function qualname, module) for each absolute import in `code`, function-level imports included."""
+def project_top_level():
+    """The repository's own top-level modules and packages (what `zappa package` copies from the project)."""
+    return [
+        path.name
+        for path in REPO.iterdir()
+        if not path.name.startswith(".")
+        and path.name not in ("var", "node_modules")
+        and ((path.is_dir() and (path / "__init__.py").exists()) or path.suffix == ".py")
+    ]
+
+
+def imported_modules(code, package):
+    """(function qualname, module) for each module `code` may import, function-level imports included.
+
+    Relative imports are resolved against `package`; `from x import y`
+    yields `x.y` too, since `y` may be a submodule.
+    """
     instructions = list(dis.get_instructions(code))
     for index, instruction in enumerate(instructions):
-        if instruction.opname == "IMPORT_NAME":
-            level = instructions[index - 2].argval if index >= 2 else 0
-            if level == 0:
-                yield code.co_qualname, instruction.argval
+        if instruction.opname != "IMPORT_NAME":
+            continue
+        level = instructions[index - 2].argval
+        fromlist = instructions[index - 1].argval or ()
+        if level:
+            base = package[: len(package) - level + 1]
+            name = ".".join([*base, instruction.argval] if instruction.argval else base)
+        else:
+            name = instruction.argval
+        yield code.co_qualname, name
+        for item in fromlist:
+            if item != "*":
+                yield code.co_qualname, f"{name}.{item}"
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
-            yield from module_imports(constant)
+            yield from imported_modules(constant, package)
 
 
 def shipped_modules(task):
-    """(module path without suffix, code object) for every module in the unzipped package."""
+    """(module path, its package as a list, code object) for every module in the unzipped package."""
     for path in sorted(task.rglob("*.py*")):
         relative = path.relative_to(task)
         if "__pycache__" in relative.parts:
@@ -342,22 +385,40 @@ def shipped_modules(task):
             code = compile(path.read_bytes(), str(relative), "exec")
         else:
             continue
-        yield str(relative.with_suffix("")), code
+        parts = list(relative.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+            package = parts
+        else:
+            package = parts[:-1]
+        yield "/".join(parts), package, code
 
 
-def test_no_shipped_module_imports_an_excluded_one(package):
-    excluded = excluded_top_level_names(package.venv) - set(RUNTIME_SDK)
-    assert "idna" not in excluded  # subscribers.services and urllib3 import it for international domains
+def excluded_top_level_names(venv):
+    """Top-level modules of the deploy virtualenv that the stage's `exclude` names."""
+    site = deployenv.site_packages(venv)
+    return {
+        pattern
+        for pattern in stage_config()["exclude"]
+        if pattern.isidentifier() and (any(site.glob(pattern)) or any(site.glob(f"{pattern}.*")))
+    }
+
+
+def test_no_shipped_module_imports_one_the_package_leaves_out(package):
+    """What `exclude` removed from the deploy virtualenv and the project, no shipped code imports."""
+    shipped = module_names(package.task)
+    left_out = module_names(deployenv.site_packages(package.venv)) | module_names(REPO, project_top_level())
+    left_out = {name for name in left_out - shipped if name.split(".")[0] not in RUNTIME_SDK}
+    assert "idna" not in left_out  # subscribers.services and urllib3 import it for international domains
     offenders = {}
-    for module, code in shipped_modules(package.task):
-        module = module.removesuffix("/__init__")
+    for module, package_parts, code in shipped_modules(package.task):
         if module in NEVER_RUN_ON_LAMBDA:
             continue
         wanted = sorted(
             {
                 name
-                for function, name in module_imports(code)
-                if name.split(".")[0] in excluded and f"{module}:{function}" not in NEVER_RUN_ON_LAMBDA
+                for function, name in imported_modules(code, package_parts)
+                if name in left_out and f"{module}:{function}" not in NEVER_RUN_ON_LAMBDA
             }
         )
         if wanted:
