@@ -9,14 +9,13 @@ exactly the two places Lambda's runtime imports from. Nothing from the
 development virtualenv or the repository can be imported.
 
 REQUEST_JSON names a file holding `{"environment": {...}, "seed": [...],
-"events": [...], "imports": [...]}`: `environment` overrides variables of the stage's runtime
-settings (the package's `zappa_settings.py`), `seed` lists posts to create
-through the package's own code before serving, and each event goes to
-Zappa's `handler.lambda_handler`, then each module of `imports` is imported.
-Prints one JSON line: the responses, how each import went, every module
-loaded, and
-the top-level modules imported from anywhere but the package, the SDK
-and the standard library.
+"events": [...], "imports": [...]}`: `environment` overrides variables of
+the stage's runtime settings (the package's `zappa_settings.py`), `seed`
+lists posts to create through the package's own code before serving, each
+event goes to Zappa's `handler.lambda_handler`, then each module of
+`imports` is imported. Prints one JSON line: the responses, how each import
+went, every module loaded, and the top-level modules imported from anywhere
+but the package, the SDK and the standard library.
 """
 
 import importlib
