@@ -126,6 +126,11 @@ def environ(venv, base=None):
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{Path(venv) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONHOME", None)
+    # Zappa runs from this venv and imports its own sources (kept, see
+    # drop_compiled_sources): without this it would write __pycache__ into
+    # the venv, and the next package would carry 200 KB of bytecode that
+    # Lambda ignores (Zappa's 1980 timestamps never match it).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 

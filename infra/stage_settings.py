@@ -3,7 +3,7 @@
 zappa_settings.json is the single source of truth for a stage, but some of
 its values only exist once infra/myblog.yaml is deployed: the subscribers
 stream ARN (its label is the creation time), the DAX endpoint, the subnets
-and security group, the CloudFront distribution. After each infra deploy:
+and security group, the CloudFront distribution, the dead-letter queue. After each infra deploy:
 
     .venv/bin/python infra/stage_settings.py prod          # stack myblog-prod
     .venv/bin/python infra/stage_settings.py prod_eu       # stack myblog-prod in eu-west-1
@@ -84,6 +84,8 @@ def apply_outputs(config, outputs, home_outputs):
 
     updates["role_arn"] = need(outputs, "LambdaRoleArn")
     updates["s3_bucket"] = need(outputs, "DeploymentBucket")
+    # Failed asynchronous events (S3, SNS, schedules) go to the region's queue.
+    updates["dead_letter_arn"] = need(outputs, "AsyncFailuresQueueArn")
     if "vpc_config" in config or "DaxEndpoint" in outputs:
         subnets = need(outputs, "SubnetIds")
         group = need(outputs, "LambdaSecurityGroupId")

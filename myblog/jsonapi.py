@@ -4,7 +4,10 @@ Every error has the same shape, `{"error": {"code": ..., "message": ...}}`,
 with a 4xx status a client can act on: 400 (bad parameter, JSON or token),
 403 (not sent through the site's public address, see `myblog.origin`),
 404 (unknown resource), 405 (wrong method, with `Allow`), 413 (body too
-large), 415 (not JSON), 429 (rate limited, with `Retry-After`). The API
+large), 415 (not JSON), 429 (rate limited, with `Retry-After`). A fault of
+the server itself (an unhandled exception anywhere under /api/) answers 500
+in the same shape, with a fixed message: the details go to the log, never
+to the client (`server_error`, Django's handler500). The API
 uses no cookies and no session, so it needs no CSRF token; reads are
 public and cacheable, writes are never cached.
 
@@ -223,6 +226,23 @@ def read_json(request, max_bytes=MAX_BODY_BYTES):
     if media_type(request) != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")
     return parse_json_object(body)
+
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request):
+    return request.path_info.startswith(API_PREFIX)
+
+
+def server_error():
+    """The API's 500: the error shape, no details, never cached.
+
+    Django has already logged the exception (`django.request`) when this is
+    built, so the client learns only that it may try again.
+    """
+    response = error_response(500, "server_error", "The server could not answer this request; try again later.")
+    return caching.make_private(response)
 
 
 def not_found(request, path=""):

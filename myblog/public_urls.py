@@ -2,7 +2,7 @@
 
 Requests outside /admin/ are resolved with this URLconf (see `myblog.public`),
 so serving them never imports the admin. Every path under /api/ answers
-JSON, including unknown ones (a JSON 404).
+JSON, including unknown ones (a JSON 404) and server faults (a JSON 500).
 """
 
 from django.urls import include, path, re_path
@@ -30,3 +30,4 @@ urlpatterns = [
 ]
 
 handler404 = "myblog.views.not_found"
+handler500 = "myblog.views.server_error"

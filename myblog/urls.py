@@ -19,3 +19,4 @@ urlpatterns = [
 ]
 
 handler404 = public_urls.handler404
+handler500 = public_urls.handler500

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
-from myblog import caching, public
+from myblog import caching, jsonapi, public
 from myblog.jsonapi import json_response
 
 
@@ -62,3 +63,10 @@ def bad_request(request, message):
     response = render(request, "400.html", {"message": message}, status=400, using=public.ENGINE)
     response.headers["Cache-Control"] = caching.NEGATIVE.header
     return response
+
+
+def server_error(request):
+    """Django's handler500: JSON under /api/ (API clients parse it), the 500 page elsewhere."""
+    if jsonapi.is_api_request(request):
+        return jsonapi.server_error()
+    return defaults.server_error(request)

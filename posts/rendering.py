@@ -99,7 +99,22 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-EXTENSIONS = ["fenced_code", "tables", "sane_lists", "smarty"]
+
+
+def markdown_extensions():
+    """Markdown's extensions the site uses, as instances.
+
+    Never by short name ("fenced_code"): Markdown resolves short names
+    through its package's entry points, which live in the `.dist-info`
+    metadata, and the deployment package may not carry them.
+    """
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.smarty import SmartyExtension
+    from markdown.extensions.tables import TableExtension
+
+    return [FencedCodeExtension(), TableExtension(), SaneListExtension(), SmartyExtension()]
+
 
 PHOTO_SCHEME = "photo:"
 # How wide a photo is drawn: the text column is at most 44rem (704 px) wide
@@ -265,7 +280,7 @@ def render_markdown(text, load_photos=None, *, original_url=None):
     if original_url is not None:
         original_url = _recording(original_url, originals)
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _post_extension()(load_photos, original_url)], output_format="html"
+        extensions=[*markdown_extensions(), _post_extension()(load_photos, original_url)], output_format="html"
     )
     return sanitise_html(md.convert(text or ""), image_urls=originals)
 

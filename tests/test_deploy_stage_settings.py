@@ -15,6 +15,7 @@ STREAM = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/myblog-prod-subscribers/st
 HOME_OUTPUTS = {
     "LambdaRoleArn": f"arn:aws:iam::{ACCOUNT}:role/myblog-prod-us-east-1-lambda",
     "DeploymentBucket": f"myblog-prod-zappa-us-east-1-{ACCOUNT}",
+    "AsyncFailuresQueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:myblog-prod-us-east-1-async-failures",
     "TablePrefix": "myblog-prod-",
     "SubscribersStreamArn": STREAM,
     "StreamFailuresQueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:myblog-prod-stream-failures",
@@ -30,6 +31,7 @@ HOME_OUTPUTS = {
 EU_OUTPUTS = {
     "LambdaRoleArn": f"arn:aws:iam::{ACCOUNT}:role/myblog-prod-eu-west-1-lambda",
     "DeploymentBucket": f"myblog-prod-zappa-eu-west-1-{ACCOUNT}",
+    "AsyncFailuresQueueArn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:myblog-prod-eu-west-1-async-failures",
     "TablePrefix": "myblog-prod-",
     "DaxEndpoint": "daxs://myblog-prod.q9r8s7.dax-clusters.eu-west-1.amazonaws.com",
     "LambdaSecurityGroupId": "sg-0eu",
@@ -49,6 +51,7 @@ def test_home_stage_takes_every_value_from_the_outputs():
     assert missing == []
     assert updates["role_arn"] == HOME_OUTPUTS["LambdaRoleArn"]
     assert updates["s3_bucket"] == HOME_OUTPUTS["DeploymentBucket"]
+    assert updates["dead_letter_arn"] == HOME_OUTPUTS["AsyncFailuresQueueArn"]
     assert updates["vpc_config"] == {
         "SubnetIds": ["subnet-1", "subnet-2", "subnet-3"],
         "SecurityGroupIds": ["sg-0home"],
@@ -110,6 +113,7 @@ def test_sync_writes_a_secondary_stage_from_both_stacks(stacks, tmp_path):
     entry = written["prod_eu"]
     assert entry["extends"] == "prod"
     assert entry["role_arn"] == EU_OUTPUTS["LambdaRoleArn"]
+    assert entry["dead_letter_arn"] == EU_OUTPUTS["AsyncFailuresQueueArn"]
     assert entry["vpc_config"]["SecurityGroupIds"] == ["sg-0eu"]
     assert entry["environment_variables"]["MYBLOG_DAX_ENDPOINT"] == EU_OUTPUTS["DaxEndpoint"]
     assert entry["environment_variables"]["MYBLOG_MEDIA_BUCKET"] == HOME_OUTPUTS["MediaBucket"]
