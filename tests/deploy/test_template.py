@@ -20,7 +20,7 @@ from infra import stage_settings
 from infra import template as cfn
 from myblog import aws
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 ACCOUNT = "123456789012"
 VPC = {"VpcId": "vpc-0abc", "SubnetIds": "subnet-a,subnet-b,subnet-c"}
 WITH_API = {
