@@ -164,6 +164,12 @@ def recorded_calls(rehearsal_dir):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def ensure_mappings(zappa_result, stage, settings_path, session):
+    """infra/event_mappings.py after a Zappa command that succeeded (None after one that failed)."""
+    code, _ = zappa_result
+    return event_mappings.ensure_stage(stage, settings_path, session=session) if code == 0 else None
+
+
 @pytest.fixture(scope="module")
 def deployment(deploy_venv, zappa_env, stage_settings_file, packages, home, rehearsal_dir):
     """The home stage deployed and updated, with what Zappa sent and what event_mappings did."""
@@ -172,9 +178,10 @@ def deployment(deploy_venv, zappa_env, stage_settings_file, packages, home, rehe
     before = len(recorded_calls(rehearsal_dir))
     deploy = zappa(deploy_venv, zappa_env, rehearsal_dir, "deploy", STAGE, "-s", settings_path, "-z", zip_path)
     deploy_calls = recorded_calls(rehearsal_dir)[before:]
-    after_deploy = event_mappings.ensure_stage(STAGE, stage_settings_file.path, session=home)
+    # A failed deploy fails test_zappa_deploy_completes with Zappa's output, not this fixture.
+    after_deploy = ensure_mappings(deploy, STAGE, stage_settings_file.path, home)
     update = zappa(deploy_venv, zappa_env, rehearsal_dir, "update", STAGE, "-s", settings_path, "-z", zip_path)
-    after_update = event_mappings.ensure_stage(STAGE, stage_settings_file.path, session=home)
+    after_update = ensure_mappings(update, STAGE, stage_settings_file.path, home)
     return types.SimpleNamespace(
         deploy=deploy,
         update=update,
@@ -197,7 +204,7 @@ def secondary_deployment(deploy_venv, zappa_env, stage_settings_file, packages, 
     return types.SimpleNamespace(
         deploy=deploy,
         calls=recorded_calls(rehearsal_dir)[before:],
-        event_mappings=event_mappings.ensure_stage(SECONDARY_STAGE, stage_settings_file.path, session=secondary),
+        event_mappings=ensure_mappings(deploy, SECONDARY_STAGE, stage_settings_file.path, secondary),
     )
 
 
