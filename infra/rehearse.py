@@ -3,10 +3,12 @@
     .venv/bin/python infra/rehearse.py                      # about two minutes
     .venv/bin/python infra/rehearse.py --keep /tmp/rehearsal  # keep the zips, settings copy and logs there
     .venv/bin/python infra/rehearse.py -- -k stream          # extra pytest arguments after --
+    .venv/bin/python infra/rehearse.py -- --log-cli-level=INFO   # also show each emulator gap as it is met
 
 This runs the rehearsal's checks, `pytest tests/deploy -m deploy_rehearsal`
 (tests/deploy/conftest.py says what is deployed, tests/deploy/test_rehearsal.py
-what is checked), with each check's name shown and the emulator gaps logged.
+what is checked), with each check's name shown. Where moto falls short of AWS
+the fixtures work around it and log the gap (logger `infra.emulated_stack`).
 Its files go to a temporary folder, never inside the repository: Zappa's scan
 for WebSocket handlers walks the project folder. Exits with pytest's status.
 """

@@ -6,11 +6,12 @@ that the checks in test_rehearsal.py ask for:
     deploy_venv          the deploy virtualenv (infra/deployenv.py; reused while requirements.txt is unchanged)
     emulator             moto server on a free loopback port, this process's AWS environment pointing at it
     stacks               infra/myblog.yaml for prod in us-east-1 (home) and eu-west-1 (infra/emulated_stack.py)
-    stage_settings       a copy of zappa_settings.json with the outputs in `rehearsal` and `prod_eu`
+    stage_settings_file  a copy of zappa_settings.json with the outputs in `rehearsal` and `prod_eu`
     packages             `zappa package` of both stages, refused if the zip names a stray handler
     deployment           `zappa deploy rehearsal`, infra/event_mappings.py, `zappa update`, event_mappings again
     secondary_deployment `zappa deploy prod_eu` and event_mappings for it
-    invocation           collectstatic to the bucket, then the packaged function run on API Gateway events
+    static_files         collectstatic to the bucket
+    invocation           the packaged function run on API Gateway events
 
 Everything is written under a temporary folder outside the repository:
 Zappa's scan for WebSocket handlers walks the project folder, so an unpacked
@@ -29,6 +30,7 @@ import zipfile
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from infra import deployenv, emulated_stack, event_mappings, stage_settings
 from myblog.localstack import services, system
@@ -201,11 +203,12 @@ def secondary_deployment(deploy_venv, zappa_env, stage_settings_file, packages, 
         rehearsal_dir,
         *("deploy", SECONDARY_STAGE, "-s", str(stage_settings_file.path), "-z", str(packages[SECONDARY_STAGE])),
     )
-    return types.SimpleNamespace(
-        deploy=deploy,
-        calls=recorded_calls(rehearsal_dir)[before:],
-        event_mappings=ensure_mappings(deploy, SECONDARY_STAGE, stage_settings_file.path, secondary),
-    )
+    try:
+        mappings = ensure_mappings(deploy, SECONDARY_STAGE, stage_settings_file.path, secondary)
+    except ClientError as error:
+        # A stream binding in this region: test_secondary_stage_has_no_stream_mapping shows the refusal.
+        mappings = [f"event_mappings failed: {error}"]
+    return types.SimpleNamespace(deploy=deploy, calls=recorded_calls(rehearsal_dir)[before:], event_mappings=mappings)
 
 
 # --- the packaged function, run offline ----------------------------------------
@@ -297,7 +300,7 @@ def static_files(stage_config, emulator):
 
 @pytest.fixture(scope="module")
 def invocation(deploy_venv, packages, stage_config, static_files, emulator, home, rehearsal_dir):
-    """The packaged function's answers to GET / and GET /admin/login/, and what it loaded."""
+    """The packaged function's run: its answers to GET / and GET /admin/login/ and what it loaded."""
     path = stage_config["environment_variables"]["MYBLOG_SSM_PARAMETERS_PATH"]
     ssm = home.client("ssm")
     secrets = {
@@ -331,7 +334,6 @@ def invocation(deploy_venv, packages, stage_config, static_files, emulator, home
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    answer["host"] = host
-    return answer
+    # A crashed run fails test_packaged_function_runs with its traceback; the other checks then fail too.
+    answer = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else {}
+    return types.SimpleNamespace(returncode=result.returncode, stderr=result.stderr, answer=answer)

@@ -256,11 +256,15 @@ def test_role_grants_dax_on_the_cluster_the_stage_talks_to(stacks, stage_config,
 
 
 @pytest.fixture(scope="module")
-def rest_api(deployment, home, function):
-    apigateway = home.client("apigateway")
-    apis = [api for api in apigateway.get_rest_apis()["items"] if api["name"] == function["FunctionName"]]
-    assert len(apis) == 1, apis
-    return apis[0]
+def rest_api(deployment, home, stage_config):
+    """The stage's REST API, or None: each test that needs it fails on its own if there is not exactly one."""
+    name = stage_settings.lambda_name(stage_config, STAGE)
+    apis = [api for api in home.client("apigateway").get_rest_apis()["items"] if api["name"] == name]
+    return apis[0] if len(apis) == 1 else None
+
+
+def test_rest_api_exists(rest_api, deployment):
+    assert rest_api is not None
 
 
 def zappa_stack_template(home, function):
@@ -269,6 +273,7 @@ def zappa_stack_template(home, function):
 
 
 def test_rest_api_is_regional(rest_api, home, function):
+    assert rest_api is not None
     types = rest_api.get("endpointConfiguration", {}).get("types")
     if types is None:
         # Emulator gap: moto's CloudFormation stores EndpointConfiguration under
@@ -280,16 +285,19 @@ def test_rest_api_is_regional(rest_api, home, function):
 
 
 def test_rest_api_has_the_stage(rest_api, home):
+    assert rest_api is not None
     stages = [stage["stageName"] for stage in home.client("apigateway").get_stages(restApiId=rest_api["id"])["item"]]
     assert STAGE in stages
 
 
 def test_rest_api_routes_every_path_to_the_function(rest_api, home):
+    assert rest_api is not None
     resources = home.client("apigateway").get_resources(restApiId=rest_api["id"])["items"]
     assert {"/", "/{proxy+}"} <= {resource["path"] for resource in resources}
 
 
 def test_api_gateway_invokes_the_function_as_the_stack_role(rest_api, home, function):
+    assert rest_api is not None
     apigateway = home.client("apigateway")
     resources = apigateway.get_resources(restApiId=rest_api["id"])["items"]
     proxy = next(resource for resource in resources if resource["path"] == "/{proxy+}")
@@ -491,15 +499,19 @@ def test_collectstatic_pushes_hashed_immutable_files_to_the_bucket(static_files,
     assert s3.head_object(Bucket=bucket, Key=hashed[0]).get("CacheControl") == "public, max-age=31536000, immutable"
 
 
+def test_packaged_function_runs(invocation):
+    assert invocation.returncode == 0, invocation.stderr[-3000:]
+
+
 @pytest.mark.parametrize("index", range(2), ids=["home-page-cold", "admin-login-warm"])
 def test_packaged_function_answers_an_api_gateway_event(invocation, index):
-    response = invocation["responses"][index]
+    response = invocation.answer["responses"][index]
     assert response["statusCode"] == 200, response["body"][:1000]
 
 
 def test_admin_page_links_hashed_static_files_on_cloudfront(invocation, stage_config):
     domain = stage_config["environment_variables"]["MYBLOG_CLOUDFRONT_DOMAIN"]
-    static_urls = re.findall(r'(?:href|src)="([^"]+/static/[^"]+)"', invocation["responses"][1]["body"])
+    static_urls = re.findall(r'(?:href|src)="([^"]+/static/[^"]+)"', invocation.answer["responses"][1]["body"])
     assert static_urls
     assert all(re.match(rf"https://{re.escape(domain)}/static/.+\.[0-9a-f]{{12}}\.", url) for url in static_urls), (
         static_urls
@@ -507,12 +519,12 @@ def test_admin_page_links_hashed_static_files_on_cloudfront(invocation, stage_co
 
 
 def test_packaged_function_imports_nothing_from_outside_the_package_and_the_sdk(invocation):
-    assert invocation["outside"] == []
+    assert invocation.answer["outside"] == []
 
 
 def test_postgres_driver_loads_its_bundled_libpq(invocation):
-    assert invocation["libpq"]
+    assert invocation.answer["libpq"]
 
 
 def test_pillow_in_the_package_reads_and_writes_jpeg_and_webp(invocation):
-    assert invocation["jpeg"] and invocation["webp"]
+    assert invocation.answer["jpeg"] and invocation.answer["webp"]
