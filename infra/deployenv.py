@@ -6,7 +6,16 @@ linters). This module builds it under var/ and reuses it while
 requirements.txt is unchanged:
 
     .venv/bin/python infra/deployenv.py          # prints the venv's path
-    VIRTUAL_ENV=var/deploy/venv var/deploy/venv/bin/zappa deploy prod
+    .venv/bin/python infra/deployenv.py package prod -o /tmp/myblog-prod.zip
+    VIRTUAL_ENV=var/deploy/venv var/deploy/venv/bin/zappa deploy prod -z /tmp/myblog-prod.zip
+
+`package` runs `zappa package` from that virtualenv and then refuses a zip
+whose runtime settings route events to a module that is not part of the
+product: Zappa scans the whole project folder for `zappa.websocket` imports
+(skipping only folders named venv, env, node_modules and hidden ones), so a
+stray copy of a package under var/ (an unpacked zip, a build left by a
+crashed run) would make it write `WEBSOCKET_HANDLER_MODULE` into the zip and
+make a deploy create a WebSocket API. Unpack and build outside the project.
 
 Its site-packages are compiled to bytecode in the legacy layout (`foo.pyc`
 beside `foo.py`, `compileall -b`), and Zappa then ships the .pyc instead of
@@ -24,10 +33,12 @@ the `python3.11` / `x86_64` Lambda runtime.
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -134,5 +145,95 @@ def environ(venv, base=None):
     return env
 
 
+class PackageError(Exception):
+    """`zappa package` failed, or made a zip that must not be deployed."""
+
+
+def runtime_settings(zip_path):
+    """The names Zappa's generated zappa_settings.py defines in the zip."""
+    with zipfile.ZipFile(zip_path) as archive:
+        source = archive.read("zappa_settings.py").decode()
+    namespace = {}
+    exec(compile(source, "zappa_settings.py", "exec"), namespace)  # noqa: S102 - Zappa's generated settings
+    return {name: value for name, value in namespace.items() if not name.startswith("__")}
+
+
+# A dotted module path inside the project's var/ folder (state, never code).
+VAR_MODULE = re.compile(r"^var(\.|$)")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def package_problems(zip_path):
+    """Why the zip at `zip_path` must not be deployed (empty when it may be)."""
+    problems = []
+    with zipfile.ZipFile(zip_path) as archive:
+        stray = sorted({name.split("/")[0] + "/" for name in archive.namelist() if name.startswith("var/")})
+    problems += [f"the zip carries {folder} (local state, excluded in zappa_settings.json)" for folder in stray]
+    settings = runtime_settings(zip_path)
+    websocket = settings.get("WEBSOCKET_HANDLER_MODULE")
+    if websocket:
+        problems.append(
+            f"zappa_settings.py names WEBSOCKET_HANDLER_MODULE={websocket!r}: MyBlog has no WebSocket handler; "
+            "Zappa found a zappa.websocket import in a stray file of the project folder"
+        )
+    for name, value in settings.items():
+        modules = sorted({text for text in _strings(value) if VAR_MODULE.match(text)})
+        if modules and name != "WEBSOCKET_HANDLER_MODULE":
+            problems.append(f"zappa_settings.py {name} names modules under var/: {', '.join(modules)}")
+    return problems
+
+
+def check_package(zip_path):
+    """Raise PackageError when the zip routes events to a module outside the product."""
+    problems = package_problems(zip_path)
+    if problems:
+        raise PackageError(f"{zip_path}: " + "; ".join(problems))
+
+
+def package(stage, zip_path, settings_path=REPO / "zappa_settings.json", venv=DEFAULT_PATH, env=None):
+    """`zappa package STAGE` from the deploy venv into `zip_path`, checked; returns Zappa's output."""
+    command = [str(Path(venv) / "bin" / "zappa"), "package", stage, "-s", str(settings_path), "-o", str(zip_path)]
+    result = subprocess.run(command, cwd=REPO, env=environ(venv, env), capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or not Path(zip_path).exists():
+        raise PackageError(f"zappa package {stage} failed ({result.returncode}):\n{output[-3000:]}")
+    check_package(zip_path)
+    return output
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the deploy virtualenv; optionally package a stage with it.")
+    parser.add_argument("--venv", type=Path, default=DEFAULT_PATH)
+    commands = parser.add_subparsers(dest="command")
+    packaging = commands.add_parser("package", help="zappa package STAGE, refusing a zip with a stray handler")
+    packaging.add_argument("stage")
+    packaging.add_argument("-o", "--output", type=Path, required=True)
+    packaging.add_argument("-s", "--settings", type=Path, default=REPO / "zappa_settings.json")
+    args = parser.parse_args(argv)
+    venv = ensure(args.venv)
+    if args.command != "package":
+        print(venv)
+        return 0
+    try:
+        package(args.stage, args.output.resolve(), args.settings.resolve(), venv)
+    except PackageError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(args.output)
+    return 0
+
+
 if __name__ == "__main__":
-    print(ensure(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PATH))
+    sys.exit(main())

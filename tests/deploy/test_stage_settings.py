@@ -9,7 +9,7 @@ from moto import mock_aws
 
 from infra import stage_settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 ACCOUNT = "123456789012"
 STREAM = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/myblog-prod-subscribers/stream/2026-11-25T10:00:00.000"
 HOME_OUTPUTS = {

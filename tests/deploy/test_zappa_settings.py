@@ -13,7 +13,7 @@ import pytest
 
 from infra.stage_settings import lambda_name, stage_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 SETTINGS = json.loads((REPO / "zappa_settings.json").read_text())
 DEPLOYED = ["dev", "prod", "prod_eu", "rehearsal"]
 # What myblog/settings.py needs in AWS. Zappa merges `extends` one level

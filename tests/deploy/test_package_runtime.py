@@ -2,7 +2,7 @@
 
 The package is built as a deploy builds it (`zappa package prod` from the
 deploy virtualenv, infra/deployenv.py), unzipped outside the repository and
-run by tests/lambda_runtime.py in a Python whose `sys.path` is the package
+run by tests/deploy/lambda_runtime.py in a Python whose `sys.path` is the package
 and the AWS SDK only, as on Lambda's python3.11 runtime. Real-shaped API
 Gateway proxy events go through Zappa's `handler.lambda_handler`, against
 moto server (tables, bucket, the stage's secrets in SSM).
@@ -34,7 +34,7 @@ from myblog.localstack import services, system
 
 pytestmark = pytest.mark.deploy_rehearsal
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STAGE = "prod"
 ACCOUNT = "123456789012"  # moto's default account, as in the stage's names
 # What Lambda's python3.11 runtime provides besides the package: the AWS SDK.
@@ -176,7 +176,7 @@ def run_package(package, endpoint, events, seed=(), imports=()):
             str(package.venv / "bin" / "python"),
             "-I",  # no PYTHON* variables, no script directory on sys.path
             "-S",  # no site-packages
-            str(REPO / "tests" / "lambda_runtime.py"),
+            str(Path(__file__).with_name("lambda_runtime.py")),
             str(package.task),
             str(package.sdk),
             str(request_path),

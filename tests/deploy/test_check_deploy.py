@@ -15,7 +15,7 @@ import pytest
 
 from infra.stage_settings import stage_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 SETTINGS = json.loads((REPO / "zappa_settings.json").read_text())
 DEPLOYED_STAGES = ["dev", "prod", "prod_eu"]
 FAKE_SECRETS = {

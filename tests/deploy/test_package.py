@@ -1,0 +1,99 @@
+"""infra/deployenv.py refuses a package that routes events to a module outside the product.
+
+Zappa's scan for `zappa.websocket` imports walks the whole project folder
+(skipping only venv, env, node_modules and hidden folders). A package
+unpacked under var/ (as an interrupted rehearsal once left it, in
+var/rehearsal/task) made the next `zappa package` write
+WEBSOCKET_HANDLER_MODULE='var.rehearsal.task.handler' into the zip: every
+cold start would log an import error and a deploy would create a WebSocket API.
+"""
+
+import subprocess
+import zipfile
+
+import pytest
+
+from infra import deployenv
+
+CLEAN_SETTINGS = """\
+API_STAGE='prod'
+PROJECT_NAME='myblog'
+DJANGO_SETTINGS='myblog.settings'
+AWS_EVENT_MAPPING={'arn:aws:s3:::myblog-prod-media-123456789012:s3:ObjectCreated:*': 'posts.handlers.make_renditions'}
+"""
+
+
+def make_zip(path, settings, extra=()):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    return None\n")
+        archive.writestr("zappa_settings.py", settings)
+        for name in extra:
+            archive.writestr(name, "")
+    return path
+
+
+def test_a_clean_package_passes(tmp_path):
+    package = make_zip(tmp_path / "clean.zip", CLEAN_SETTINGS)
+
+    assert deployenv.package_problems(package) == []
+    deployenv.check_package(package)
+
+
+def test_a_websocket_handler_found_under_var_is_refused(tmp_path):
+    # What `zappa package` wrote after a rehearsal had left var/rehearsal/task.
+    package = make_zip(
+        tmp_path / "stray.zip", CLEAN_SETTINGS + "WEBSOCKET_HANDLER_MODULE='var.rehearsal.task.handler'\n"
+    )
+
+    with pytest.raises(deployenv.PackageError, match="WEBSOCKET_HANDLER_MODULE='var.rehearsal.task.handler'"):
+        deployenv.check_package(package)
+
+
+def test_any_websocket_handler_is_refused(tmp_path):
+    # MyBlog has no WebSocket API: wherever Zappa found one, it is stray.
+    package = make_zip(tmp_path / "websocket.zip", CLEAN_SETTINGS + "WEBSOCKET_HANDLER_MODULE='tools.ws'\n")
+
+    assert deployenv.package_problems(package) == [
+        "zappa_settings.py names WEBSOCKET_HANDLER_MODULE='tools.ws': MyBlog has no WebSocket handler; "
+        "Zappa found a zappa.websocket import in a stray file of the project folder"
+    ]
+
+
+def test_a_binding_to_a_module_under_var_is_refused(tmp_path):
+    settings = CLEAN_SETTINGS.replace("'posts.handlers.make_renditions'", "'var.rehearsal.task.posts.handlers.x'")
+    package = make_zip(tmp_path / "binding.zip", settings)
+
+    (problem,) = deployenv.package_problems(package)
+    assert (
+        problem == "zappa_settings.py AWS_EVENT_MAPPING names modules under var/: var.rehearsal.task.posts.handlers.x"
+    )
+
+
+def test_local_state_in_the_zip_is_refused(tmp_path):
+    package = make_zip(tmp_path / "state.zip", CLEAN_SETTINGS, extra=["var/rehearsal/task/handler.py"])
+
+    assert deployenv.package_problems(package) == [
+        "the zip carries var/ (local state, excluded in zappa_settings.json)"
+    ]
+
+
+def test_package_checks_what_zappa_wrote(tmp_path, monkeypatch):
+    """`deployenv.package` fails after a `zappa package` that found a stray handler."""
+
+    def zappa_package(command, **kwargs):
+        make_zip(command[command.index("-o") + 1], CLEAN_SETTINGS + "WEBSOCKET_HANDLER_MODULE='var.x.handler'\n")
+        return subprocess.CompletedProcess(command, 0, "Package created", "")
+
+    monkeypatch.setattr(deployenv.subprocess, "run", zappa_package)
+
+    with pytest.raises(deployenv.PackageError, match="var.x.handler"):
+        deployenv.package("prod", tmp_path / "prod.zip", venv=tmp_path / "venv")
+
+
+def test_package_reports_a_failed_zappa_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        deployenv.subprocess, "run", lambda command, **kwargs: subprocess.CompletedProcess(command, 1, "", "boom")
+    )
+
+    with pytest.raises(deployenv.PackageError, match="zappa package prod failed"):
+        deployenv.package("prod", tmp_path / "prod.zip", venv=tmp_path / "venv")
