@@ -125,7 +125,7 @@ from datetime import timedelta
 from django.utils import timezone
 from myblog.tables import ensure_tables
 from posts import services
-from posts.models import Photo, Rendition
+from photos.models import Photo, Rendition
 
 ensure_tables()
 now = timezone.now()

@@ -1,14 +1,14 @@
-"""Benchmark: making renditions with `posts.renditions` vs pyvips' best recipe.
+"""Benchmark: making renditions with `photos.renditions` vs pyvips' best recipe.
 
     .venv/bin/python bench/thumbnails.py [--repeat 5] [--corpus DIR]
 
 Generates its corpus once (photographic-like content: octaves of noise over
 gradients, with camera EXIF including GPS), then, for each image, times
-making every rendition (each width in `posts.renditions.WIDTHS`, JPEG and
+making every rendition (each width in `photos.renditions.WIDTHS`, JPEG and
 WebP) both ways in the same run, each in its own subprocess so that peak
 memory (ru_maxrss) is that image's alone:
 
-- ours: `posts.renditions.render(data)`;
+- ours: `photos.renditions.render(data)`;
 - pyvips, single-threaded (VIPS_CONCURRENCY=1, `cache_set_max(0)`):
   `thumbnail_buffer` at the widest width (shrink-on-load, auto-rotate), the
   result copied to memory, each narrower width shrunk from it, saved with
@@ -114,7 +114,7 @@ def make_corpus(directory):
 
 
 def _render_ours(data):
-    from posts import renditions
+    from photos import renditions
 
     return sum(len(r.data) for r in renditions.render(data).renditions)
 
@@ -122,7 +122,7 @@ def _render_ours(data):
 def _render_vips(data, effort=None):
     import pyvips
 
-    from posts import renditions
+    from photos import renditions
 
     jpeg = renditions.JPEG_OPTIONS
     webp = renditions.WEBP_OPTIONS
@@ -158,7 +158,7 @@ def worker(kind, path, repeat):
     if kind in ("vips", "vips-same-effort"):
         import pyvips
 
-        from posts import renditions
+        from photos import renditions
 
         pyvips.cache_set_max(0)
         effort = renditions.WEBP_OPTIONS["method"] if kind == "vips-same-effort" else None
@@ -214,7 +214,7 @@ def main():
 
     ensure_pyvips()
     make_corpus(args.corpus)
-    from posts import renditions
+    from photos import renditions
 
     print(f"widths {list(renditions.WIDTHS)}, JPEG {renditions.JPEG_OPTIONS}, WebP {renditions.WEBP_OPTIONS}")
     print(

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "dynamo_admin",
     "myblog",
+    "photos",
     "posts",
     "subscribers",
 ]

@@ -7,7 +7,6 @@ into those calls and their errors into form errors and messages.
 
 from functools import partial
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE
 from django.contrib.admin.utils import quote, unquote
@@ -21,8 +20,12 @@ from django.utils.text import slugify
 
 from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from dynamo_admin.pagination import decode_cursor, query_page
-from myblog import jsonapi
-from posts import photos, preview, services
+from photos import uploads as photo_uploads
+from photos import views as photo_views
+from photos.admin import panel_photos
+from photos.keys import is_original_key
+from photos.rendering import keys_in_markdown
+from posts import preview, services
 from posts.forms import PostForm
 from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -31,7 +34,7 @@ from posts.placeholders import Post as PostPlaceholder
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
 STATUS_CHANGES = {PUBLISH, SCHEDULE, UNPUBLISH}
 MAX_PREVIEW_CHARS = 500_000
-# The form field listing the photos uploaded from the form (see `photos.attach_to_post`).
+# The form field listing the photos uploaded from the form (see `photos.uploads.attach_to_owner`).
 UPLOADED_PHOTOS = "uploaded_photos"
 
 
@@ -218,7 +221,7 @@ class PostAdmin(DynamoModelAdmin):
         except services.PostError as error:  # StaleVersion, InvalidPost, SaveFailed
             raise SaveRejected(str(error)) from error
         # Photos uploaded before the post existed (from the add form) now belong to it.
-        photos.attach_to_post(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
+        photo_uploads.attach_to_owner(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
         return saved
 
     def response_after_save(self, request, post, adding):
@@ -247,7 +250,7 @@ class PostAdmin(DynamoModelAdmin):
         body = request.POST.get("body", "") if request.method == "POST" else (obj.body if obj else "")
         cover = request.POST.get("cover_image") if request.method == "POST" else (obj.cover_image if obj else None)
         # Uploads of this form not yet attached to the post: kept when the form is shown again.
-        uploaded = [key for key in request.POST.getlist(UPLOADED_PHOTOS) if photos.valid_original_key(key)]
+        uploaded = [key for key in request.POST.getlist(UPLOADED_PHOTOS) if is_original_key(key)]
         user = request.user.get_username()
         if request.method == "POST":
             shown = preview.post_from_form_data(request.POST, original=obj, author=user)
@@ -256,10 +259,12 @@ class PostAdmin(DynamoModelAdmin):
         else:
             shown = preview.post_for_preview(None, author=user)
         extra.update(
-            photo_list=photos.panel_photos(obj.slug if obj else None, body, cover, other_keys=uploaded),
-            uploaded_photos=uploaded[: photos.MAX_ATTACHED_PER_SAVE],
-            upload_max_bytes=photos.max_upload_bytes(),
-            upload_content_types=sorted(photos.CONTENT_TYPES),
+            photo_list=panel_photos(
+                obj.slug if obj else None, shown_keys=[cover, *keys_in_markdown(body)], other_keys=uploaded
+            ),
+            uploaded_photos=uploaded[: photo_uploads.MAX_ATTACHED],
+            upload_max_bytes=photo_uploads.max_upload_bytes(),
+            upload_content_types=sorted(photo_uploads.CONTENT_TYPES),
             preview_url=reverse(self._url_name("preview")),
             upload_url=reverse(self._url_name("photo_upload")),
             photo_status_url=reverse(self._url_name("photo_status")),
@@ -311,39 +316,27 @@ class PostAdmin(DynamoModelAdmin):
         return JsonResponse({"html": page.body_html, "document": preview.render_document(request, page)})
 
     def photo_upload_view(self, request):
-        """POST JSON {content_type, size, post} -> a presigned POST for S3, or 400 with the reason."""
-        if request.method != "POST":
-            return JsonResponse({"error": "Use POST."}, status=405)
-        if not self._can_edit(request):
-            return JsonResponse({"error": "You may not upload photos."}, status=403)
-        try:
-            payload = jsonapi.parse_json_object(request.body or b"{}")
-        except jsonapi.ApiError as error:
-            return JsonResponse({"error": error.message}, status=400)
-        post_slug = payload.get("post") if isinstance(payload.get("post"), str) else None
-        try:
-            upload = photos.create_upload(
-                content_type=payload.get("content_type"),
-                size=payload.get("size"),
-                user=request.user.get_username(),
-                post_slug=post_slug,
-            )
-        except photos.UploadRejected as error:
-            return JsonResponse({"error": str(error)}, status=400)
-        upload["photo"] = photos.photo_info(photos.get_photo(upload["key"]))
-        return JsonResponse(upload, status=201)
+        """POST JSON {content_type, size, post} -> a presigned POST for S3 (see `photos.views.upload`)."""
+        return photo_views.upload(
+            request,
+            permitted=self._can_edit(request),
+            owner_field="post",
+            resolve_owner=self._photo_owner,
+            user=request.user.get_username(),
+        )
+
+    @staticmethod
+    def _photo_owner(slug):
+        """The owner key of a photo uploaded for the post `slug` (None: uploaded from the add form)."""
+        if not slug:
+            return None
+        if not services.is_valid_slug(slug):
+            raise photo_uploads.UploadRejected("There is no post with this address to upload the photo for.")
+        return slug
 
     def photo_status_view(self, request):
-        """GET ?key=<original key> -> the photo's status, thumbnail and Markdown."""
-        if request.method != "GET":
-            return JsonResponse({"error": "Use GET."}, status=405)
-        if not self.has_view_or_change_permission(request):
-            return JsonResponse({"error": "You may not view posts."}, status=403)
-        key = request.GET.get("key", "")
-        photo = photos.get_photo(key) if key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) else None
-        if photo is None:
-            return JsonResponse({"error": "No such photo."}, status=404)
-        return JsonResponse(photos.photo_info(photo))
+        """GET ?key=<original key> -> the photo's status, thumbnail and Markdown (see `photos.views.status`)."""
+        return photo_views.status(request, permitted=self.has_view_or_change_permission(request))
 
     def history_view(self, request, object_id, extra_context=None):
         """The post's revisions, newest first (one Query per page)."""

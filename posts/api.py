@@ -10,8 +10,8 @@ from django.conf import settings
 
 from myblog import caching
 from myblog.jsonapi import ApiError, endpoint, json_response
+from photos.rendering import photo_sources
 from posts import pages, queries
-from posts.rendering import photo_sources
 
 LIST_PARAMETERS = {"tag", "cursor", "limit"}
 

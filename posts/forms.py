@@ -1,47 +1,20 @@
 """The post form editors use in the admin.
 
 Generated from the `Post` attributes (`DynamoModelForm`); this module only
-adds what the attributes cannot say: which widget, the slug rules, and that
-the slug is filled from the title when left empty.
+adds what the attributes cannot say: which widget (the cover's is the
+photos app's), the slug rules, and that the slug is filled from the title
+when left empty.
 """
 
 from django import forms
-from django.conf import settings
 from django.core.validators import MaxLengthValidator
-from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from dynamo_admin import DynamoModelForm
-from posts import photos, services
+from photos.admin import CoverPhotoInput
+from photos.keys import is_original_key
+from posts import services
 from posts.models import Post
-
-
-class CoverPhotoInput(forms.HiddenInput):
-    """The cover's S3 key, shown as the current cover photo.
-
-    The key itself stays a hidden input (editors pick the cover with “Set as
-    cover” in the photo panel); beside it the widget shows the cover's
-    thumbnail (until the renditions are made, its original through a
-    short-lived presigned URL: originals are private), its status and a
-    “Remove cover” button, which the form's script keeps up to date.
-    """
-
-    template_name = "admin/posts/post/widgets/cover_photo.html"
-    is_hidden = False  # shown in its fieldset, with its label
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        photo = photos.cover_info(value)
-        context["widget"]["photo"] = photo
-        context["widget"]["image_url"] = (photo["thumbnail_url"] or photo["original_url"]) if photo else None
-        return context
-
-    def id_for_label(self, id_):
-        return None  # the label names the photo; the hidden key cannot take focus
-
-    def _render(self, template_name, context, renderer=None):
-        # The site's template engine: the template lives with the admin's, under templates/.
-        return render_to_string(template_name, context)
 
 
 class PostForm(DynamoModelForm):
@@ -105,7 +78,7 @@ class PostForm(DynamoModelForm):
 
     def clean_cover_image(self):
         key = self.cleaned_data.get("cover_image") or None
-        if key and not key.startswith(settings.MYBLOG_ORIGINALS_PREFIX):
+        if key and not is_original_key(key):
             raise forms.ValidationError("Choose the cover from the post's uploaded photos.", code="invalid")
         return key
 

@@ -2,19 +2,15 @@
 
 Zappa calls each with `(event, context)` after its handler has set up
 Django, so models and settings are ready. Keep these thin: the work is in
-`posts.photos_events` and `posts.services`, which tests call directly.
+`posts.services`, which tests call directly. (Photos have their own:
+`photos.handlers`.)
 """
 
 import logging
 
-from posts import photos_events, services
+from posts import services
 
 log = logging.getLogger(__name__)
-
-
-def make_renditions(event, context):
-    """S3 ObjectCreated under the originals prefix: make and record renditions."""
-    return photos_events.handle_event(event)
 
 
 def publish_scheduled(event, context):

@@ -1,4 +1,4 @@
-"""Posts, their tag listings, revisions and photos, as PynamoDB models.
+"""Posts, their tag listings and revisions, as PynamoDB models.
 
 Keys are designed for the pages, so that every public read is one GetItem or
 one Query:
@@ -10,17 +10,17 @@ one Query:
   tag, copied from the post when it is published);
 - the admin: every post newest first (`Post.all_index`), or one status
   (`Post.status_index`), both by `updated_at`;
-- a post's history: `Revision` Query (hash `slug`, range `version`);
-- a photo's renditions: `Photo` GetItem / BatchGetItem by its S3 key;
-- the photos uploaded for a post (the CMS photo panel): `Photo.post_index`
-  (sparse: only photos uploaded from a post's form carry `post_slug`).
+- a post's history: `Revision` Query (hash `slug`, range `version`).
+
+Photos are the `photos` app's (`photos.models.Photo`); a post refers to
+its cover by the original's S3 key, and photos uploaded for a post carry
+its slug as their owner.
 """
 
 from django.conf import settings
 from django.utils import timezone
 from pynamodb.attributes import (
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -165,51 +165,3 @@ class Revision(DynamoModel):
     saved_at = UTCDateTimeAttribute(default=timezone.now)
     saved_by = UnicodeAttribute(default="")
     note = UnicodeAttribute(default="")
-
-
-class Rendition(MapAttribute):
-    width = NumberAttribute()
-    height = NumberAttribute()
-    format = UnicodeAttribute()  # "jpeg" or "webp"
-    key = UnicodeAttribute()  # S3 key under MYBLOG_RENDITIONS_PREFIX
-
-
-PHOTO_PENDING = "pending"
-PHOTO_READY = "ready"
-PHOTO_FAILED = "failed"
-
-
-class PostPhotosIndex(GlobalSecondaryIndex):
-    """The photos uploaded for one post, oldest first: Query post_slug=<slug>."""
-
-    class Meta:
-        index_name = "post-index"
-        projection = AllProjection()
-
-    post_slug = UnicodeAttribute(hash_key=True)
-    created_at = UTCDateTimeAttribute(range_key=True)
-
-
-class Photo(DynamoModel):
-    """An uploaded photo (its original's S3 key) and its generated renditions."""
-
-    class Meta:
-        table_name = table_name("photos")
-        region = settings.AWS_REGION
-        billing_mode = "PAY_PER_REQUEST"
-
-    key = UnicodeAttribute(hash_key=True)  # e.g. media/originals/2026/11/<uuid>.jpg
-    status = UnicodeAttribute(default=PHOTO_PENDING)
-    width = NumberAttribute(null=True)  # upright (EXIF-applied) size of the original
-    height = NumberAttribute(null=True)
-    content_type = UnicodeAttribute(null=True)
-    renditions = ListAttribute(of=Rendition, default=list)
-    error = UnicodeAttribute(null=True)
-    etag = UnicodeAttribute(null=True)  # the original's ETag the renditions were made from
-    alt = UnicodeAttribute(default="")
-    post_slug = UnicodeAttribute(null=True)  # the post it was uploaded for
-    uploaded_by = UnicodeAttribute(default="")
-    created_at = UTCDateTimeAttribute(default=timezone.now)
-    updated_at = UTCDateTimeAttribute(default=timezone.now)
-
-    post_index = PostPhotosIndex()

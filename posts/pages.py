@@ -11,8 +11,11 @@ second call (a BatchGetItem of the Photo items, for their renditions) and
 every cold start its latency, for thumbnails a reader has not asked for.
 A post shows its cover, and shares it as its Open Graph image.
 
-Readers only ever get a photo's renditions, never its original (which keeps
-the camera's EXIF, GPS position included): see `posts.rendering`.
+Every page loads its photos the same way, through `photos.queries`: the
+post page and the admin's preview with one `PageLoader` each (`post_page`),
+the feeds with one `get_photos` for all their posts. Readers only ever get
+a photo's renditions, never its original (which keeps the camera's EXIF,
+GPS position included): see `photos.rendering`.
 """
 
 import re
@@ -22,9 +25,13 @@ from typing import NamedTuple
 
 from django.urls import reverse
 
+from photos import queries as photo_queries
+from photos.models import Photo
+from photos.rendering import BODY_SIZES, picture_html
+from photos.status import PHOTO_PENDING
 from posts import queries
-from posts.models import PHOTO_PENDING, Photo, Post
-from posts.rendering import BODY_SIZES, picture_html, render_markdown
+from posts.models import Post
+from posts.rendering import render_markdown
 
 FEED_SIZE = 20
 SITEMAP_SIZE = 1000
@@ -134,23 +141,22 @@ def tagged(tag, after=None, limit=queries.PAGE_SIZE):
     return _listing(*queries.posts_tagged(tag, limit, after), tag=tag)
 
 
+def post_page(post, original_url=None):
+    """The `PostPage` of `post`: its body rendered, its cover and inline photos loaded with one BatchGetItem.
+
+    The public page and the admin's preview are both built here, so they
+    show the same photos the same way; `original_url` is the preview's.
+    """
+    loader = photo_queries.PageLoader(post.cover_image)
+    body_html = render_markdown(post.body, load_photos=loader, original_url=original_url)
+    photos = loader.photos()
+    return PostPage(post, body_html, photos.get(post.cover_image), photos, original_url=original_url)
+
+
 def post(slug):
     """A live post with its body rendered, or None: GetItem + BatchGetItem (cover and inline photos)."""
     found = queries.get_live_post(slug)
-    if found is None:
-        return None
-    photos, loaded = {}, []
-
-    def load_photos(keys):
-        # Called once by the renderer with the body's photos; the cover rides along.
-        photos.update(queries.get_photos({*keys, found.cover_image}))
-        loaded.append(True)
-        return photos
-
-    body_html = render_markdown(found.body, load_photos=load_photos)
-    if found.cover_image and not loaded:
-        photos = queries.get_photos([found.cover_image])
-    return PostPage(found, body_html, photos.get(found.cover_image), photos)
+    return post_page(found) if found is not None else None
 
 
 class FeedEntry(NamedTuple):
@@ -169,9 +175,9 @@ def feed(limit=FEED_SIZE):
     posts, _ = queries.latest_posts(limit)
     keys_by_post = {}
     for item in posts:
-        found_keys = keys_by_post[item.slug] = set()
-        render_markdown(item.body, load_photos=lambda found, into=found_keys: into.update(found) or {})
-    photos = queries.get_photos(set().union(*keys_by_post.values()))
+        found_keys = keys_by_post[item.slug] = []
+        render_markdown(item.body, load_photos=lambda found, into=found_keys: into.extend(found) or {})
+    photos = photo_queries.get_photos([key for keys in keys_by_post.values() for key in keys])
     return [
         FeedEntry(
             Card.from_item(item),

@@ -12,7 +12,7 @@ anyway), and it loads nothing but the site's media.
 
 One difference: a photo still waiting for its renditions, which readers do
 not see yet, is shown to the editor from its original through a
-short-lived presigned S3 URL (`posts.photos.original_url`), so a photo just
+short-lived presigned S3 URL (`photos.uploads.original_url`), so a photo just
 uploaded appears at once. The frame inherits the admin page's (absent)
 Content-Security-Policy, so it may load from the S3 endpoint.
 """
@@ -21,11 +21,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from myblog import public
-from posts import photos
+from photos.uploads import original_url
+from posts import pages
 from posts.forms import PostForm
 from posts.models import Post
-from posts.pages import PostPage
-from posts.rendering import render_markdown
 
 TEMPLATE = "posts/post_detail.html"
 # What the post page shows of a post.
@@ -67,18 +66,8 @@ def post_from_form_data(data, *, original=None, author="", now=None):
 
 
 def preview_page(post):
-    """The `PostPage` of `post`: its body rendered and its photos loaded (one BatchGetItem)."""
-    found = {}
-
-    def load_photos(keys):
-        # Called once by the renderer with the body's photos; the cover rides along.
-        found.update(photos.load_photos([*keys, post.cover_image]))
-        return found
-
-    body_html = render_markdown(post.body, load_photos=load_photos, original_url=photos.original_url)
-    if post.cover_image and not found:
-        found.update(photos.load_photos([post.cover_image]))
-    return PostPage(post, body_html, found.get(post.cover_image), found, original_url=photos.original_url)
+    """The `PostPage` of `post`, as `posts.pages` builds the public one (one BatchGetItem for its photos)."""
+    return pages.post_page(post, original_url=original_url)
 
 
 def render_document(request, page):

@@ -11,9 +11,9 @@ keeps older pages cacheable). A Query asks for one item more than it shows,
 to know whether an older page exists without a second call.
 
 Keys come from URLs, so a lookup first checks that the key could exist (a
-slug or tag of the shape and length posts are saved with, a photo key
-DynamoDB can hold): anything else is "not found" without a call, instead of
-a key DynamoDB refuses with an error.
+slug or tag of the shape and length posts are saved with): anything else is
+"not found" without a call, instead of a key DynamoDB refuses with an error.
+Photos have their own read path, `photos.queries`.
 """
 
 import base64
@@ -23,14 +23,11 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
-from dynamo_admin.limits import fits_hash_key
-from posts.models import FEED_PUBLISHED, PUBLISHED, Photo, Post, PostTag
+from posts.models import FEED_PUBLISHED, PUBLISHED, Post, PostTag
 from posts.services import is_valid_slug
 
 PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
-# BatchGetItem's own limit: a page never shows more photos than this.
-MAX_PHOTOS = 100
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
 LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
@@ -184,18 +181,6 @@ def sitemap_posts(limit=1000, *, now=None):
     )
     posts, _ = _first_page(results, Post, limit)
     return posts
-
-
-def get_photos(keys):
-    """{key: Photo} for the originals' S3 keys given: one BatchGetItem (none for no keys).
-
-    Keys DynamoDB could not hold (a Markdown image address of any length
-    becomes a key) are left out: no photo has them.
-    """
-    keys = sorted({key for key in keys if fits_hash_key(key)})[:MAX_PHOTOS]
-    if not keys:
-        return {}
-    return {photo.key: photo for photo in Photo.batch_get(keys)}
 
 
 def latest_change(*stamps):

@@ -6,33 +6,15 @@ handlers and javascript: URLs never reach a reader, whoever wrote the post.
 
 Photos in a post
 ----------------
-A post shows an uploaded photo with Markdown's image syntax whose address
-is `photo:` followed by the S3 key of the photo's original::
-
-    ![A red kite over the ridge](photo:media/originals/2026/11/3f9c2b.jpg)
-    ![A red kite over the ridge](photo:media/originals/2026/11/3f9c2b.jpg "Caption under the photo")
-
-The alt text is required for accessibility (describe the photo; leave it
-empty only for a purely decorative one). A quoted title becomes a caption
-(`<figure>`/`<figcaption>`) when the photo stands in its own paragraph. The
-CMS inserts this form (`markdown_for_photo`). The original's public URL
-(`myblog.storage.public_url(key)`, e.g.
-`https://<cloudfront>/media/originals/2026/11/3f9c2b.jpg`) is understood
-too, so a pasted link works the same.
-
-On display every reference becomes a `<picture>`: a WebP `srcset` and a
-JPEG `srcset` over the renditions the thumbnail handler made, with `width`
-and `height` (no layout shift), `loading="lazy"` and `decoding="async"`.
-The photos of a page are fetched with one BatchGetItem (`load_photos`).
-
-Readers only ever get renditions. An original keeps the camera's EXIF
-metadata, GPS position included, so it is never linked from a public page,
-a feed or the API (and CloudFront cannot read it): a photo whose renditions
-are not ready yet, whose processing failed or that does not exist shows its
-alt text in the text instead. Pages with a photo still processing are cached
-for a minute only (`posts.pages.PostPage.pending_photos`), so the photo
-appears soon after. The admin's preview, which only editors see, passes
-`original_url` to show such a photo from a short-lived presigned URL.
+A post shows an uploaded photo with Markdown's image syntax and a `photo:`
+address (`photos.rendering` describes it): each becomes a `<picture>` over
+the photo's renditions, and a quoted title becomes a caption
+(`<figure>`/`<figcaption>`) when the photo stands in its own paragraph.
+The photos of a text are loaded with one call (`load_photos`, which
+`posts.pages` gives every page). A photo that cannot be shown (still
+processing, failed, unknown) leaves its alt text in the text. Pages with a
+photo still processing are cached for a minute only
+(`posts.pages.PostPage.pending_photos`), so the photo appears soon after.
 
 Images other than these are dropped by the sanitiser, their alt text kept:
 an `<img>` (raw HTML or Markdown's image syntax) may only load a rendition,
@@ -45,13 +27,8 @@ Markdown and nh3 are imported on first use: pages that show no post body
 
 import functools
 import re
-from typing import NamedTuple
 
-from django.conf import settings
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
-
-from myblog.storage import key_from_public_url, public_url
+from photos.rendering import photo_key, picture_element, rendition_url, srcset_urls
 
 ALLOWED_TAGS = {
     "a",
@@ -116,156 +93,6 @@ def markdown_extensions():
     return [FencedCodeExtension(), TableExtension(), SaneListExtension(), SmartyExtension()]
 
 
-PHOTO_SCHEME = "photo:"
-# How wide a photo is drawn: the text column is at most 44rem (704 px) wide
-# with 1rem of padding each side on narrow screens (templates/site.css).
-BODY_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
-FALLBACK_WIDTH = 960  # the JPEG a browser without srcset support gets
-
-# Photo statuses, as `posts.models` spells them (not imported: this module
-# must not pull the models into a cold start that renders nothing).
-_READY, _FAILED = "ready", "failed"
-
-
-def markdown_for_photo(key, alt="", caption=""):
-    """The Markdown the CMS inserts to place the photo whose original is `key`."""
-    alt = " ".join(alt.split()).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    title = ' "{}"'.format(" ".join(caption.split()).replace('"', "&quot;")) if caption.strip() else ""
-    return f"![{alt}]({PHOTO_SCHEME}{key}{title})"
-
-
-def photo_key(src):
-    """The original's S3 key a Markdown image address refers to, or None."""
-    src = (src or "").strip()
-    if src.startswith(PHOTO_SCHEME):
-        key = src[len(PHOTO_SCHEME) :].strip()
-        return key if key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and ".." not in key else None
-    key = key_from_public_url(src)
-    return key if key and key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) else None
-
-
-class Sources(NamedTuple):
-    """What a browser needs to pick the right file for a photo."""
-
-    src: str
-    width: int | None
-    height: int | None
-    jpeg_srcset: str = ""
-    webp_srcset: str = ""
-
-
-def photo_sources(photo, key, original_url=None):
-    """`Sources` for a photo (a `posts.models.Photo` or None) whose original is `key`.
-
-    Its renditions only: None when they are not there (the photo is still
-    processing, failed, or does not exist). `original_url(key)`, which only
-    the admin's preview passes, gives the URL to show a photo still
-    processing from its original.
-    """
-    if photo is None or photo.status == _FAILED:
-        return None
-    renditions = list(photo.renditions) if photo.status == _READY else []
-    jpegs = sorted((r for r in renditions if r.format == "jpeg"), key=lambda r: r.width)
-    webps = sorted((r for r in renditions if r.format == "webp"), key=lambda r: r.width)
-    if not jpegs:
-        if photo.status == _READY or original_url is None:
-            return None
-        width, height = photo.width, photo.height
-        return Sources(original_url(key), int(width) if width else None, int(height) if height else None)
-    fallback = next((r for r in jpegs if r.width >= FALLBACK_WIDTH), jpegs[-1])
-    widest = jpegs[-1]
-    return Sources(
-        src=public_url(fallback.key),
-        width=int(widest.width),
-        height=int(widest.height),
-        jpeg_srcset=_srcset(jpegs),
-        webp_srcset=_srcset(webps),
-    )
-
-
-def _srcset(renditions):
-    return ", ".join(f"{public_url(r.key)} {int(r.width)}w" for r in renditions)
-
-
-def rendition_url(url):
-    """Whether `url` addresses a rendition: under the media domain's renditions prefix, no way out of it.
-
-    Browsers resolve dot segments (also percent-encoded ones), read a
-    backslash as a slash and drop tabs and newlines, so any of those could
-    lead out of the prefix (to an original): such URLs are refused. The
-    URLs the site makes (`public_url` of a rendition key) have none.
-    """
-    prefix = public_url(settings.MYBLOG_RENDITIONS_PREFIX)
-    if not url.startswith(prefix):
-        return False
-    path = url[len(prefix) :]
-    if "%2e" in path.lower() or any(char in "\\?#" or char.isspace() or not char.isprintable() for char in path):
-        return False
-    return all(segment not in ("", ".", "..") for segment in path.split("/"))
-
-
-def _srcset_urls(srcset):
-    """The URLs of a `srcset` (each candidate is a URL and an optional descriptor)."""
-    return [candidate.split()[0] if candidate.strip() else "" for candidate in srcset.split(",")]
-
-
-def _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url=None):
-    """The attributes of the WebP <source> (None without WebP renditions) and of the <img>."""
-    sources = photo_sources(photo, key, original_url)
-    if sources is None:
-        return None
-    img = {"src": sources.src, "alt": alt or ""}
-    if sources.jpeg_srcset:
-        img["srcset"] = sources.jpeg_srcset
-        img["sizes"] = sizes
-    if sources.width and sources.height:
-        img["width"] = str(sources.width)
-        img["height"] = str(sources.height)
-    if title:
-        img["title"] = title
-    img["loading"] = loading
-    img["decoding"] = "async"
-    if fetchpriority:
-        img["fetchpriority"] = fetchpriority
-    source = {"type": "image/webp", "srcset": sources.webp_srcset, "sizes": sizes} if sources.webp_srcset else None
-    return source, img
-
-
-def picture_element(
-    photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None, original_url=None
-):
-    """An ElementTree `<picture>` (or `<img>`) for a photo, or None if it cannot be shown."""
-    from xml.etree import ElementTree
-
-    attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url)
-    if attributes is None:
-        return None
-    source, img = attributes
-    if source is None:
-        return ElementTree.Element("img", img)
-    picture = ElementTree.Element("picture")
-    ElementTree.SubElement(picture, "source", source)
-    ElementTree.SubElement(picture, "img", img)
-    return picture
-
-
-def _tag(name, attributes):
-    return f"<{name}" + "".join(f' {attribute}="{escape(value)}"' for attribute, value in attributes.items()) + ">"
-
-
-def picture_html(
-    photo, key, alt="", *, sizes=BODY_SIZES, loading="lazy", fetchpriority=None, title=None, original_url=None
-):
-    """`picture_element` as safe HTML for templates ("" if it cannot be shown)."""
-    attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url)
-    if attributes is None:
-        return ""
-    source, img = attributes
-    if source is None:
-        return mark_safe(_tag("img", img))  # noqa: S308 - every value escaped by _tag
-    return mark_safe(f"<picture>{_tag('source', source)}{_tag('img', img)}</picture>")  # noqa: S308 - as above
-
-
 def render_markdown(text, load_photos=None, *, original_url=None):
     """Render editor Markdown to sanitised HTML (a plain string).
 
@@ -307,7 +134,7 @@ def sanitise_html(html, image_urls=frozenset()):
         if attribute == "src" and element == "img":
             allowed = value in image_urls or rendition_url(value)
         elif attribute == "srcset":
-            allowed = all(url in image_urls or rendition_url(url) for url in _srcset_urls(value))
+            allowed = all(url in image_urls or rendition_url(url) for url in srcset_urls(value))
         else:
             return value
         return value if allowed else None
@@ -368,7 +195,8 @@ def _post_extension():
                             found.append((parent, child, key))
             if not found:
                 return
-            photos = self.load_photos({key for _, _, key in found}) if self.load_photos else {}
+            keys = list(dict.fromkeys(key for _, _, key in found))  # in order of appearance
+            photos = self.load_photos(keys) if self.load_photos else {}
             for parent, img, key in found:
                 _replace_image(parent, img, key, photos.get(key), self.original_url)
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_safe
 
 from myblog import caching, public
 from myblog.views import bad_request, not_found
+from photos.rendering import photo_sources
 from posts import pages, queries
-from posts.rendering import photo_sources
 
 
 def _site_url(path):

@@ -21,8 +21,10 @@ from PIL import Image, ImageDraw
 from pynamodb.connection.base import Connection
 
 from myblog import aws
+from photos.models import Photo
+from photos.status import PHOTO_PENDING
 from posts import services
-from posts.models import PHOTO_PENDING, PUBLISHED, Photo
+from posts.models import PUBLISHED
 
 READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
 
@@ -61,16 +63,14 @@ def original_key(name):
 
 def ready_photo(name, size=(1200, 800)):
     """Upload a generated JPEG as an original and make its renditions; returns the ready Photo."""
-    from posts import photos_events
+    from photos import processing
 
     key = original_key(name)
     body = jpeg_bytes(size)
     result = aws.client("s3").put_object(
         Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=key, Body=body, ContentType="image/jpeg"
     )
-    photos_events.process(
-        photos_events.S3Object(settings.MYBLOG_MEDIA_BUCKET, key, result["ETag"].strip('"'), len(body))
-    )
+    processing.process(processing.S3Object(settings.MYBLOG_MEDIA_BUCKET, key, result["ETag"].strip('"'), len(body)))
     return Photo.get(key)
 
 

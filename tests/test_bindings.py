@@ -45,7 +45,7 @@ def source_kind(event):
 def test_there_are_bindings_to_check():
     functions = {event["function"] for _, event in BINDINGS}
     assert {
-        "posts.handlers.make_renditions",
+        "photos.handlers.make_renditions",
         "posts.handlers.publish_scheduled",
         "subscribers.handlers.send_welcome_emails",
         "subscribers.handlers.record_ses_notifications",
@@ -120,7 +120,7 @@ def test_zappa_routes_captured_events_to_the_bound_handlers():
     router.settings = type("Settings", (), {"AWS_EVENT_MAPPING": mapping})
 
     s3_record = json.loads((EVENTS / "s3_put.json").read_text())["Records"][0]
-    assert router.get_function_for_aws_event(s3_record) == ["posts.handlers.make_renditions"]
+    assert router.get_function_for_aws_event(s3_record) == ["photos.handlers.make_renditions"]
 
     stream_record = json.loads((EVENTS / "dynamodb_stream.json").read_text())["Records"][0]
     assert router.get_function_for_aws_event(stream_record) == ["subscribers.handlers.send_welcome_emails"]

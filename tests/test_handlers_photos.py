@@ -1,4 +1,4 @@
-"""posts.handlers.make_renditions with real-shaped S3 events and real images (moto)."""
+"""photos.handlers.make_renditions with real-shaped S3 events and real images (moto)."""
 
 import copy
 import io
@@ -11,8 +11,13 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
-from posts import handlers, photos_events, services
-from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, PUBLISHED, SCHEDULED, Photo, Post
+from photos import handlers, processing
+from photos.keys import rendition_key
+from photos.models import Photo
+from photos.status import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY
+from posts import handlers as post_handlers
+from posts import services
+from posts.models import PUBLISHED, SCHEDULED, Post
 from tests import image_fixtures as images
 
 EVENTS = Path(__file__).parent / "events"
@@ -54,22 +59,22 @@ def rendition_keys(aws):
 
 def test_fixture_key_is_url_encoded_like_s3_sends_it():
     record = load_event("s3_put.json")["Records"][0]
-    (obj,) = photos_events.created_objects({"Records": [record]})
+    (obj,) = processing.created_objects({"Records": [record]})
     assert obj.key == ORIGINAL
     assert obj.etag == "d41d8cd98f00b204e9800998ecf8427e"
     assert obj.size == 1024
 
 
 def test_rendition_keys_are_derived_from_the_original():
-    assert photos_events.rendition_key(ORIGINAL, 640, "webp") == "media/renditions/2026/11/Holiday photo (1)/640.webp"
-    assert photos_events.rendition_key("media/originals/a.b.png", 320, "jpeg") == "media/renditions/a.b/320.jpg"
+    assert rendition_key(ORIGINAL, 640, "webp") == "media/renditions/2026/11/Holiday photo (1)/640.webp"
+    assert rendition_key("media/originals/a.b.png", 320, "jpeg") == "media/renditions/a.b/320.jpg"
 
 
 def test_upload_makes_renditions_and_marks_the_photo_ready(aws):
     event = upload(aws, ORIGINAL, images.photo_jpeg((2400, 1600)))
     result = handlers.make_renditions(event, None)
 
-    assert result == {photos_events.PROCESSED: [ORIGINAL]}
+    assert result == {processing.PROCESSED: [ORIGINAL]}
     photo = Photo.get(ORIGINAL)
     assert photo.status == PHOTO_READY
     assert (photo.width, photo.height, photo.content_type) == (2400, 1600, "image/jpeg")
@@ -98,8 +103,8 @@ def test_redelivered_event_does_no_work(aws, monkeypatch):
     def no_render(data):
         raise AssertionError("a redelivered event must not render again")
 
-    monkeypatch.setattr(photos_events.images, "render", no_render)
-    assert handlers.make_renditions(copy.deepcopy(event), None) == {photos_events.UNCHANGED: [ORIGINAL]}
+    monkeypatch.setattr(processing.images, "render", no_render)
+    assert handlers.make_renditions(copy.deepcopy(event), None) == {processing.UNCHANGED: [ORIGINAL]}
     after = Photo.get(ORIGINAL)
     assert after.updated_at == before.updated_at
     assert len(rendition_keys(aws)) == len(before.renditions)
@@ -108,23 +113,23 @@ def test_redelivered_event_does_no_work(aws, monkeypatch):
 def test_event_without_etag_still_skips_a_processed_original(aws, monkeypatch):
     event = upload(aws, ORIGINAL, images.photo_jpeg((900, 600)))
     handlers.make_renditions(event, None)
-    monkeypatch.setattr(photos_events.images, "render", lambda data: pytest.fail("rendered twice"))
+    monkeypatch.setattr(processing.images, "render", lambda data: pytest.fail("rendered twice"))
     del event["Records"][0]["s3"]["object"]["eTag"]
-    assert handlers.make_renditions(event, None) == {photos_events.UNCHANGED: [ORIGINAL]}
+    assert handlers.make_renditions(event, None) == {processing.UNCHANGED: [ORIGINAL]}
 
 
 def test_pending_photo_from_the_admin_keeps_its_fields(aws):
-    Photo(ORIGINAL, status=PHOTO_PENDING, alt="A beach", uploaded_by="editor", post_slug="summer").save()
+    Photo(ORIGINAL, status=PHOTO_PENDING, alt="A beach", uploaded_by="editor", owner="summer").save()
     handlers.make_renditions(upload(aws, ORIGINAL, images.photo_jpeg((800, 600))), None)
     photo = Photo.get(ORIGINAL)
     assert photo.status == PHOTO_READY
-    assert (photo.alt, photo.uploaded_by, photo.post_slug) == ("A beach", "editor", "summer")
+    assert (photo.alt, photo.uploaded_by, photo.owner) == ("A beach", "editor", "summer")
 
 
 def test_replaced_original_gets_new_renditions(aws):
     handlers.make_renditions(upload(aws, ORIGINAL, images.photo_jpeg((800, 600))), None)
     event = upload(aws, ORIGINAL, images.photo_jpeg((1300, 700)))
-    assert handlers.make_renditions(event, None) == {photos_events.PROCESSED: [ORIGINAL]}
+    assert handlers.make_renditions(event, None) == {processing.PROCESSED: [ORIGINAL]}
     photo = Photo.get(ORIGINAL)
     assert (photo.width, photo.height) == (1300, 700)
     assert photo.etag == event["Records"][0]["s3"]["object"]["eTag"]
@@ -133,7 +138,7 @@ def test_replaced_original_gets_new_renditions(aws):
 def test_stale_event_for_a_replaced_object_does_nothing(aws):
     stale = upload(aws, ORIGINAL, images.photo_jpeg((800, 600)))
     upload(aws, ORIGINAL, images.photo_jpeg((1300, 700)))
-    assert handlers.make_renditions(stale, None) == {photos_events.IGNORED: [ORIGINAL]}
+    assert handlers.make_renditions(stale, None) == {processing.IGNORED: [ORIGINAL]}
     with pytest.raises(Photo.DoesNotExist):
         Photo.get(ORIGINAL)
 
@@ -149,7 +154,7 @@ def test_stale_event_for_a_replaced_object_does_nothing(aws):
 )
 def test_bad_upload_is_recorded_as_failed_and_not_retried(aws, data, caplog):
     event = upload(aws, ORIGINAL, data)
-    assert handlers.make_renditions(event, None) == {photos_events.FAILED: [ORIGINAL]}
+    assert handlers.make_renditions(event, None) == {processing.FAILED: [ORIGINAL]}
     photo = Photo.get(ORIGINAL)
     assert photo.status == PHOTO_FAILED
     assert photo.error
@@ -157,28 +162,28 @@ def test_bad_upload_is_recorded_as_failed_and_not_retried(aws, data, caplog):
     assert rendition_keys(aws) == []
     assert "rejected" in caplog.text
     # Redelivered: nothing to do, no crash loop.
-    assert handlers.make_renditions(event, None) == {photos_events.UNCHANGED: [ORIGINAL]}
+    assert handlers.make_renditions(event, None) == {processing.UNCHANGED: [ORIGINAL]}
 
 
 def test_oversized_original_is_refused_before_download(aws, monkeypatch):
     event = upload(aws, ORIGINAL, images.photo_jpeg((400, 300)))
-    event["Records"][0]["s3"]["object"]["size"] = photos_events.MAX_ORIGINAL_BYTES + 1
-    monkeypatch.setattr(photos_events, "_download", lambda obj: pytest.fail("downloaded"))
-    assert handlers.make_renditions(event, None) == {photos_events.FAILED: [ORIGINAL]}
+    event["Records"][0]["s3"]["object"]["size"] = processing.MAX_ORIGINAL_BYTES + 1
+    monkeypatch.setattr(processing, "_download", lambda obj: pytest.fail("downloaded"))
+    assert handlers.make_renditions(event, None) == {processing.FAILED: [ORIGINAL]}
     assert Photo.get(ORIGINAL).status == PHOTO_FAILED
 
 
 def test_renditions_prefix_never_triggers_work(aws):
     key = "media/renditions/2026/11/x/640.jpg"
     event = upload(aws, key, images.photo_jpeg((640, 480)))
-    assert handlers.make_renditions(event, None) == {photos_events.IGNORED: [key]}
+    assert handlers.make_renditions(event, None) == {processing.IGNORED: [key]}
     with pytest.raises(Photo.DoesNotExist):
         Photo.get(key)
 
 
 def test_deleted_object_is_skipped(aws):
     event = s3_event("media/originals/2026/11/gone.jpg", etag="0123456789abcdef0123456789abcdef")
-    assert handlers.make_renditions(event, None) == {photos_events.IGNORED: ["media/originals/2026/11/gone.jpg"]}
+    assert handlers.make_renditions(event, None) == {processing.IGNORED: ["media/originals/2026/11/gone.jpg"]}
 
 
 def test_malformed_records_are_skipped_and_the_rest_processed(aws, caplog):
@@ -186,7 +191,7 @@ def test_malformed_records_are_skipped_and_the_rest_processed(aws, caplog):
     event["Records"].insert(0, {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "x"}}})
     event["Records"].insert(0, "garbage")
     event["Records"].append({"eventName": "ObjectRemoved:Delete", "s3": {}})
-    assert handlers.make_renditions(event, None) == {photos_events.PROCESSED: [ORIGINAL]}
+    assert handlers.make_renditions(event, None) == {processing.PROCESSED: [ORIGINAL]}
     assert "Malformed S3 record" in caplog.text
 
 
@@ -218,7 +223,7 @@ def test_publish_scheduled_publishes_due_posts(aws, caplog):
         now=now - timezone.timedelta(hours=1),
     )
     services.create_post(slug="later", title="Later", status=SCHEDULED, publish_at=now + timezone.timedelta(days=1))
-    result = handlers.publish_scheduled(load_event("eventbridge_scheduled.json"), None)
+    result = post_handlers.publish_scheduled(load_event("eventbridge_scheduled.json"), None)
     assert result == {"published": ["due"]}
     assert Post.get("due").status == PUBLISHED
     assert Post.get("later").status == SCHEDULED

@@ -16,9 +16,10 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from dynamo_admin import limits
+from photos import queries as photo_queries
+from photos.rendering import markdown_for_photo
 from posts import queries, services
 from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
-from posts.rendering import markdown_for_photo
 from subscribers import services as subscriber_services
 from subscribers.models import Subscriber
 from tests.admin_fixtures import POST_PERMISSIONS
@@ -97,7 +98,7 @@ def test_a_post_referring_to_an_impossibly_long_photo_key_still_shows(dynamodb, 
     response = client.get("/posts/odd-photo/")
     assert response.status_code == 200
     assert "After." in response.content.decode()
-    assert queries.get_photos([key]) == {}
+    assert photo_queries.get_photos([key]) == {}
     assert client.get("/api/posts/odd-photo").status_code == 200
 
 
@@ -372,7 +373,9 @@ def test_actions_on_selections_dynamodb_cannot_hold_change_nothing(editor_on, dy
 def test_photo_keys_dynamodb_cannot_hold_are_no_photos(editor_on):
     long_key = f"media/originals/{LONG}.jpg"
     response = editor_on.get("/admin/posts/post/photos/status/", {"key": long_key})
-    assert response.status_code == 404 and response.json() == {"error": "No such photo."}
+    assert response.status_code == 404 and response.json() == {
+        "error": {"code": "not_found", "message": "No such photo."}
+    }
     body = "Look:\n\n" + markdown_for_photo(long_key, "Too long")
     # The add form, shown again with an error, lists the photos its text and uploads refer to.
     response = editor_on.post(
@@ -392,4 +395,4 @@ def test_a_photo_upload_for_a_post_that_cannot_exist_is_refused(editor_on):
         {"content_type": "image/jpeg", "size": 1000, "post": LONG},
         content_type="application/json",
     )
-    assert response.status_code == 400 and "post" in response.json()["error"]
+    assert response.status_code == 400 and "post" in response.json()["error"]["message"]

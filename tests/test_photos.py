@@ -13,8 +13,14 @@ from django.conf import settings
 from django.test import override_settings
 from PIL import Image
 
-from posts import photos, services
-from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Post, Rendition
+from photos import uploads
+from photos.admin import panel_photos
+from photos.models import Photo, Rendition
+from photos.queries import photos_of_owner
+from photos.rendering import keys_in_markdown
+from photos.status import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY
+from posts import services
+from posts.models import Post
 
 UPLOAD = "/admin/posts/post/photos/upload/"
 STATUS = "/admin/posts/post/photos/status/"
@@ -41,12 +47,12 @@ def assert_presigned_original(url, key):
     assert parts.path == "/" + key
     query = parse_qs(parts.query)
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and query["X-Amz-Signature"]
-    assert query["X-Amz-Expires"] == [str(photos.ORIGINAL_URL_EXPIRES_SECONDS)] == ["900"]
+    assert query["X-Amz-Expires"] == [str(uploads.ORIGINAL_URL_EXPIRES_SECONDS)] == ["900"]
     assert settings.MYBLOG_CLOUDFRONT_DOMAIN not in url
 
 
 def test_upload_policy_pins_key_type_and_size(aws):
-    upload = photos.create_upload(content_type="image/jpeg", size=1234, user="ed", post_slug="story")
+    upload = uploads.create_upload(content_type="image/jpeg", size=1234, user="ed", owner="story")
     key = upload["key"]
     assert key.startswith(settings.MYBLOG_ORIGINALS_PREFIX) and key.endswith(".jpg")
     conditions = policy_of(upload)["conditions"]
@@ -55,7 +61,7 @@ def test_upload_policy_pins_key_type_and_size(aws):
     assert ["content-length-range", 1, settings.MYBLOG_MAX_UPLOAD_BYTES] in conditions
     assert upload["fields"]["Content-Type"] == "image/jpeg"
     photo = Photo.get(key)
-    assert (photo.status, photo.uploaded_by, photo.post_slug, photo.content_type) == (
+    assert (photo.status, photo.uploaded_by, photo.owner, photo.content_type) == (
         PHOTO_PENDING,
         "ed",
         "story",
@@ -64,7 +70,7 @@ def test_upload_policy_pins_key_type_and_size(aws):
 
 
 def test_each_upload_gets_a_fresh_key(aws):
-    keys = {photos.create_upload(content_type="image/png", size=10)["key"] for _ in range(3)}
+    keys = {uploads.create_upload(content_type="image/png", size=10)["key"] for _ in range(3)}
     assert len(keys) == 3
 
 
@@ -81,13 +87,13 @@ def test_each_upload_gets_a_fresh_key(aws):
     ],
 )
 def test_bad_upload_requests_are_rejected_before_any_write(aws, content_type, size, message):
-    with pytest.raises(photos.UploadRejected, match=message):
-        photos.create_upload(content_type=content_type, size=size)
+    with pytest.raises(uploads.UploadRejected, match=message):
+        uploads.create_upload(content_type=content_type, size=size)
     assert list(Photo.scan()) == []
 
 
 def test_the_browser_can_post_the_file_to_s3_with_the_policy(aws):
-    upload = photos.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
+    upload = uploads.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
     # Signature Version 4: buckets created since June 2020 refuse SigV2, botocore's default for presigning.
     assert upload["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
     response = requests.post(
@@ -100,11 +106,11 @@ def test_the_browser_can_post_the_file_to_s3_with_the_policy(aws):
 
 
 def test_editors_see_an_original_through_a_short_lived_presigned_url(aws):
-    upload = photos.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
+    upload = uploads.create_upload(content_type="image/jpeg", size=len(jpeg_bytes()))
     requests.post(
         upload["url"], data=upload["fields"], files={"file": ("k.jpg", jpeg_bytes(), "image/jpeg")}, timeout=10
     )
-    url = photos.original_url(upload["key"])
+    url = uploads.original_url(upload["key"])
     assert_presigned_original(url, upload["key"])
     response = requests.get(url, timeout=10)
     assert response.status_code == 200 and response.content == jpeg_bytes()
@@ -121,14 +127,14 @@ def test_upload_endpoint_grants_an_upload(editor_client):
     assert body["photo"]["status"] == PHOTO_PENDING
     assert_presigned_original(body["photo"]["original_url"], body["key"])
     assert body["photo"]["markdown"] == f"![](photo:{body['key']})"
-    assert Photo.get(body["key"]).post_slug == "my-post"
+    assert Photo.get(body["key"]).owner == "my-post"
 
 
 def test_oversized_or_non_image_upload_is_a_400_with_the_reason(editor_client):
     response = ask(editor_client, content_type="image/jpeg", size=settings.MYBLOG_MAX_UPLOAD_BYTES + 1)
-    assert response.status_code == 400 and "largest upload" in response.json()["error"]
+    assert response.status_code == 400 and "largest upload" in response.json()["error"]["message"]
     response = ask(editor_client, content_type="text/html", size=10)
-    assert response.status_code == 400 and "Only photos" in response.json()["error"]
+    assert response.status_code == 400 and "Only photos" in response.json()["error"]["message"]
     assert list(Photo.scan()) == []
 
 
@@ -205,7 +211,7 @@ def test_post_form_lists_the_posts_photos_and_sets_a_cover(editor_client):
     first = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
     second = ask(editor_client, content_type="image/png", size=10).json()["key"]
     body = f"Intro\n\n![A kite](photo:{second})\n"
-    assert photos.keys_in_post(body, first) == [first, second]
+    assert keys_in_markdown(body) == [second]
     response = editor_client.post(
         "/admin/posts/post/add/",
         {"title": "With photos", "body": body, "cover_image": first, "cover_alt": "Hills", "_save": "1"},
@@ -235,14 +241,14 @@ def ready(key, widths=(160, 480, 960)):
 
 def test_panel_lists_the_posts_uploads_cover_and_body_photos_with_one_query(aws, dynamodb_calls):
     services.create_post(slug="trip", title="Trip")
-    kept = photos.create_upload(content_type="image/jpeg", size=10, post_slug="trip")["key"]
-    dropped = photos.create_upload(content_type="image/jpeg", size=10, post_slug="trip")["key"]  # not in the text
-    elsewhere = photos.create_upload(content_type="image/jpeg", size=10, post_slug="other")["key"]
-    cover = photos.create_upload(content_type="image/jpeg", size=10)["key"]  # uploaded with no post
+    kept = uploads.create_upload(content_type="image/jpeg", size=10, owner="trip")["key"]
+    dropped = uploads.create_upload(content_type="image/jpeg", size=10, owner="trip")["key"]  # not in the text
+    elsewhere = uploads.create_upload(content_type="image/jpeg", size=10, owner="other")["key"]
+    cover = uploads.create_upload(content_type="image/jpeg", size=10)["key"]  # uploaded with no post
     ready(kept)
     body = f"![Kite](photo:{kept})\n\n![Other](photo:{elsewhere})"
     dynamodb_calls.clear()
-    listed = photos.panel_photos("trip", body, cover)
+    listed = panel_photos("trip", shown_keys=[cover, *keys_in_markdown(body)])
     assert [info["key"] for info in listed] == [kept, dropped, cover, elsewhere]
     assert dynamodb_calls.names == ["Query", "BatchGetItem"]
     assert dynamodb_calls.operations[0][1]["IndexName"] == "post-index"
@@ -250,9 +256,12 @@ def test_panel_lists_the_posts_uploads_cover_and_body_photos_with_one_query(aws,
     assert listed[1]["status_label"] == "processing…" and listed[1]["thumbnail_url"] is None
     # Everything the post shows was uploaded for it: the Query alone.
     dynamodb_calls.clear()
-    assert [info["key"] for info in photos.panel_photos("trip", f"![Kite](photo:{kept})")] == [kept, dropped]
+    assert [info["key"] for info in panel_photos("trip", shown_keys=keys_in_markdown(f"![Kite](photo:{kept})"))] == [
+        kept,
+        dropped,
+    ]
     assert dynamodb_calls.names == ["Query"]
-    assert photos.panel_photos("nothing-here") == []
+    assert panel_photos("nothing-here") == []
 
 
 def test_change_form_lists_photos_uploaded_for_the_post_earlier(editor_client):
@@ -274,7 +283,7 @@ def test_change_form_lists_photos_uploaded_for_the_post_earlier(editor_client):
 def test_uploads_from_the_add_form_belong_to_the_post_once_saved(editor_client):
     new = ask(editor_client, content_type="image/jpeg", size=10).json()["key"]
     taken = ask(editor_client, content_type="image/jpeg", size=10, post="someone-elses").json()["key"]
-    assert Photo.get(new).post_slug is None
+    assert Photo.get(new).owner is None
     # A form that does not validate keeps the uploads in its panel and in the form.
     data = {"title": "", "body": "No photo in the text yet.", "uploaded_photos": [new, taken, "../x"]}
     page = editor_client.post("/admin/posts/post/add/", {**data, "_save": "1"}).content.decode()
@@ -282,9 +291,9 @@ def test_uploads_from_the_add_form_belong_to_the_post_once_saved(editor_client):
     assert "../x" not in page
     response = editor_client.post("/admin/posts/post/add/", {**data, "title": "Gallery", "_save": "1"})
     assert response.status_code == 302
-    assert Photo.get(new).post_slug == "gallery"
-    assert Photo.get(taken).post_slug == "someone-elses"  # never moved from another post
-    assert [photo.key for photo in photos.photos_of_post("gallery")] == [new]
+    assert Photo.get(new).owner == "gallery"
+    assert Photo.get(taken).owner == "someone-elses"  # never moved from another post
+    assert [photo.key for photo in photos_of_owner("gallery")] == [new]
     page = editor_client.get(response["Location"]).content.decode()
     assert f'data-key="{new}"' in page
 

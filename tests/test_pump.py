@@ -20,8 +20,10 @@ from django.utils import timezone
 from myblog import aws as myblog_aws
 from myblog.localstack import mailbox, pump, services, system
 from myblog.tables import ensure_tables
+from photos.models import Photo
+from photos.status import PHOTO_READY
 from posts import services as post_services
-from posts.models import PHOTO_READY, PUBLISHED, SCHEDULED, Photo, Post
+from posts.models import PUBLISHED, SCHEDULED, Post
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images

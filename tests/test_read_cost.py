@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from posts.rendering import markdown_for_photo
+from photos.rendering import markdown_for_photo
 from tests.reader_fixtures import READ_OPERATIONS, pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from posts import renditions
+from photos import renditions
 from tests import image_fixtures as images
 
 

@@ -4,7 +4,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from posts.rendering import markdown_for_photo
+from photos.rendering import markdown_for_photo
 from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -14,8 +14,10 @@ import pytest
 from django.conf import settings
 
 from myblog.storage import public_url
-from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Rendition
-from posts.rendering import markdown_for_photo, render_markdown
+from photos.models import Photo, Rendition
+from photos.rendering import markdown_for_photo
+from photos.status import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY
+from posts.rendering import render_markdown
 from tests.reader_fixtures import original_key, pending_photo, publish, ready_photo
 
 RENDITIONS = "https://d111111abcdef8.cloudfront.net/media/renditions/"

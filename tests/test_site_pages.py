@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from photos.rendering import markdown_for_photo
 from posts import queries, services
 from posts.models import SCHEDULED
-from posts.rendering import markdown_for_photo
 from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from photos import queries as photo_queries
 from posts import queries, services
 from posts.models import SCHEDULED
 from tests.reader_fixtures import pending_photo, publish
@@ -70,9 +71,9 @@ def test_sitemap_query_reads_keys_and_dates(dynamodb):
 
 def test_photos_of_a_page_in_one_batch(dynamodb):
     waiting = pending_photo("waiting")
-    found = queries.get_photos([waiting.key, "media/originals/2026/11/missing.jpg", None, waiting.key])
+    found = photo_queries.get_photos([waiting.key, "media/originals/2026/11/missing.jpg", None, waiting.key])
     assert list(found) == [waiting.key]
-    assert queries.get_photos([]) == {}
+    assert photo_queries.get_photos([]) == {}
 
 
 @pytest.mark.parametrize(

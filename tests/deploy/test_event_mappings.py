@@ -139,7 +139,7 @@ def test_ensure_stage_reads_the_stage_bindings(stage, tmp_path):
                 {"function": "subscribers.handlers.send_welcome_emails", "event_source": binding},
                 {"function": "posts.handlers.publish_scheduled", "expression": "rate(5 minutes)"},
                 {
-                    "function": "posts.handlers.make_renditions",
+                    "function": "photos.handlers.make_renditions",
                     "event_source": {"arn": "arn:aws:s3:::bucket", "events": ["s3:ObjectCreated:*"]},
                 },
             ],

@@ -19,7 +19,7 @@ CLEAN_SETTINGS = """\
 API_STAGE='prod'
 PROJECT_NAME='myblog'
 DJANGO_SETTINGS='myblog.settings'
-AWS_EVENT_MAPPING={'arn:aws:s3:::myblog-prod-media-123456789012:s3:ObjectCreated:*': 'posts.handlers.make_renditions'}
+AWS_EVENT_MAPPING={'arn:aws:s3:::myblog-prod-media-123456789012:s3:ObjectCreated:*': 'photos.handlers.make_renditions'}
 """
 
 
@@ -60,7 +60,7 @@ def test_any_websocket_handler_is_refused(tmp_path):
 
 
 def test_a_binding_to_a_module_under_var_is_refused(tmp_path):
-    settings = CLEAN_SETTINGS.replace("'posts.handlers.make_renditions'", "'var.rehearsal.task.posts.handlers.x'")
+    settings = CLEAN_SETTINGS.replace("'photos.handlers.make_renditions'", "'var.rehearsal.task.posts.handlers.x'")
     package = make_zip(tmp_path / "binding.zip", settings)
 
     (problem,) = deployenv.package_problems(package)

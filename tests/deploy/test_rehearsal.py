@@ -34,6 +34,7 @@ REQUIRED_IN_ZIP = (
     "handler.py",
     "zappa_settings.py",
     "myblog/settings.py",
+    "photos/models.py",
     "posts/models.py",
     "subscribers/models.py",
     "dynamo_admin/options.py",

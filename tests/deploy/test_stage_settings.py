@@ -65,8 +65,8 @@ def test_home_stage_takes_every_value_from_the_outputs():
     assert sources["subscribers.handlers.send_welcome_emails"]["on_failure"] == HOME_OUTPUTS["StreamFailuresQueueArn"]
     assert sources["subscribers.handlers.send_welcome_emails"]["batch_size"] == 10  # kept
     assert sources["subscribers.handlers.record_ses_notifications"]["arn"] == HOME_OUTPUTS["SesNotificationsTopicArn"]
-    assert sources["posts.handlers.make_renditions"]["arn"] == f"arn:aws:s3:::{HOME_OUTPUTS['MediaBucket']}"
-    assert sources["posts.handlers.make_renditions"]["prefix"] == "media/originals/"
+    assert sources["photos.handlers.make_renditions"]["arn"] == f"arn:aws:s3:::{HOME_OUTPUTS['MediaBucket']}"
+    assert sources["photos.handlers.make_renditions"]["prefix"] == "media/originals/"
     assert sources["posts.handlers.publish_scheduled"] is None
 
 

@@ -114,7 +114,7 @@ def test_the_second_region_shares_the_global_resources_and_binds_no_events():
     assert eu["role_arn"] != prod["role_arn"] and eu["s3_bucket"] != prod["s3_bucket"]
     assert eu["events"] == []
     assert {event["function"] for event in prod["events"]} == {
-        "posts.handlers.make_renditions",
+        "photos.handlers.make_renditions",
         "posts.handlers.publish_scheduled",
         "subscribers.handlers.send_welcome_emails",
         "subscribers.handlers.record_ses_notifications",

@@ -192,7 +192,8 @@
       headers: {"X-CSRFToken": csrf, "Content-Type": "application/json"},
       body: JSON.stringify({content_type: file.type, size: file.size, post: editor.dataset.post || null}),
     }).then((r) => r.json().then((json) => ({ok: r.ok, json}))).then(({ok, json}) => {
-      if (!ok) throw new Error(json.error || "The upload was refused.");
+      // Refusals have the API's error shape: {"error": {"code", "message"}}.
+      if (!ok) throw new Error((json.error && json.error.message) || "The upload was refused.");
       const data = new FormData();
       Object.entries(json.fields).forEach(([name, value]) => data.append(name, value));
       data.append("file", file);

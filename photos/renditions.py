@@ -1,7 +1,7 @@
 """Image renditions: the resized copies of a photo that pages put in `srcset`.
 
 Pure functions from the original's bytes to encoded renditions; nothing here
-knows about S3 or DynamoDB (see `posts.photos`). The work is shaped for a
+knows about S3 or DynamoDB (see `photos.processing`). The work is shaped for a
 small Lambda: the original is decoded once, and for JPEG at a reduced size
 (libjpeg's DCT scaling, Pillow's "draft" mode) just large enough for the
 widest rendition, so a 24 MP photo never exists in memory at full size. The
@@ -53,6 +53,11 @@ JPEG_OPTIONS = {"quality": 82, "optimize": True, "progressive": False, "subsampl
 WEBP_OPTIONS = {"quality": 80, "method": 2, "alpha_quality": 100}
 FORMATS = ("jpeg", "webp")
 CONTENT_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
+# The longest side each format can encode (libwebp: 14 bits; JPEG: 16 bits).
+# Checked on the renditions' sizes before anything is decoded: an encoder
+# refusing a size after the work is done would waste it, and its error
+# would not tell the editor what to change.
+MAX_ENCODED_SIDE = {"jpeg": 65535, "webp": 16383}
 
 # Formats accepted as originals (Pillow's names). Pillow opens some cameras'
 # JPEGs (multi-picture) as MPO, through its JPEG plugin.
@@ -130,11 +135,26 @@ def target_sizes(width, height, widths=WIDTHS):
     return [(w, max(1, round(height * w / width))) for w in chosen]
 
 
+def check_encodable(size, original_size):
+    """InvalidImage unless every format can encode a rendition of `size` (the largest one)."""
+    longest = max(size)
+    for fmt in FORMATS:
+        if longest > MAX_ENCODED_SIDE[fmt]:
+            width, height = original_size
+            raise InvalidImage(
+                f"the photo is {width}x{height} px: its largest rendition would be {size[0]}x{size[1]} px, "
+                f"and {fmt.upper()} allows at most {MAX_ENCODED_SIDE[fmt]} px a side. "
+                "Crop it to a less extreme shape and upload it again."
+            )
+
+
 def render(data, widths=WIDTHS):
     """Decode `data` once and encode every rendition (JPEG and WebP).
 
     Raises InvalidImage for anything that is not a sane image: empty,
-    unknown format, truncated, too many pixels, absurd dimensions.
+    unknown format, truncated, too many pixels, absurd dimensions, or a
+    shape whose renditions a format cannot encode (`check_encodable`,
+    before any decoding).
     """
     if not data:
         raise InvalidImage("the file is empty")
@@ -144,6 +164,7 @@ def render(data, widths=WIDTHS):
         stored_w, stored_h = image.size
         upright = (stored_h, stored_w) if orientation in SWAPS_AXES else (stored_w, stored_h)
         sizes = target_sizes(*upright, widths=widths)
+        check_encodable(sizes[0], upright)
         largest = sizes[0] if orientation not in SWAPS_AXES else (sizes[0][1], sizes[0][0])
         if image.format in ("JPEG", "MPO"):
             # DCT scaling: decode at 1/2, 1/4 or 1/8 size, never below `largest`.

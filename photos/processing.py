@@ -16,10 +16,14 @@ originals prefix the event is bound to, so writing them never triggers this
 handler again (and a record outside the originals prefix is ignored, in case
 a binding is ever widened by mistake).
 
-Bad input (not an image, truncated, too large, a decompression bomb) is
-logged and recorded on the `Photo` as failed: the event is consumed, never
-retried. Failures of AWS itself (throttling, a timeout) raise, so Lambda's
-asynchronous retries run the event again.
+Bad input (not an image, truncated, too large, a decompression bomb, a
+shape a format cannot encode) is logged and recorded on the `Photo` as
+failed, with a reason the editor reads on the photo's card: the event is
+consumed, never retried. So is any other error of the image work itself
+(an encoder or decoder fault on a file nobody foresaw): retrying the same
+bytes would fail the same way, and the photo must not stay "processing"
+forever. Only failures of AWS itself (throttling, a timeout) raise, so
+Lambda's asynchronous retries run the event again.
 """
 
 import logging
@@ -31,8 +35,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from myblog import aws
-from posts import renditions as images
-from posts.models import PHOTO_FAILED, PHOTO_READY, Photo, Rendition
+from photos import renditions as images
+from photos.keys import is_original_key, rendition_key
+from photos.models import Photo, Rendition
+from photos.queries import get_photo
+from photos.status import PHOTO_FAILED, PHOTO_READY
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,6 @@ log = logging.getLogger(__name__)
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 # Originals larger than this are refused without being downloaded.
 MAX_ORIGINAL_BYTES = 50 * 1024 * 1024
-EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
 GONE_CODES = {"NoSuchKey", "404", "NotFound", "PreconditionFailed", "412"}
 
 PROCESSED = "processed"
@@ -95,25 +101,16 @@ def _int_or_none(value):
         return None
 
 
-def rendition_key(original_key, width, fmt):
-    """`media/renditions/<original path without prefix and extension>/<width>.<ext>`."""
-    relative = original_key.removeprefix(settings.MYBLOG_ORIGINALS_PREFIX)
-    folder, _, name = relative.rpartition("/")
-    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
-    path = f"{folder}/{stem}" if folder else stem
-    return f"{settings.MYBLOG_RENDITIONS_PREFIX}{path}/{width}.{EXTENSIONS[fmt]}"
-
-
 def process(obj, now=None):
     """Make and record the renditions of one uploaded original; returns an outcome.
 
     Raises only for failures worth retrying (AWS errors); bad images are
     recorded as failed photos.
     """
-    if not obj.key.startswith(settings.MYBLOG_ORIGINALS_PREFIX):
-        log.warning("Ignored %s: not under %s", obj.key, settings.MYBLOG_ORIGINALS_PREFIX)
+    if not is_original_key(obj.key):
+        log.warning("Ignored %.300r: not an original's key (under %s)", obj.key, settings.MYBLOG_ORIGINALS_PREFIX)
         return IGNORED
-    photo = _get_photo(obj.key)
+    photo = get_photo(obj.key)
     if obj.etag and _already_done(photo, obj.etag):
         log.info("%s (ETag %s) already processed: %s", obj.key, obj.etag, photo.status)
         return UNCHANGED
@@ -129,6 +126,9 @@ def process(obj, now=None):
         rendered = images.render(data)
     except images.InvalidImage as error:
         return _record_failure(obj.key, etag, str(error), now)
+    except Exception as error:  # any other fault of the image work is this file's, not AWS's
+        log.exception("Renditions of %s could not be made", obj.key)
+        return _record_failure(obj.key, etag, f"the image could not be processed ({type(error).__name__})", now)
     records = _upload(obj.bucket, obj.key, rendered)
     _record_ready(obj.key, etag, rendered, records, now)
     log.info("Made %d renditions of %s (%dx%d)", len(records), obj.key, rendered.width, rendered.height)
@@ -138,13 +138,6 @@ def process(obj, now=None):
 def _already_done(photo, etag):
     """The photo records the outcome (renditions, or rejection) of this very file."""
     return photo is not None and photo.status in (PHOTO_READY, PHOTO_FAILED) and photo.etag == etag
-
-
-def _get_photo(key):
-    try:
-        return Photo.get(key)
-    except Photo.DoesNotExist:
-        return None
 
 
 def _download(obj):

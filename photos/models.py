@@ -1,0 +1,64 @@
+"""Photos as PynamoDB models: one item per uploaded original, its renditions inside it.
+
+Keys are designed for the pages and the CMS, so that every read is one call:
+
+- a photo's renditions: `Photo` GetItem / BatchGetItem by its original's S3 key;
+- the photos uploaded for one owner (the CMS photo panel of a post):
+  `Photo.owner_index` (sparse: only photos uploaded for an owner carry one).
+
+The table, its key and its index keep the names they were created with
+(`photos`, `key`, `post-index` over `post_slug`), so existing items load
+as they are.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from myblog.aws import DynamoModel, table_name
+from photos.status import PHOTO_PENDING
+
+
+class Rendition(MapAttribute):
+    width = NumberAttribute()
+    height = NumberAttribute()
+    format = UnicodeAttribute()  # "jpeg" or "webp"
+    key = UnicodeAttribute()  # S3 key under MYBLOG_RENDITIONS_PREFIX
+
+
+class OwnerIndex(GlobalSecondaryIndex):
+    """The photos uploaded for one owner, oldest first: Query owner=<key>."""
+
+    class Meta:
+        index_name = "post-index"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True, attr_name="post_slug")
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Photo(DynamoModel):
+    """An uploaded photo (its original's S3 key) and its generated renditions."""
+
+    class Meta:
+        table_name = table_name("photos")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # e.g. media/originals/2026/11/<uuid>.jpg
+    status = UnicodeAttribute(default=PHOTO_PENDING)  # see photos.status
+    width = NumberAttribute(null=True)  # upright (EXIF-applied) size of the original
+    height = NumberAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    renditions = ListAttribute(of=Rendition, default=list)
+    error = UnicodeAttribute(null=True)  # why processing failed, as the editor reads it
+    etag = UnicodeAttribute(null=True)  # the original's ETag the renditions were made from
+    alt = UnicodeAttribute(default="")
+    # What the photo was uploaded for (a post's slug): opaque to this app.
+    owner = UnicodeAttribute(null=True, attr_name="post_slug")
+    uploaded_by = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute(default=timezone.now)
+    updated_at = UTCDateTimeAttribute(default=timezone.now)
+
+    owner_index = OwnerIndex()
