@@ -160,12 +160,10 @@ def render(data, widths=WIDTHS):
         raise InvalidImage("the file is empty")
     image = _open(data)
     try:
-        orientation = _orientation(image)
-        stored_w, stored_h = image.size
-        upright = (stored_h, stored_w) if orientation in SWAPS_AXES else (stored_w, stored_h)
-        sizes = target_sizes(*upright, widths=widths)
-        check_encodable(sizes[0], upright)
-        largest = sizes[0] if orientation not in SWAPS_AXES else (sizes[0][1], sizes[0][0])
+        # The plan (sizes, and whether every format can encode them) comes
+        # from the header alone, before anything is decoded.
+        orientation = _orientation(image, decode=False)
+        upright, sizes, largest = _plan(image.size, orientation, widths)
         if image.format in ("JPEG", "MPO"):
             # DCT scaling: decode at 1/2, 1/4 or 1/8 size, never below `largest`.
             image.draft("RGB", largest)
@@ -173,6 +171,10 @@ def render(data, widths=WIDTHS):
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
             raise InvalidImage(f"cannot decode the image: {error}") from error
+        if image.format == "PNG" and _orientation(image) != orientation:
+            # A PNG's EXIF may follow its pixels, and is only read with them.
+            orientation = _orientation(image)
+            upright, sizes, largest = _plan(image.size, orientation, widths)
         icc_profile = image.info.get("icc_profile")
         source_format = image.format
         working = _normalise_mode(image)
@@ -215,7 +217,10 @@ def _open(data):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=SOURCE_FORMATS)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow's own (higher) limit, met by a header claiming billions of pixels.
+        raise InvalidImage(f"the image is too large (at most {MAX_PIXELS} pixels, {MAX_SIDE} px a side)") from error
+    except UnidentifiedImageError as error:
         raise InvalidImage(f"not a supported image: {error}") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise InvalidImage(f"cannot read the image header: {error}") from error
@@ -232,7 +237,28 @@ def _open(data):
     return image
 
 
-def _orientation(image):
+def _plan(stored_size, orientation, widths):
+    """(upright size, rendition sizes widest first, the size to decode to) of a stored image.
+
+    InvalidImage if a format cannot encode the largest rendition.
+    """
+    stored_w, stored_h = stored_size
+    upright = (stored_h, stored_w) if orientation in SWAPS_AXES else (stored_w, stored_h)
+    sizes = target_sizes(*upright, widths=widths)
+    check_encodable(sizes[0], upright)
+    largest = sizes[0] if orientation not in SWAPS_AXES else (sizes[0][1], sizes[0][0])
+    return upright, sizes, largest
+
+
+def _orientation(image, decode=True):
+    """The image's EXIF orientation (1 if none or unreadable).
+
+    With `decode=False`, never decodes the pixels to find it: Pillow reads a
+    PNG's EXIF from chunks after the image data by decoding the image, so
+    such a PNG reads as 1 until it is loaded.
+    """
+    if not decode and image.format == "PNG" and "exif" not in image.info:
+        return 1
     try:
         value = image.getexif().get(EXIF_ORIENTATION, 1)
     except Exception:  # a malformed EXIF block must not lose the photo

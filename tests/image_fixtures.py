@@ -166,3 +166,70 @@ SWAPPED_PROFILE = rgb_profile(
 
 def swapped_profile_jpeg(size=(900, 600)):
     return encode(Image.new("RGB", size, (255, 0, 0)), "JPEG", quality=95, icc_profile=SWAPPED_PROFILE)
+
+
+# -- the kinds of bad (or merely unusual) file an upload can be -----------------------------------
+
+
+def truncated_png():
+    data = encode(scene((900, 600)), "PNG")
+    return data[: len(data) // 2]
+
+
+def with_header_size(data, fmt, width, height):
+    """`data` (a small JPEG or GIF) with a header claiming `width` x `height`: a bomb's shape."""
+    patched = bytearray(data)
+    if fmt == "JPEG":
+        start = patched.find(b"\xff\xc0")  # baseline SOF: length, precision, height, width
+        patched[start + 5 : start + 9] = struct.pack(">HH", height, width)
+    else:  # GIF: the logical screen size, little-endian, after the signature
+        patched[6:10] = struct.pack("<HH", width, height)
+    return bytes(patched)
+
+
+def jpeg_bomb(width=60000, height=60000):
+    return with_header_size(encode(Image.new("RGB", (16, 16), RED), "JPEG"), "JPEG", width, height)
+
+
+def gif_bomb(width=9000, height=9000):
+    return with_header_size(encode(Image.new("P", (16, 16)), "GIF"), "GIF", width, height)
+
+
+def tall(fmt, size):
+    """A plain image of `size` in `fmt` (greyscale, so that even 18 000 px tall it is cheap to make)."""
+    return encode(Image.new("L", size, 128), fmt)
+
+
+def animated_webp(size=(640, 480)):
+    frames = [Image.new("RGB", size, colour) for colour in (RED, GREEN, BLUE)]
+    return encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def palette_transparent_png(size=(600, 400)):
+    """A palette image whose index 0 is transparent (the shape of most web graphics)."""
+    image = scene(size).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    return encode(image, "PNG", transparency=0)
+
+
+def palette_transparent_gif(size=(600, 400)):
+    image = scene(size).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    return encode(image, "GIF", transparency=0)
+
+
+def corrupt_exif_jpeg(size=(900, 600)):
+    """A JPEG whose EXIF block is a TIFF header followed by garbage."""
+    return encode(scene(size), "JPEG", quality=90, exif=b"Exif\x00\x00II*\x00" + b"\xff\x7f" * 40)
+
+
+def bmp(size=(300, 200)):
+    return encode(scene(size), "BMP")
+
+
+def tiff(size=(300, 200)):
+    return encode(scene(size), "TIFF")
+
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+HTML = b"<!doctype html><title>not a photo</title>"
+ZIP = b"PK\x05\x06" + b"\x00" * 18  # an empty zip archive

@@ -228,3 +228,137 @@ def test_publish_scheduled_publishes_due_posts(aws, caplog):
     assert Post.get("due").status == PUBLISHED
     assert Post.get("later").status == SCHEDULED
     assert "due" in caplog.text
+
+
+# -- every kind of bad image: recorded, never raised ---------------------------------------------
+
+TOO_TALL_FOR_WEBP = "WEBP allows at most 16383 px a side"
+NOT_SUPPORTED = "not a supported image"
+
+# (data, what the editor reads) for files that can never be made into renditions.
+UNUSABLE = [
+    pytest.param(b"", "the file is empty", id="zero-bytes"),
+    pytest.param(images.truncated_jpeg(), "cannot decode the image", id="truncated-jpeg"),
+    pytest.param(images.truncated_png(), "cannot decode the image", id="truncated-png"),
+    pytest.param(images.png_header(30000, 30000), "too large", id="bomb-png-30000x30000"),
+    pytest.param(images.png_header(9000, 9000), "too large", id="bomb-png-81-megapixels"),
+    pytest.param(images.jpeg_bomb(60000, 60000), "too large", id="bomb-jpeg-60000x60000"),
+    pytest.param(images.jpeg_bomb(9000, 9000), "too large", id="bomb-jpeg-81-megapixels"),
+    pytest.param(images.gif_bomb(9000, 9000), "too large", id="bomb-gif-81-megapixels"),
+    pytest.param(images.tall("PNG", (800, 18000)), TOO_TALL_FOR_WEBP, id="png-800x18000"),
+    pytest.param(images.tall("JPEG", (1000, 17000)), TOO_TALL_FOR_WEBP, id="jpeg-1000x17000"),
+    pytest.param(images.tall("GIF", (800, 17000)), TOO_TALL_FOR_WEBP, id="gif-800x17000"),
+    pytest.param(images.PDF, NOT_SUPPORTED, id="pdf-named-jpg"),
+    pytest.param(images.SVG, NOT_SUPPORTED, id="svg-named-jpg"),
+    pytest.param(images.HTML, NOT_SUPPORTED, id="html-named-jpg"),
+    pytest.param(images.ZIP, NOT_SUPPORTED, id="zip-named-jpg"),
+    pytest.param(images.bmp(), NOT_SUPPORTED, id="bmp-named-jpg"),
+    pytest.param(images.tiff(), NOT_SUPPORTED, id="tiff-named-jpg"),
+]
+
+# (data, upright size) for unusual files that are photos all the same: they get renditions.
+USABLE = [
+    pytest.param(images.animated_gif(), (640, 480), id="animated-gif"),
+    pytest.param(images.animated_webp(), (640, 480), id="animated-webp"),
+    pytest.param(images.cmyk_jpeg(), (800, 600), id="cmyk-jpeg"),
+    pytest.param(images.grey16_png(), (700, 500), id="16-bit-png"),
+    pytest.param(images.palette_transparent_png(), (600, 400), id="palette-transparency-png"),
+    pytest.param(images.palette_transparent_gif(), (600, 400), id="palette-transparency-gif"),
+    pytest.param(images.corrupt_exif_jpeg(), (900, 600), id="corrupt-exif-jpeg"),
+    # Huge sides whose renditions every format can encode: the widest is 1920 px, the tallest fits WebP.
+    pytest.param(images.tall("PNG", (17000, 1000)), (17000, 1000), id="png-17000x1000"),
+    pytest.param(images.tall("WEBP", (600, 16383)), (600, 16383), id="webp-600x16383"),
+]
+
+
+def pending(key=ORIGINAL):
+    """The Photo the admin records when it grants the upload."""
+    Photo(key, status=PHOTO_PENDING, uploaded_by="editor", owner="trip").save()
+
+
+@pytest.mark.parametrize(("data", "reason"), UNUSABLE)
+def test_every_unusable_file_is_marked_failed_with_its_reason(aws, data, reason, caplog):
+    pending()
+    event = upload(aws, ORIGINAL, data)
+    assert handlers.make_renditions(event, None) == {processing.FAILED: [ORIGINAL]}
+    photo = Photo.get(ORIGINAL)
+    assert photo.status == PHOTO_FAILED
+    assert reason in photo.error
+    assert photo.renditions == [] and rendition_keys(aws) == []
+    assert (photo.uploaded_by, photo.owner) == ("editor", "trip")
+    assert "rejected" in caplog.text
+    # The record is done: a redelivery does nothing and raises nothing.
+    assert handlers.make_renditions(event, None) == {processing.UNCHANGED: [ORIGINAL]}
+
+
+@pytest.mark.parametrize(("data", "size"), USABLE)
+def test_unusual_photos_get_their_renditions(aws, data, size):
+    pending()
+    assert handlers.make_renditions(upload(aws, ORIGINAL, data), None) == {processing.PROCESSED: [ORIGINAL]}
+    photo = Photo.get(ORIGINAL)
+    assert photo.status == PHOTO_READY and photo.error is None
+    assert (photo.width, photo.height) == size
+    assert {r.format for r in photo.renditions} == {"jpeg", "webp"}
+    assert rendition_keys(aws) == sorted(r.key for r in photo.renditions)
+
+
+@pytest.mark.parametrize(
+    "size", [pytest.param((800, 18000), id="png-800x18000"), pytest.param((16384, 600), id="png-16384x600")]
+)
+def test_format_limits_are_checked_before_anything_is_decoded(aws, monkeypatch, size):
+    from PIL import ImageFile
+
+    decoded = []
+    load = ImageFile.ImageFile.load
+
+    def recording_load(image):
+        decoded.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    data = images.tall("PNG", size)
+    if size[0] > size[1]:
+        # Wide photos are narrowed to 1920 px first: only a tall one can exceed WebP's limit.
+        assert handlers.make_renditions(upload(aws, ORIGINAL, data), None) == {processing.PROCESSED: [ORIGINAL]}
+        return
+    assert handlers.make_renditions(upload(aws, ORIGINAL, data), None) == {processing.FAILED: [ORIGINAL]}
+    assert decoded == []
+    assert Photo.get(ORIGINAL).error.startswith("the photo is 800x18000 px: its largest rendition would be 800x18000")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [MemoryError(), RuntimeError("encoder error -2"), ZeroDivisionError("division by zero"), KeyError("mode")],
+    ids=lambda fault: type(fault).__name__,
+)
+def test_no_fault_of_the_image_work_escapes_the_handler(aws, monkeypatch, fault, caplog):
+    """A fault nobody foresaw in decoding or encoding: the photo fails, the event is consumed."""
+    pending()
+    event = upload(aws, ORIGINAL, images.photo_jpeg((900, 600)))
+
+    def broken(data):
+        raise fault
+
+    monkeypatch.setattr(processing.images, "render", broken)
+    assert handlers.make_renditions(event, None) == {processing.FAILED: [ORIGINAL]}
+    photo = Photo.get(ORIGINAL)
+    assert photo.status == PHOTO_FAILED
+    assert photo.error == f"the image could not be processed ({type(fault).__name__})"
+    assert "could not be made" in caplog.text
+    assert handlers.make_renditions(event, None) == {processing.UNCHANGED: [ORIGINAL]}
+
+
+def test_the_editor_reads_why_a_photo_failed_on_its_card(editor_client, aws):
+    key = editor_client.post(
+        "/admin/posts/post/photos/upload/",
+        json.dumps({"content_type": "image/png", "size": 1000, "post": "tall-story"}),
+        content_type="application/json",
+    ).json()["key"]
+    handlers.make_renditions(upload(aws, key, images.tall("PNG", (800, 18000))), None)
+    card = editor_client.get("/admin/posts/post/photos/status/", {"key": key}).json()
+    assert card["status"] == PHOTO_FAILED
+    assert card["status_label"].startswith("failed: the photo is 800x18000 px")
+    assert TOO_TALL_FOR_WEBP in card["error"]
+    services.create_post(slug="tall-story", title="Tall story")
+    page = editor_client.get("/admin/posts/post/tall-story/change/").content.decode()
+    assert "failed: the photo is 800x18000 px" in page

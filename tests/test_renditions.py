@@ -1,4 +1,4 @@
-"""posts.renditions: real images in, real JPEG and WebP renditions out."""
+"""photos.renditions: real images in, real JPEG and WebP renditions out."""
 
 import io
 
@@ -155,3 +155,30 @@ def test_target_sizes_widest_first_and_never_upscaled():
     assert renditions.target_sizes(4000, 3000) == [(1920, 1440), (1280, 960), (960, 720), (640, 480), (320, 240)]
     assert renditions.target_sizes(640, 480) == [(640, 480), (320, 240)]
     assert renditions.target_sizes(100, 1000) == [(100, 1000)]
+
+
+def test_a_png_turned_by_its_exif_is_measured_upright():
+    upright = images.scene((600, 900))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back
+    rendered = renditions.render(images.encode(stored, "PNG", exif=images.camera_exif(orientation=6)))
+    assert (rendered.width, rendered.height) == (600, 900)
+    assert {(r.width, r.height) for r in rendered.renditions} == {(600, 900), (320, 480)}
+
+
+@pytest.mark.parametrize(
+    ("size", "fits"),
+    [
+        ((800, 16383), True),
+        ((800, 16384), False),  # WebP's 14 bits
+        ((1920, 16383), True),
+        ((16383, 800), True),
+        ((16384, 800), False),
+    ],
+)
+def test_each_formats_longest_side_is_checked(size, fits):
+    if fits:
+        renditions.check_encodable(size, size)
+        return
+    with pytest.raises(renditions.InvalidImage, match="WEBP allows at most 16383 px a side"):
+        renditions.check_encodable(size, size)
+
