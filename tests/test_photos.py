@@ -357,3 +357,107 @@ def test_photo_index_is_added_to_an_existing_table(dynamodb):
     assert ensure_table(Photo).endswith("added index post-index")
     indexes = client.describe_table(TableName=Photo.Meta.table_name)["Table"]["GlobalSecondaryIndexes"]
     assert [index["IndexName"] for index in indexes] == ["post-index"]
+
+
+# -- the upload endpoint checks JSON types, and answers the API's error shape ------------------------
+
+DEEP = "[" * 1000 + "]" * 1000  # about 2 KB: deeper than Python's recursion limit
+
+
+def assert_api_error(response, status, code=None):
+    """A 4xx with exactly the public API's error body: {"error": {"code", "message"}}."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"] and sorted(body["error"]) == ["code", "message"]
+    assert isinstance(body["error"]["code"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        pytest.param('{"content_type": ["image/jpeg"], "size": 1}', "invalid_field", id="content-type-list"),
+        pytest.param('{"content_type": 5, "size": 1}', "invalid_field", id="content-type-number"),
+        pytest.param('{"content_type": true, "size": 1}', "invalid_field", id="content-type-boolean"),
+        pytest.param('{"content_type": null, "size": 1}', "invalid_field", id="content-type-null"),
+        pytest.param('{"content_type": {"type": "image/jpeg"}, "size": 1}', "invalid_field", id="content-type-object"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1e999}', "invalid_field", id="size-1e999"),
+        pytest.param('{"content_type": "image/jpeg", "size": -1e999}', "invalid_field", id="size-minus-1e999"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1.5}', "invalid_field", id="size-fraction"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1.0}', "invalid_field", id="size-float"),
+        pytest.param('{"content_type": "image/jpeg", "size": "1"}', "invalid_field", id="size-string"),
+        pytest.param('{"content_type": "image/jpeg", "size": true}', "invalid_field", id="size-true"),
+        pytest.param('{"content_type": "image/jpeg", "size": false}', "invalid_field", id="size-false"),
+        pytest.param('{"content_type": "image/jpeg", "size": null}', "invalid_field", id="size-null"),
+        pytest.param('{"content_type": "image/jpeg", "size": [1]}', "invalid_field", id="size-list"),
+        pytest.param('{"content_type": "image/jpeg", "size": NaN}', "invalid_json", id="size-nan"),
+        pytest.param('{"content_type": "image/jpeg", "size": Infinity}', "invalid_json", id="size-infinity"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1' + "0" * 400 + "}", "upload_rejected", id="size-huge"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1' + "0" * 5000 + "}", "invalid_json", id="size-digits"),
+        pytest.param('{"content_type": "image/jpeg", "size": -1}', "upload_rejected", id="size-negative"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1, "post": 5}', "invalid_field", id="post-number"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1, "post": ["a"]}', "invalid_field", id="post-list"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1, "post": true}', "invalid_field", id="post-boolean"),
+        pytest.param(
+            '{"content_type": "image/jpeg", "size": 1, "post": "Not A Slug"}', "upload_rejected", id="post-slug"
+        ),
+        pytest.param('{"content_type": "image/jpeg", "content_type": 5, "size": 1}', "invalid_field", id="duplicate"),
+        pytest.param('{"content_type": "image/jpeg", "size": 1, "owner": "x"}', "invalid_field", id="unknown-field"),
+        pytest.param('{"size": 1}', "invalid_field", id="no-content-type"),
+        pytest.param('{"content_type": "image/jpeg"}', "invalid_field", id="no-size"),
+        pytest.param("{}", "invalid_field", id="empty-object"),
+        pytest.param("[]", "invalid_json", id="list"),
+        pytest.param('"image/jpeg"', "invalid_json", id="string"),
+        pytest.param("5", "invalid_json", id="number"),
+        pytest.param("null", "invalid_json", id="null"),
+        pytest.param("true", "invalid_json", id="boolean"),
+        pytest.param("", "invalid_json", id="empty-body"),
+        pytest.param("{", "invalid_json", id="unfinished"),
+        pytest.param(DEEP, "invalid_json", id="deep-list"),
+        pytest.param('{"a":' * 1000 + "1" + "}" * 1000, "invalid_json", id="deep-object"),
+        pytest.param('{"content_type": "image/jpeg", "size": ' + DEEP + "}", "invalid_json", id="deep-size"),
+    ],
+)
+def test_upload_request_of_the_wrong_shape_is_a_400_with_the_api_error_body(editor_client, raw, code):
+    # CONTENT_TYPE given as well: the test client leaves it out of a request with no body.
+    response = editor_client.post(UPLOAD, raw, content_type="application/json", CONTENT_TYPE="application/json")
+    assert_api_error(response, 400, code)
+    assert list(Photo.scan()) == []
+
+
+def test_upload_request_that_is_not_utf8_json(editor_client):
+    assert_api_error(editor_client.post(UPLOAD, b"\xff\xfe{}", content_type="application/json"), 400, "invalid_json")
+    response = editor_client.post(UPLOAD, '{"content_type": "image/jpeg", "size": 1}', content_type="text/plain")
+    assert_api_error(response, 415, "unsupported_media_type")
+    assert_api_error(editor_client.post(UPLOAD), 415, "unsupported_media_type")
+    response = editor_client.post(UPLOAD, "[" * 9000, content_type="application/json")
+    assert_api_error(response, 413, "body_too_large")
+    assert list(Photo.scan()) == []
+
+
+def test_upload_refusals_name_the_field(editor_client):
+    error = assert_api_error(ask(editor_client, content_type=["image/jpeg"], size=1), 400)
+    assert "content_type" in error["message"]
+    error = assert_api_error(ask(editor_client, content_type="image/jpeg", size=True), 400)
+    assert "size" in error["message"]
+    error = assert_api_error(ask(editor_client, content_type="image/jpeg"), 400)
+    assert error["message"] == "size is required."
+    error = assert_api_error(ask(editor_client, content_type="image/jpeg", size=1, post="Not A Slug"), 400)
+    assert "no post with this address" in error["message"]
+
+
+def test_upload_and_status_refusals_share_the_shape(editor_client, make_editor, client, aws):
+    assert_api_error(editor_client.get(UPLOAD), 405, "method_not_allowed")
+    assert_api_error(editor_client.post(STATUS, {"key": "x"}), 405, "method_not_allowed")
+    assert_api_error(editor_client.get(STATUS, {"key": "media/originals/none.jpg"}), 404, "not_found")
+    client.force_login(make_editor("viewer", "posts.view_post"))
+    assert_api_error(ask(client, content_type="image/jpeg", size=10), 403, "forbidden")
+
+
+def test_a_json_null_post_is_an_upload_for_no_post(editor_client):
+    response = ask(editor_client, content_type="image/jpeg", size=10, post=None)
+    assert response.status_code == 201
+    assert Photo.get(response.json()["key"]).owner is None
