@@ -155,6 +155,11 @@ OFF_THE_READ_PATH = [
     "dynamo_admin.forms",
     "dynamo_admin.checks",
     "posts.preview",
+    "photos.admin",
+    "photos.views",
+    "photos.uploads",
+    "photos.processing",
+    "photos.renditions",
     "markdown",
     "nh3",
     "myblog.openapi",
@@ -185,3 +190,19 @@ def test_a_post_whose_photos_are_all_missing_still_costs_two_calls(aws, client, 
     response = client.get("/posts/missing-photos/")
     assert response.status_code == 200
     assert dynamodb_calls.names == ["GetItem", "BatchGetItem"]
+
+
+def test_the_post_page_and_the_preview_load_their_photos_with_the_same_one_call(site, dynamodb_calls):
+    from posts import pages, preview
+
+    dynamodb_calls.clear()
+    page = pages.post("with-photos")
+    assert dynamodb_calls.names == ["GetItem", "BatchGetItem"]
+    dynamodb_calls.clear()
+    previewed = preview.preview_page(preview.post_from_item(page.post))
+    assert dynamodb_calls.names == ["BatchGetItem"]
+    (request,) = dynamodb_calls.operations[0][1]["RequestItems"].values()
+    requested = [key["key"]["S"] for key in request["Keys"]]
+    assert sorted(requested) == sorted(page.photos)  # the cover and the body's photos, together
+    assert sorted(previewed.photos) == sorted(page.photos) and len(page.photos) == 3
+    assert previewed.cover.key == page.cover.key == page.post.cover_image

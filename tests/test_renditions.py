@@ -181,4 +181,3 @@ def test_each_formats_longest_side_is_checked(size, fits):
         return
     with pytest.raises(renditions.InvalidImage, match="WEBP allows at most 16383 px a side"):
         renditions.check_encodable(size, size)
-

@@ -8,7 +8,7 @@ from django.utils import timezone
 from photos import queries as photo_queries
 from posts import queries, services
 from posts.models import SCHEDULED
-from tests.reader_fixtures import pending_photo, publish
+from tests.reader_fixtures import original_key, pending_photo, publish
 
 
 def _slugs(items):
@@ -83,3 +83,11 @@ def test_photos_of_a_page_in_one_batch(dynamodb):
 def test_cursors_that_the_site_did_not_make_are_refused(token):
     with pytest.raises(queries.InvalidCursor):
         queries.Cursor.decode(token)
+
+
+def test_a_page_with_more_photos_than_one_batch_keeps_its_first_ones(dynamodb, dynamodb_calls):
+    cover = pending_photo("zz-cover")  # sorts last: the page's own order decides, not the keys'
+    keys = [cover.key, *(original_key(f"inline-{number:03d}") for number in range(150))]
+    dynamodb_calls.clear()
+    assert list(photo_queries.get_photos(keys)) == [cover.key]
+    assert dynamodb_calls.names == ["BatchGetItem"]
