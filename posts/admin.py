@@ -22,10 +22,11 @@ from django.utils.text import slugify
 from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from dynamo_admin.pagination import decode_cursor, query_page
 from myblog import jsonapi
-from posts import photos, preview, services
+from posts import photos, preview, rules, services
 from posts.forms import PostForm
-from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
+from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
+from posts.rules import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES
 
 # What each submit button of the post form does.
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
@@ -115,9 +116,8 @@ class PostAdmin(DynamoModelAdmin):
 
         def publish(slug, user):
             post = Post.get(slug)
-            # A live post keeps its date; anything else goes live now.
             return services.publish_post(
-                slug, expected_version=post.version, user=user, publish_at=None if post.is_live else now, now=now
+                slug, expected_version=post.version, user=user, publish_at=rules.publish_date(post, now), now=now
             )
 
         self._bulk(request, keys, publish, "Published")
@@ -138,25 +138,28 @@ class PostAdmin(DynamoModelAdmin):
 
     def view_on_site_url(self, obj):
         """Readers find only live posts: no “View on site” link to a draft's or a scheduled post's 404."""
-        return super().view_on_site_url(obj) if obj is not None and obj.is_live else None
+        return super().view_on_site_url(obj) if rules.is_live(obj) else None
 
     def get_initial(self, request, obj):
         return {"author": request.user.get_username()} if obj is None else {}
 
     def get_submit_buttons(self, request, obj):
-        can_publish = self.has_publish_permission(request)
-        if obj is None:
-            buttons = [(SAVE, "Save draft", True)]
-            if can_publish:
-                buttons += [(PUBLISH, "Publish now", False), (SCHEDULE, "Schedule", False)]
-            return buttons
-        label = {DRAFT: "Save draft", SCHEDULED: "Save", PUBLISHED: "Save and update the live post"}[obj.status]
-        buttons = [(SAVE, label, True)]
-        if can_publish:
-            if obj.status != PUBLISHED:
+        status = obj.status if obj is not None else None
+        labels = {
+            None: "Save draft",
+            DRAFT: "Save draft",
+            SCHEDULED: "Save",
+            PUBLISHED: "Save and update the live post",
+        }
+        buttons = [(SAVE, labels[status], True)]
+        if self.has_publish_permission(request):
+            # One button for each status change the post may make (see `rules.TRANSITIONS`).
+            allowed = rules.TRANSITIONS[status]
+            if PUBLISHED in allowed:
                 buttons.append((PUBLISH, "Publish now", False))
-                buttons.append((SCHEDULE, "Schedule" if obj.status == DRAFT else "Reschedule", False))
-            if obj.status != DRAFT:
+            if SCHEDULED in allowed:
+                buttons.append((SCHEDULE, "Schedule" if status in (None, DRAFT) else "Reschedule", False))
+            if DRAFT in allowed and status is not None:
                 buttons.append((UNPUBLISH, "Unpublish", False))
         return buttons
 
@@ -169,7 +172,7 @@ class PostAdmin(DynamoModelAdmin):
     def _status_change(self, intent, obj, publish_at, now):
         """(status, publish_at) to pass to the services, or SaveRejected."""
         if intent == PUBLISH:
-            return PUBLISHED, (None if obj is not None and obj.is_live else now)
+            return PUBLISHED, rules.publish_date(obj, now)
         if intent == UNPUBLISH:
             return DRAFT, None
         if intent == SCHEDULE or (intent == SAVE and obj is not None and obj.status == SCHEDULED):

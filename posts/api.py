@@ -10,7 +10,7 @@ from django.conf import settings
 
 from myblog import caching
 from myblog.jsonapi import ApiError, endpoint, json_response
-from posts import pages, queries
+from posts import pages, queries, rules
 from posts.rendering import photo_sources
 
 LIST_PARAMETERS = {"tag", "cursor", "limit"}
@@ -71,9 +71,9 @@ def post_json(page):
 
 def _limit(value):
     if value is None:
-        return queries.PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= queries.MAX_PAGE_SIZE:
-        raise ApiError(400, "invalid_parameter", f"limit must be a whole number from 1 to {queries.MAX_PAGE_SIZE}.")
+        return rules.PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= rules.MAX_PAGE_SIZE:
+        raise ApiError(400, "invalid_parameter", f"limit must be a whole number from 1 to {rules.MAX_PAGE_SIZE}.")
     return int(value)
 
 
@@ -84,7 +84,7 @@ def post_list(request):
         raise ApiError(400, "invalid_parameter", f"Unknown parameter: {', '.join(sorted(unknown))}.")
     limit = _limit(request.GET.get("limit"))
     tag = request.GET.get("tag")
-    if tag is not None and not pages.valid_tag(tag):
+    if tag is not None and not rules.is_valid_tag(tag):
         raise ApiError(400, "invalid_parameter", "tag must be a tag slug (lowercase letters, digits and hyphens).")
     cursor = request.GET.get("cursor")
     try:

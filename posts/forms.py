@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from dynamo_admin import DynamoModelForm
-from posts import photos, services
+from posts import photos, rules, services
 from posts.models import Post
 
 
@@ -73,8 +73,8 @@ class PostForm(DynamoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
-        self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
-        for name, limit in services.MAX_LENGTHS.items():
+        self.fields["slug"].max_length = rules.MAX_SLUG_LENGTH
+        for name, limit in rules.MAX_LENGTHS.items():
             # The same limits as the services', shown as field errors (and kept by the browser).
             self.fields[name].validators.append(MaxLengthValidator(limit))
             self.fields[name].widget.attrs["maxlength"] = str(limit)
@@ -84,7 +84,7 @@ class PostForm(DynamoModelForm):
             ].help_text = (
                 f"The post's address: /posts/{self.instance.slug}/. It cannot be changed once the post exists."
             )
-        if self.instance is not None and self.instance.is_live:
+        if rules.keeps_date(self.instance):
             # A live post keeps its date when saved: an editable date would be ignored.
             self.fields["publish_at"].disabled = True
             self.fields["publish_at"].help_text = (
@@ -97,7 +97,7 @@ class PostForm(DynamoModelForm):
             return self.instance.slug
         slug = self.cleaned_data.get("slug")
         if not slug:
-            slug = slugify(self.cleaned_data.get("title", ""))[: services.MAX_SLUG_LENGTH].strip("-")
+            slug = slugify(self.cleaned_data.get("title", ""))[: rules.MAX_SLUG_LENGTH].strip("-")
         try:
             return services.validate_slug(slug)
         except services.InvalidPost as error:

@@ -28,7 +28,7 @@ from myblog import aws
 from myblog.storage import public_url
 from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo
 from posts.rendering import markdown_for_photo, photo_key
-from posts.services import is_valid_slug
+from posts.rules import is_valid_slug
 
 # Content types browsers send for photos, and the extension of their keys.
 CONTENT_TYPES = {
@@ -106,7 +106,7 @@ def create_upload(*, content_type, size, user="", post_slug=None, now=None):
             photo.save(condition=Photo.key.does_not_exist())
             break
         except PutError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not aws.is_conditional_check_failure(error):
                 raise
     else:  # pragma: no cover - three uuid4 collisions
         raise RuntimeError("could not allocate a photo key")
@@ -246,7 +246,7 @@ def attach_to_post(keys, slug):
                 condition=Photo.key.exists() & Photo.post_slug.does_not_exist(),
             )
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not aws.is_conditional_check_failure(error):
                 raise
             continue
         attached.append(key)

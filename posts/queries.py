@@ -24,18 +24,15 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from dynamo_admin.limits import fits_hash_key
-from posts.models import FEED_PUBLISHED, PUBLISHED, Photo, Post, PostTag
-from posts.services import is_valid_slug
+from posts import rules
+from posts.models import Photo, Post, PostTag
+from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_SIZE, is_valid_slug, is_valid_tag
 
-PAGE_SIZE = 10
-MAX_PAGE_SIZE = 50
 # BatchGetItem's own limit: a page never shows more photos than this.
 MAX_PHOTOS = 100
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
 LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
-
-_SORT_KEY_CEILING = "~"  # sorts after every slug character
 
 
 class InvalidCursor(ValueError):
@@ -56,7 +53,7 @@ class Cursor(NamedTuple):
     @classmethod
     def decode(cls, token):
         """Parse `token` strictly: anything `encode` cannot produce is `InvalidCursor`."""
-        if not isinstance(token, str) or not 0 < len(token) <= 200:
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_CURSOR_LENGTH:
             raise InvalidCursor("The cursor is not valid.")
         try:
             text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
@@ -80,22 +77,11 @@ class Cursor(NamedTuple):
         }
 
     def post_tag_key(self, tag):
-        return {"tag": {"S": tag}, "sort_key": {"S": PostTag.make_sort_key(self.publish_at, self.slug)}}
+        return {"tag": {"S": tag}, "sort_key": {"S": rules.tag_sort_key(self.publish_at, self.slug)}}
 
 
 def _now(now):
     return now or timezone.now()
-
-
-def is_visible(post, now=None):
-    """Readers see a post only while it is published and its time has come."""
-    return (
-        post is not None
-        and post.status == PUBLISHED
-        and post.feed == FEED_PUBLISHED
-        and post.publish_at is not None
-        and post.publish_at <= _now(now)
-    )
 
 
 def get_live_post(slug, now=None):
@@ -106,7 +92,7 @@ def get_live_post(slug, now=None):
         post = Post.get(slug)
     except Post.DoesNotExist:
         return None
-    return post if is_visible(post, now) else None
+    return post if rules.is_visible(post, _now(now)) else None
 
 
 def _first_page(results, model, limit):
@@ -151,12 +137,12 @@ def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     """One page of live posts with `tag`, newest first (`PostTag` items), and the next `Cursor`.
 
     One Query on the per-tag table, whose items carry what a listing shows;
-    none for a tag no post can have (tags are slugs too).
+    none for a tag no post can have.
     """
     _check_limit(limit)
-    if not is_valid_slug(tag):
+    if not is_valid_tag(tag):
         return [], None
-    ceiling = PostTag.make_sort_key(_now(now), "") + _SORT_KEY_CEILING
+    ceiling = rules.tag_sort_key_ceiling(_now(now))
     results = PostTag.query(
         tag,
         PostTag.sort_key < ceiling,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from myblog import caching, public
 from myblog.views import bad_request, not_found
-from posts import pages, queries
+from posts import pages, queries, rules
 from posts.rendering import photo_sources
 
 
@@ -62,7 +62,7 @@ def post_list(request, cursor=None):
 @require_safe
 @caching.public(caching.LISTING, validate_last_modified=False)
 def tag(request, tag, cursor=None):
-    if not pages.valid_tag(tag):
+    if not rules.is_valid_tag(tag):
         return not_found(request)
     try:
         after = _decode(cursor)

@@ -22,7 +22,8 @@ from pynamodb.connection.base import Connection
 
 from myblog import aws
 from posts import services
-from posts.models import PHOTO_PENDING, PUBLISHED, Photo
+from posts.models import PHOTO_PENDING, Photo
+from posts.rules import PUBLISHED
 
 READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from PIL import Image
 
 from posts import handlers, photos_events, services
-from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, PUBLISHED, SCHEDULED, Photo, Post
+from posts.models import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY, Photo, Post
+from posts.rules import PUBLISHED, SCHEDULED
 from tests import image_fixtures as images
 
 EVENTS = Path(__file__).parent / "events"

@@ -21,7 +21,8 @@ from myblog import aws as myblog_aws
 from myblog.localstack import mailbox, pump, services, system
 from myblog.tables import ensure_tables
 from posts import services as post_services
-from posts.models import PHOTO_READY, PUBLISHED, SCHEDULED, Photo, Post
+from posts.models import PHOTO_READY, Photo, Post
+from posts.rules import PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images

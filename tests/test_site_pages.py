@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from posts import queries, services
-from posts.models import SCHEDULED
 from posts.rendering import markdown_for_photo
+from posts.rules import SCHEDULED
 from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from posts import queries, services
-from posts.models import SCHEDULED
+from posts.rules import SCHEDULED
 from tests.reader_fixtures import pending_photo, publish
 
 
