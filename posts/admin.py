@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from dynamo_admin.pagination import decode_cursor, query_page
 from myblog import jsonapi
+from myblog.numbers import InvalidNumber, parse_whole_number
 from posts import photos, preview, rules, services
 from posts.forms import PostForm
 from posts.models import Post, Revision
@@ -393,11 +394,11 @@ class PostAdmin(DynamoModelAdmin):
             if not self.has_change_permission(request, post):
                 raise PermissionDenied
             try:
-                expected = int(request.POST.get("expected_version", ""))
+                expected = parse_whole_number(request.POST.get("expected_version", ""))
                 restored = services.restore_revision(
                     slug, version, expected_version=expected, user=request.user.get_username()
                 )
-            except ValueError:
+            except InvalidNumber:
                 self.message_user(request, "Reload the page and try again.", messages.ERROR)
             except services.PostError as error:
                 self.message_user(request, str(error), messages.ERROR)

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from myblog import caching
 from myblog.jsonapi import ApiError, endpoint, json_response
+from myblog.numbers import InvalidNumber, parse_whole_number
 from posts import pages, queries, rules
 from posts.rendering import photo_sources
 
@@ -72,9 +73,11 @@ def post_json(page):
 def _limit(value):
     if value is None:
         return rules.PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= rules.MAX_PAGE_SIZE:
-        raise ApiError(400, "invalid_parameter", f"limit must be a whole number from 1 to {rules.MAX_PAGE_SIZE}.")
-    return int(value)
+    try:
+        return parse_whole_number(value, minimum=1, maximum=rules.MAX_PAGE_SIZE)
+    except InvalidNumber as error:
+        message = f"limit must be a whole number from 1 to {rules.MAX_PAGE_SIZE}."
+        raise ApiError(400, "invalid_parameter", message) from error
 
 
 @endpoint("GET", policy=caching.LISTING, validate_last_modified=False)
