@@ -11,9 +11,9 @@ within bounds, or `InvalidNumber`, which the caller turns into its 400.
 import re
 
 DIGITS_RE = re.compile(r"[0-9]+")  # ASCII only (unlike \d); used with fullmatch
-# More digits than any bound needs (DynamoDB numbers have 38): a longer
-# string is refused before it is converted.
-MAX_DIGITS = 38
+# More digits than any bound needs (whether a number fits DynamoDB's 38
+# digits is the caller's check): a longer string is refused unconverted.
+MAX_DIGITS = 100
 
 
 class InvalidNumber(ValueError):
