@@ -92,9 +92,9 @@ def post_list(request):
     cursor = request.GET.get("cursor")
     try:
         after = queries.Cursor.decode(cursor) if cursor is not None else None
-    except queries.InvalidCursor as error:
+        listing = pages.tagged(tag, after, limit) if tag else pages.home(after, limit)
+    except queries.InvalidCursor as error:  # not ours, or not where a listing can start
         raise ApiError(400, "invalid_cursor", "The cursor is not valid; start again without it.") from error
-    listing = pages.tagged(tag, after, limit) if tag else pages.home(after, limit)
     data = {
         "items": [card_json(card) for card in listing.cards],
         "next_cursor": listing.next_cursor.encode() if listing.next_cursor else None,
