@@ -103,6 +103,14 @@ class PostForm(DynamoModelForm):
         except services.InvalidPost as error:
             raise forms.ValidationError(str(error), code="invalid") from error
 
+    def clean(self):
+        cleaned = super().clean()
+        # As the edit path stores them (see `rules.strip_bidi_controls`), so the preview shows the same.
+        for name in rules.TEXT_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = rules.strip_bidi_controls(cleaned[name])
+        return cleaned
+
     def clean_cover_image(self):
         key = self.cleaned_data.get("cover_image") or None
         if key and not key.startswith(settings.MYBLOG_ORIGINALS_PREFIX):
