@@ -63,10 +63,6 @@ class RunningStack:
             "AWS_SECRET_ACCESS_KEY": "local",
         }
 
-    def viewer_headers(self, address):
-        """What CloudFront adds to a reader's request that comes from `address` ("ip:port")."""
-        return {"CloudFront-Viewer-Address": address}
-
     def stop(self, timeout=60):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
