@@ -112,18 +112,31 @@ PATHS = {
                 {
                     "name": "limit",
                     "in": "query",
-                    "description": "Posts per page.",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": rules.MAX_PAGE_SIZE,
-                        "default": rules.PAGE_SIZE,
-                    },
+                    # Declared as what clients send, a string of ASCII digits, so a
+                    # fuzzer also sends the strings the parser must refuse.
+                    "description": (
+                        f"Posts per page: a whole number from 1 to {rules.MAX_PAGE_SIZE} "
+                        f"in ASCII digits ({rules.PAGE_SIZE} when left out)."
+                    ),
+                    "schema": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 3},
                 },
                 *CONDITIONAL_PARAMETERS,
             ],
             "responses": {
-                "200": {**json_body(ref("PostList"), "A page of posts."), "headers": CACHED},
+                "200": {
+                    **json_body(ref("PostList"), "A page of posts."),
+                    "headers": CACHED,
+                    "links": {
+                        "GetFirstPost": {
+                            "operationId": "getPost",
+                            "parameters": {"slug": "$response.body#/items/0/slug"},
+                        },
+                        "NextPage": {
+                            "operationId": "listPosts",
+                            "parameters": {"cursor": "$response.body#/next_cursor"},
+                        },
+                    },
+                },
                 "304": NOT_MODIFIED,
                 "400": error("A bad parameter (`invalid_parameter`) or cursor (`invalid_cursor`)."),
                 "405": NOT_ALLOWED,
