@@ -190,6 +190,16 @@ def connection(region=None):
     return DaxConnection(region=region or settings.AWS_REGION)
 
 
+def is_conditional_check_failure(error):
+    """Whether a PynamoDB write error means the write's condition was false (not that AWS failed).
+
+    For single writes (put, update, delete); callers turn it into their own
+    answer ("already exists", "already claimed") and re-raise anything else.
+    Transactions say it per item: see `myblog.transactions`.
+    """
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def table_name(name):
     """The configured DynamoDB table name for one of MyBlog's tables."""
     return settings.MYBLOG_TABLES[name]

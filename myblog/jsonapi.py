@@ -23,6 +23,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from myblog import caching
+from myblog.numbers import InvalidNumber, parse_whole_number
 
 # The largest request body any endpoint accepts: an email address or a
 # token fits in well under 1 KB.
@@ -99,8 +100,8 @@ def endpoint(*methods, policy=None, validate_last_modified=True):
 def check_length(request, max_bytes=MAX_BODY_BYTES):
     """ApiError 413 if the declared Content-Length is over `max_bytes` (400 if unreadable)."""
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError as error:
+        declared = parse_whole_number(request.META.get("CONTENT_LENGTH") or "0")
+    except InvalidNumber as error:
         raise ApiError(400, "bad_request", "The Content-Length header is not a number.") from error
     if declared > max_bytes:
         raise ApiError(413, "body_too_large", f"The request body must be at most {max_bytes} bytes.")

@@ -8,15 +8,12 @@ JSON, including unknown ones (a JSON 404) and server faults (a JSON 500).
 from django.urls import include, path, re_path
 
 from myblog import jsonapi, views
-from posts import api as posts_api
-from subscribers import api as subscribers_api
 
+# Each app's API URLs (its `api_urls`), then the document describing them
+# all (see `myblog.openapi`).
 api_patterns = [
-    path("posts", posts_api.post_list, name="api-posts"),
-    path("posts/<str:slug>", posts_api.post_detail, name="api-post"),
-    path("subscribers", subscribers_api.subscribe, name="api-subscribe"),
-    path("subscribers/confirm", subscribers_api.confirm, name="api-confirm"),
-    path("subscribers/unsubscribe", subscribers_api.unsubscribe, name="api-unsubscribe"),
+    path("", include("posts.api_urls")),
+    path("", include("subscribers.api_urls")),
     path("openapi.json", views.openapi_json, name="api-schema"),
     path("docs/", views.api_docs, name="api-docs"),
     re_path(r"^(?P<path>.*)$", jsonapi.not_found),

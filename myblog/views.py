@@ -46,7 +46,9 @@ def api_docs(request):
     context = {
         "doc": openapi.schema(),
         "operations": list(openapi.operations()),
-        "schemas": {name: json.dumps(spec, indent=2) for name, spec in openapi.SCHEMAS.items()},
+        "schemas": {
+            name: json.dumps(spec, indent=2) for name, spec in openapi.schema()["components"]["schemas"].items()
+        },
     }
     return render(request, "api/docs.html", context, using=public.ENGINE)
 

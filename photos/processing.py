@@ -95,10 +95,12 @@ def created_objects(event):
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """The object's size in bytes as S3 sends it (a JSON whole number), or None (then unknown).
+
+    Checked by type, never with `int()`: a record may carry anything, and
+    `int()` would read a bool, a float or "+1_0" as a size.
+    """
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def process(obj, now=None):

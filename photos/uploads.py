@@ -96,7 +96,7 @@ def create_upload(*, content_type, size, user="", owner=None, now=None):
             photo.save(condition=Photo.key.does_not_exist())
             break
         except PutError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not aws.is_conditional_check_failure(error):
                 raise
     else:  # pragma: no cover - three uuid4 collisions
         raise RuntimeError("could not allocate a photo key")
@@ -144,7 +144,7 @@ def attach_to_owner(keys, owner):
                 condition=Photo.key.exists() & Photo.owner.does_not_exist(),
             )
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not aws.is_conditional_check_failure(error):
                 raise
             continue
         attached.append(key)

@@ -20,15 +20,17 @@ from django.utils.text import slugify
 
 from dynamo_admin import ChoicesFilter, ContainsFilter, DynamoModelAdmin, SaveRejected, local_datetime
 from dynamo_admin.pagination import decode_cursor, query_page
+from myblog.numbers import InvalidNumber, parse_whole_number
 from photos import uploads as photo_uploads
 from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import preview, services
+from posts import preview, rules, services
 from posts.forms import PostForm
-from posts.models import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES, Post, Revision
+from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
+from posts.rules import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES
 
 # What each submit button of the post form does.
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
@@ -118,9 +120,8 @@ class PostAdmin(DynamoModelAdmin):
 
         def publish(slug, user):
             post = Post.get(slug)
-            # A live post keeps its date; anything else goes live now.
             return services.publish_post(
-                slug, expected_version=post.version, user=user, publish_at=None if post.is_live else now, now=now
+                slug, expected_version=post.version, user=user, publish_at=rules.publish_date(post, now), now=now
             )
 
         self._bulk(request, keys, publish, "Published")
@@ -141,25 +142,28 @@ class PostAdmin(DynamoModelAdmin):
 
     def view_on_site_url(self, obj):
         """Readers find only live posts: no “View on site” link to a draft's or a scheduled post's 404."""
-        return super().view_on_site_url(obj) if obj is not None and obj.is_live else None
+        return super().view_on_site_url(obj) if rules.is_live(obj) else None
 
     def get_initial(self, request, obj):
         return {"author": request.user.get_username()} if obj is None else {}
 
     def get_submit_buttons(self, request, obj):
-        can_publish = self.has_publish_permission(request)
-        if obj is None:
-            buttons = [(SAVE, "Save draft", True)]
-            if can_publish:
-                buttons += [(PUBLISH, "Publish now", False), (SCHEDULE, "Schedule", False)]
-            return buttons
-        label = {DRAFT: "Save draft", SCHEDULED: "Save", PUBLISHED: "Save and update the live post"}[obj.status]
-        buttons = [(SAVE, label, True)]
-        if can_publish:
-            if obj.status != PUBLISHED:
+        status = obj.status if obj is not None else None
+        labels = {
+            None: "Save draft",
+            DRAFT: "Save draft",
+            SCHEDULED: "Save",
+            PUBLISHED: "Save and update the live post",
+        }
+        buttons = [(SAVE, labels[status], True)]
+        if self.has_publish_permission(request):
+            # One button for each status change the post may make (see `rules.TRANSITIONS`).
+            allowed = rules.TRANSITIONS[status]
+            if PUBLISHED in allowed:
                 buttons.append((PUBLISH, "Publish now", False))
-                buttons.append((SCHEDULE, "Schedule" if obj.status == DRAFT else "Reschedule", False))
-            if obj.status != DRAFT:
+            if SCHEDULED in allowed:
+                buttons.append((SCHEDULE, "Schedule" if status in (None, DRAFT) else "Reschedule", False))
+            if DRAFT in allowed and status is not None:
                 buttons.append((UNPUBLISH, "Unpublish", False))
         return buttons
 
@@ -172,7 +176,7 @@ class PostAdmin(DynamoModelAdmin):
     def _status_change(self, intent, obj, publish_at, now):
         """(status, publish_at) to pass to the services, or SaveRejected."""
         if intent == PUBLISH:
-            return PUBLISHED, (None if obj is not None and obj.is_live else now)
+            return PUBLISHED, rules.publish_date(obj, now)
         if intent == UNPUBLISH:
             return DRAFT, None
         if intent == SCHEDULE or (intent == SAVE and obj is not None and obj.status == SCHEDULED):
@@ -330,7 +334,7 @@ class PostAdmin(DynamoModelAdmin):
         """The owner key of a photo uploaded for the post `slug` (None: uploaded from the add form)."""
         if not slug:
             return None
-        if not services.is_valid_slug(slug):
+        if not rules.is_valid_slug(slug):
             raise photo_uploads.UploadRejected("There is no post with this address to upload the photo for.")
         return slug
 
@@ -383,11 +387,11 @@ class PostAdmin(DynamoModelAdmin):
             if not self.has_change_permission(request, post):
                 raise PermissionDenied
             try:
-                expected = int(request.POST.get("expected_version", ""))
+                expected = parse_whole_number(request.POST.get("expected_version", ""))
                 restored = services.restore_revision(
                     slug, version, expected_version=expected, user=request.user.get_username()
                 )
-            except ValueError:
+            except InvalidNumber:
                 self.message_user(request, "Reload the page and try again.", messages.ERROR)
             except services.PostError as error:
                 self.message_user(request, str(error), messages.ERROR)

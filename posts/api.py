@@ -10,8 +10,9 @@ from django.conf import settings
 
 from myblog import caching
 from myblog.jsonapi import ApiError, endpoint, json_response
+from myblog.numbers import InvalidNumber, parse_whole_number
 from photos.rendering import photo_sources
-from posts import pages, queries
+from posts import pages, queries, rules
 
 LIST_PARAMETERS = {"tag", "cursor", "limit"}
 
@@ -71,10 +72,12 @@ def post_json(page):
 
 def _limit(value):
     if value is None:
-        return queries.PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= queries.MAX_PAGE_SIZE:
-        raise ApiError(400, "invalid_parameter", f"limit must be a whole number from 1 to {queries.MAX_PAGE_SIZE}.")
-    return int(value)
+        return rules.PAGE_SIZE
+    try:
+        return parse_whole_number(value, minimum=1, maximum=rules.MAX_PAGE_SIZE)
+    except InvalidNumber as error:
+        message = f"limit must be a whole number from 1 to {rules.MAX_PAGE_SIZE}."
+        raise ApiError(400, "invalid_parameter", message) from error
 
 
 @endpoint("GET", policy=caching.LISTING, validate_last_modified=False)
@@ -84,14 +87,14 @@ def post_list(request):
         raise ApiError(400, "invalid_parameter", f"Unknown parameter: {', '.join(sorted(unknown))}.")
     limit = _limit(request.GET.get("limit"))
     tag = request.GET.get("tag")
-    if tag is not None and not pages.valid_tag(tag):
+    if tag is not None and not rules.is_valid_tag(tag):
         raise ApiError(400, "invalid_parameter", "tag must be a tag slug (lowercase letters, digits and hyphens).")
     cursor = request.GET.get("cursor")
     try:
         after = queries.Cursor.decode(cursor) if cursor is not None else None
-    except queries.InvalidCursor as error:
+        listing = pages.tagged(tag, after, limit) if tag else pages.home(after, limit)
+    except queries.InvalidCursor as error:  # not ours, or not where a listing can start
         raise ApiError(400, "invalid_cursor", "The cursor is not valid; start again without it.") from error
-    listing = pages.tagged(tag, after, limit) if tag else pages.home(after, limit)
     data = {
         "items": [card_json(card) for card in listing.cards],
         "next_cursor": listing.next_cursor.encode() if listing.next_cursor else None,

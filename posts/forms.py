@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from dynamo_admin import DynamoModelForm
 from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
-from posts import services
+from posts import rules, services
 from posts.models import Post
 
 
@@ -46,8 +46,8 @@ class PostForm(DynamoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
-        self.fields["slug"].max_length = services.MAX_SLUG_LENGTH
-        for name, limit in services.MAX_LENGTHS.items():
+        self.fields["slug"].max_length = rules.MAX_SLUG_LENGTH
+        for name, limit in rules.MAX_LENGTHS.items():
             # The same limits as the services', shown as field errors (and kept by the browser).
             self.fields[name].validators.append(MaxLengthValidator(limit))
             self.fields[name].widget.attrs["maxlength"] = str(limit)
@@ -57,7 +57,7 @@ class PostForm(DynamoModelForm):
             ].help_text = (
                 f"The post's address: /posts/{self.instance.slug}/. It cannot be changed once the post exists."
             )
-        if self.instance is not None and self.instance.is_live:
+        if rules.keeps_date(self.instance):
             # A live post keeps its date when saved: an editable date would be ignored.
             self.fields["publish_at"].disabled = True
             self.fields["publish_at"].help_text = (
@@ -70,11 +70,19 @@ class PostForm(DynamoModelForm):
             return self.instance.slug
         slug = self.cleaned_data.get("slug")
         if not slug:
-            slug = slugify(self.cleaned_data.get("title", ""))[: services.MAX_SLUG_LENGTH].strip("-")
+            slug = slugify(self.cleaned_data.get("title", ""))[: rules.MAX_SLUG_LENGTH].strip("-")
         try:
             return services.validate_slug(slug)
         except services.InvalidPost as error:
             raise forms.ValidationError(str(error), code="invalid") from error
+
+    def clean(self):
+        cleaned = super().clean()
+        # As the edit path stores them (see `rules.strip_bidi_controls`), so the preview shows the same.
+        for name in rules.TEXT_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = rules.strip_bidi_controls(cleaned[name])
+        return cleaned
 
     def clean_cover_image(self):
         key = self.cleaned_data.get("cover_image") or None

@@ -32,6 +32,7 @@ from django.urls import reverse
 
 from myblog import aws
 from myblog.public import PUBLIC_URLCONF
+from posts import rules
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,13 @@ LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags")
 public_path = functools.partial(reverse, urlconf=PUBLIC_URLCONF)
 
 
-def _visible(post):
-    return post is not None and post.is_live
-
-
 def _listing_changed(post, previous):
     return any(getattr(post, name) != getattr(previous, name) for name in LISTED_FIELDS)
 
 
 def changed_paths(post, previous):
     """The CloudFront paths to purge after `previous` became `post` (either may be None)."""
-    was_visible, is_visible = _visible(previous), _visible(post)
+    was_visible, is_visible = rules.is_live(previous), rules.is_live(post)
     if not was_visible and not is_visible:
         return []
     slug = (post or previous).slug

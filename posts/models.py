@@ -1,6 +1,7 @@
 """Posts, their tag listings and revisions, as PynamoDB models.
 
-Keys are designed for the pages, so that every public read is one GetItem or
+The constant keys, the statuses and the sort key's shape are rules of
+their own (`posts.rules`). Keys are designed for the pages, so that every public read is one GetItem or
 one Query:
 
 - a post by slug: `Post` GetItem (hash key `slug`);
@@ -30,18 +31,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from myblog.aws import DynamoModel, table_name
 
-# The admin's placeholder model (content type, permissions): Django loads it with these models.
-from posts import placeholders  # noqa: F401
-
-DRAFT = "draft"
-SCHEDULED = "scheduled"
-PUBLISHED = "published"
-STATUSES = (DRAFT, SCHEDULED, PUBLISHED)
-STATUS_CHOICES = [(DRAFT, "Draft"), (SCHEDULED, "Scheduled"), (PUBLISHED, "Published")]
-
-# The constant hash keys of the sparse and "all items" indexes.
-FEED_PUBLISHED = "published"
-KIND_POST = "post"
+# `placeholders`: the admin's placeholder model (content type, permissions), loaded with these models.
+from posts import placeholders, rules  # noqa: F401
+from posts.rules import DRAFT, KIND_POST
 
 
 class PublishedIndex(GlobalSecondaryIndex):
@@ -98,7 +90,7 @@ class Post(DynamoModel):
     updated_at = UTCDateTimeAttribute(default=timezone.now)
     updated_by = UnicodeAttribute(default="")
     kind = UnicodeAttribute(default=KIND_POST)
-    feed = UnicodeAttribute(null=True)  # FEED_PUBLISHED while live, absent otherwise
+    feed = UnicodeAttribute(null=True)  # rules.FEED_PUBLISHED while live, absent otherwise
     version = VersionAttribute()
 
     published_index = PublishedIndex()
@@ -110,7 +102,7 @@ class Post(DynamoModel):
 
     @property
     def is_live(self):
-        return self.status == PUBLISHED and self.feed == FEED_PUBLISHED
+        return rules.is_live(self)
 
     def get_absolute_url(self):
         return f"/posts/{self.slug}/"
@@ -129,7 +121,7 @@ class PostTag(DynamoModel):
         billing_mode = "PAY_PER_REQUEST"
 
     tag = UnicodeAttribute(hash_key=True)
-    sort_key = UnicodeAttribute(range_key=True)  # "<publish_at ISO>#<slug>", newest last
+    sort_key = UnicodeAttribute(range_key=True)  # rules.tag_sort_key(): "<publish_at ISO>#<slug>", newest last
     slug = UnicodeAttribute()
     title = UnicodeAttribute()
     excerpt = UnicodeAttribute(default="")
@@ -138,10 +130,6 @@ class PostTag(DynamoModel):
     cover_alt = UnicodeAttribute(default="")
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     author = UnicodeAttribute(default="")
-
-    @staticmethod
-    def make_sort_key(publish_at, slug):
-        return f"{publish_at.strftime('%Y-%m-%dT%H:%M:%S.%f')}#{slug}"
 
 
 class Revision(DynamoModel):

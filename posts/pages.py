@@ -18,7 +18,6 @@ a photo's renditions, never its original (which keeps the camera's EXIF,
 GPS position included): see `photos.rendering`.
 """
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
@@ -29,13 +28,12 @@ from photos import queries as photo_queries
 from photos.models import Photo
 from photos.rendering import BODY_SIZES, picture_html
 from photos.status import PHOTO_PENDING
-from posts import queries
+from posts import queries, rules
 from posts.models import Post
 from posts.rendering import render_markdown
 
 FEED_SIZE = 20
 SITEMAP_SIZE = 1000
-TAG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def _pending(photo):
@@ -127,16 +125,12 @@ def _listing(items, next_cursor, tag=None):
     return Listing([Card.from_item(item) for item in items], next_cursor, tag=tag)
 
 
-def home(after=None, limit=queries.PAGE_SIZE):
+def home(after=None, limit=rules.PAGE_SIZE):
     """The newest posts: one Query (published index)."""
     return _listing(*queries.latest_posts(limit, after, attributes=queries.LISTING_ATTRIBUTES))
 
 
-def valid_tag(tag):
-    return isinstance(tag, str) and len(tag) <= 100 and bool(TAG_RE.match(tag))
-
-
-def tagged(tag, after=None, limit=queries.PAGE_SIZE):
+def tagged(tag, after=None, limit=rules.PAGE_SIZE):
     """The newest posts with a tag: one Query (post-tags)."""
     return _listing(*queries.posts_tagged(tag, limit, after), tag=tag)
 

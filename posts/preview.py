@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from myblog import public
 from photos.uploads import original_url
-from posts import pages
+from posts import pages, rules
 from posts.forms import PostForm
 from posts.models import Post
 
@@ -60,7 +60,7 @@ def post_from_form_data(data, *, original=None, author="", now=None):
     values["author"] = values.get("author") or (original.author if original is not None else "") or author
     if original is not None:
         slug = original.slug
-        if original.is_live:
+        if rules.keeps_date(original):
             values["publish_at"] = original.publish_at
     return post_for_preview(slug, now=now, **values)
 

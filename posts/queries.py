@@ -10,6 +10,11 @@ and a page's content does not shift when a newer post is published (which
 keeps older pages cacheable). A Query asks for one item more than it shows,
 to know whether an older page exists without a second call.
 
+Cursors travel in URLs, so they are signed (HMAC with the SECRET_KEY, as
+the admin's are): only a cursor this site made is read. A cursor must also
+lie where the listing can start from, at or before "now" (DynamoDB refuses
+a start key outside the Query's key condition): `CursorOutOfRange` if not.
+
 Keys come from URLs, so a lookup first checks that the key could exist (a
 slug or tag of the shape and length posts are saved with): anything else is
 "not found" without a call, instead of a key DynamoDB refuses with an error.
@@ -21,22 +26,32 @@ import binascii
 from datetime import datetime
 from typing import NamedTuple
 
+from django.core import signing
 from django.utils import timezone
 
-from posts.models import FEED_PUBLISHED, PUBLISHED, Post, PostTag
-from posts.services import is_valid_slug
+from posts import rules
+from posts.models import Post, PostTag
+from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_SIZE, is_valid_slug, is_valid_tag
 
-PAGE_SIZE = 10
-MAX_PAGE_SIZE = 50
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
 LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
 
-_SORT_KEY_CEILING = "~"  # sorts after every slug character
+
+CURSOR_SALT = "posts.queries.cursor"
 
 
 class InvalidCursor(ValueError):
-    """A cursor that this site did not make (tampered, truncated or stale format)."""
+    """A cursor that this site did not make (tampered, truncated, unsigned or stale format)."""
+
+
+class CursorOutOfRange(InvalidCursor):
+    """A cursor this site made, but not one the listing can start from (it lies after "now")."""
+
+
+def _signer():
+    # "." is not in the URL-safe base64 alphabet: the token stays one URL path segment.
+    return signing.Signer(salt=CURSOR_SALT, sep=".")
 
 
 class Cursor(NamedTuple):
@@ -46,20 +61,21 @@ class Cursor(NamedTuple):
     slug: str
 
     def encode(self):
-        """An opaque, URL-safe token for links and the API's `next_cursor`."""
+        """An opaque, signed, URL-safe token for links and the API's `next_cursor`."""
         text = f"{Post.publish_at.serialize(self.publish_at)}|{self.slug}"
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        return _signer().sign(base64.urlsafe_b64encode(text.encode()).decode().rstrip("="))
 
     @classmethod
     def decode(cls, token):
-        """Parse `token` strictly: anything `encode` cannot produce is `InvalidCursor`."""
-        if not isinstance(token, str) or not 0 < len(token) <= 200:
+        """Parse `token` strictly: anything `encode` did not produce is `InvalidCursor`."""
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_CURSOR_LENGTH:
             raise InvalidCursor("The cursor is not valid.")
         try:
-            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            payload = _signer().unsign(token)
+            text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
             stamp, slug = text.split("|")
             publish_at = Post.publish_at.deserialize(stamp)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        except (signing.BadSignature, binascii.Error, UnicodeDecodeError, ValueError) as error:
             raise InvalidCursor("The cursor is not valid.") from error
         if not is_valid_slug(slug):
             raise InvalidCursor("The cursor is not valid.")
@@ -69,6 +85,12 @@ class Cursor(NamedTuple):
     def after(cls, item):
         return cls(item.publish_at, item.slug)
 
+    def check_within(self, now):
+        """`CursorOutOfRange` unless a listing of what is live at `now` can start after this cursor."""
+        if self.publish_at > now:
+            raise CursorOutOfRange("The cursor is not valid.")
+        return self
+
     def published_index_key(self):
         return {
             "slug": {"S": self.slug},
@@ -77,22 +99,11 @@ class Cursor(NamedTuple):
         }
 
     def post_tag_key(self, tag):
-        return {"tag": {"S": tag}, "sort_key": {"S": PostTag.make_sort_key(self.publish_at, self.slug)}}
+        return {"tag": {"S": tag}, "sort_key": {"S": rules.tag_sort_key(self.publish_at, self.slug)}}
 
 
 def _now(now):
     return now or timezone.now()
-
-
-def is_visible(post, now=None):
-    """Readers see a post only while it is published and its time has come."""
-    return (
-        post is not None
-        and post.status == PUBLISHED
-        and post.feed == FEED_PUBLISHED
-        and post.publish_at is not None
-        and post.publish_at <= _now(now)
-    )
 
 
 def get_live_post(slug, now=None):
@@ -103,7 +114,7 @@ def get_live_post(slug, now=None):
         post = Post.get(slug)
     except Post.DoesNotExist:
         return None
-    return post if is_visible(post, now) else None
+    return post if rules.is_visible(post, _now(now)) else None
 
 
 def _first_page(results, model, limit):
@@ -129,12 +140,16 @@ def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=No
     One Query on the sparse published index; `after` (or its older name
     `last_evaluated_key`) is the cursor a previous page returned. With
     `attributes` (e.g. `LISTING_ATTRIBUTES`) the posts carry only those.
+    `CursorOutOfRange` for a cursor after `now`.
     """
     _check_limit(limit)
+    now = _now(now)
     after = after or last_evaluated_key
+    if after is not None:
+        after.check_within(now)
     results = Post.published_index.query(
         FEED_PUBLISHED,
-        Post.publish_at <= _now(now),
+        Post.publish_at <= now,
         scan_index_forward=False,
         limit=limit + 1,
         page_size=limit + 1,
@@ -148,12 +163,15 @@ def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     """One page of live posts with `tag`, newest first (`PostTag` items), and the next `Cursor`.
 
     One Query on the per-tag table, whose items carry what a listing shows;
-    none for a tag no post can have (tags are slugs too).
+    none for a tag no post can have. `CursorOutOfRange` for a cursor after `now`.
     """
     _check_limit(limit)
-    if not is_valid_slug(tag):
+    if not is_valid_tag(tag):
         return [], None
-    ceiling = PostTag.make_sort_key(_now(now), "") + _SORT_KEY_CEILING
+    now = _now(now)
+    if after is not None:
+        after.check_within(now)
+    ceiling = rules.tag_sort_key_ceiling(now)
     results = PostTag.query(
         tag,
         PostTag.sort_key < ceiling,

@@ -14,29 +14,31 @@ after, which is how CloudFront invalidation (and anything else that follows
 a change) hooks in without the edit path knowing about it.
 
 Every writer (the admin, bulk actions, the scheduler, restores) comes
-through here, so this is where a post's limits are enforced, on every save:
-`InvalidPost` names the field an editor has to change. The limits keep each
-write inside DynamoDB's own (see `validate_content`), so a long text is a
-clear message, never a failed transaction.
+through here, so this is where a post's rules (`posts.rules`) are enforced,
+on every save: `InvalidPost` names the field an editor has to change. The
+limits keep each write inside DynamoDB's own (see `validate_content`), so a
+long text is a clear message, never a failed transaction, and text is
+cleaned of directional overrides before it is stored.
 """
 
 import logging
-import re
 
 from django.dispatch import Signal
 from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
-from posts.models import (
+from posts import rules
+from posts.models import Post, PostTag, Revision
+from posts.rules import (
     DRAFT,
-    FEED_PUBLISHED,
+    FIELD_NAMES,
+    MAX_BODY_BYTES,
+    MAX_LENGTHS,
+    MAX_SLUG_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
     PUBLISHED,
-    SCHEDULED,
-    STATUSES,
-    Post,
-    PostTag,
-    Revision,
 )
 
 log = logging.getLogger(__name__)
@@ -45,29 +47,9 @@ log = logging.getLogger(__name__)
 # deleted) and `previous` (None when created).
 post_changed = Signal()
 
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # use with fullmatch
-MAX_SLUG_LENGTH = 100
 EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt")
 # What a revision keeps of the content, and what restoring one brings back.
 REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt")
-
-# What an editor types, in characters: generous for prose, small next to
-# DynamoDB's 400 KB item. PostTag items copy the title, excerpt, author and
-# cover of a live post, once per tag.
-MAX_LENGTHS = {"title": 200, "excerpt": 500, "author": 100, "cover_alt": 300}
-FIELD_NAMES = {"title": "title", "excerpt": "excerpt", "author": "author", "cover_alt": "cover image description"}
-# The body in UTF-8 bytes, which is what DynamoDB counts: a post item and its
-# revision each hold a body. 300 KB is about 50,000 words of English (a short
-# book); at worst (every other field at its limit in 4-byte characters)
-# an item stays under 310 KB of the 400 KB allowed.
-MAX_BODY_BYTES = 300_000
-# Tags: each is a PostTag hash key and a PostTag item per live post, and a
-# transaction deletes the old ones and writes the new ones, so their number
-# bounds the transaction (2 + 2 * MAX_TAGS items).
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 50
-# The cover is an S3 key of an original (S3 keys are at most 1024 bytes).
-MAX_COVER_KEY_BYTES = 1024
 
 
 class PostError(Exception):
@@ -120,13 +102,8 @@ class InvalidPost(PostError):
         self.field = field
 
 
-def is_valid_slug(slug):
-    """Whether `slug` is a slug a post can have (every saved post's slug is)."""
-    return isinstance(slug, str) and 0 < len(slug) <= MAX_SLUG_LENGTH and SLUG_RE.fullmatch(slug) is not None
-
-
 def validate_slug(slug):
-    if not is_valid_slug(slug):
+    if not rules.is_valid_slug(slug):
         raise InvalidPost(
             f"Use lowercase letters, numbers and single hyphens for the slug (at most {MAX_SLUG_LENGTH} characters).",
             field="slug",
@@ -142,7 +119,7 @@ def normalise_tags(tags):
     """
     seen = []
     for tag in tags or ():
-        tag = re.sub(r"[^a-z0-9]+", "-", str(tag).strip().lower()).strip("-")
+        tag = rules.normalise_tag(tag)
         if tag and tag not in seen:
             seen.append(tag)
     if len(seen) > MAX_TAGS:
@@ -171,12 +148,14 @@ def validate_body(body):
 
 
 def validate_content(post):
-    """Check an editor's fields against the limits above; `InvalidPost` names the first field over.
+    """Check an editor's fields against the limits of `posts.rules`; `InvalidPost` names the first field over.
 
-    Normalises the tags. The limits keep the post item and its revision
+    Cleans the text of directional overrides and normalises the tags. The limits keep the post item and its revision
     under DynamoDB's 400 KB item size and a save under its 100-item
     transactions, so nothing an editor types can make a write fail.
     """
+    for name in rules.TEXT_FIELDS:
+        setattr(post, name, rules.strip_bidi_controls(getattr(post, name)))
     if not post.title or not post.title.strip():
         raise InvalidPost("A post needs a title.", field="title")
     for name, limit in MAX_LENGTHS.items():
@@ -190,29 +169,29 @@ def validate_content(post):
     validate_body(post.body)
     post.tags = normalise_tags(post.tags)
     cover_size = utf8_length(post.cover_image) if post.cover_image else 0
-    if cover_size is None or cover_size > MAX_COVER_KEY_BYTES:
+    if cover_size is None or cover_size > rules.MAX_COVER_KEY_BYTES:
         raise InvalidPost("Choose the cover from the post's uploaded photos.", field="cover_image")
     return post
 
 
 def _get(slug):
     """The post `slug`; `Post.DoesNotExist` too for a slug no post can have (never sent to DynamoDB)."""
-    if not is_valid_slug(slug):
+    if not rules.is_valid_slug(slug):
         raise Post.DoesNotExist()
     return Post.get(slug)
 
 
 def get_revision(slug, version):
     """Revision `version` of the post `slug`; `Revision.DoesNotExist` too for keys no revision can have."""
-    if not is_valid_slug(slug) or not fits_number(version):
+    if not rules.is_valid_slug(slug) or not fits_number(version):
         raise Revision.DoesNotExist()
     return Revision.get(slug, version)
 
 
 def _tag_items(post):
-    if post is None or not post.is_live:
+    if not rules.is_live(post):
         return {}
-    sort_key = PostTag.make_sort_key(post.publish_at, post.slug)
+    sort_key = rules.tag_sort_key(post.publish_at, post.slug)
     return {
         (tag, sort_key): PostTag(
             tag,
@@ -256,23 +235,23 @@ def _copy(post):
 
 
 def _set_status(post, status, publish_at, now):
-    if status not in STATUSES:
-        raise InvalidPost(f"Unknown status “{status}”.")
+    """Give `post` the status asked for, if it may change to it (see `rules.TRANSITIONS`).
+
+    Published without a date, a post keeps the one it has: a live post its
+    date, a scheduled post its time.
+    """
     if status == PUBLISHED:
-        # Keep the original date when re-publishing an edited live post.
-        post.publish_at = publish_at or post.publish_at or now
-        if post.publish_at > now:
-            status = SCHEDULED
-    elif status == SCHEDULED:
-        if publish_at is None:
-            raise InvalidPost("Choose the date and time the post should go live.")
-        post.publish_at = publish_at
-        if publish_at <= now:
-            status = PUBLISHED
-    else:
-        post.publish_at = publish_at
-    post.status = status
-    post.feed = FEED_PUBLISHED if status == PUBLISHED else None
+        publish_at = publish_at or post.publish_at
+    try:
+        resolved, publish_at = rules.resolve_status(status, publish_at, now)
+    except ValueError as error:
+        raise InvalidPost(str(error)) from error
+    current = post.status if post.version is not None else None
+    if not (rules.can_change_status(current, status) and rules.can_change_status(current, resolved)):
+        raise InvalidPost(f"A {current} post cannot be made {resolved}; unpublish it first.")
+    post.publish_at = publish_at
+    post.status = resolved
+    post.feed = rules.feed_of(resolved)
 
 
 def _write(post, previous, user, note=""):
@@ -349,7 +328,7 @@ def update_post(slug, *, expected_version, user="", status=None, publish_at=None
     current.updated_by = user
     current.version = expected_version
     if status is not None:
-        _set_status(current, status, publish_at if status != PUBLISHED else (publish_at or current.publish_at), now)
+        _set_status(current, status, publish_at, now)
     return _write(current, previous, user, note=note)
 
 
@@ -401,7 +380,7 @@ def publish_due_posts(now=None, user="scheduler"):
     """
     now = now or timezone.now()
     published = []
-    for post in Post.status_index.query(SCHEDULED, filter_condition=Post.publish_at <= now):
+    for post in Post.status_index.query(rules.SCHEDULED, filter_condition=Post.publish_at <= now):
         try:
             update_post(
                 post.slug,

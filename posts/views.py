@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from myblog import caching, public
 from myblog.views import bad_request, not_found
 from photos.rendering import photo_sources
-from posts import pages, queries
+from posts import pages, queries, rules
 
 
 def _site_url(path):
@@ -44,6 +44,13 @@ def _decode(cursor):
     return queries.Cursor.decode(cursor) if cursor is not None else None
 
 
+def _invalid_cursor(request, error):
+    """A cursor the site did not make is a malformed link (400); one that no listing can start from, no page (404)."""
+    if isinstance(error, queries.CursorOutOfRange):
+        return not_found(request)
+    return bad_request(request, "This page link is not valid.")
+
+
 # Last-Modified of a listing is informative only: unpublishing a post can
 # make it go backwards, so conditional requests are answered by ETag.
 @require_safe
@@ -51,9 +58,9 @@ def _decode(cursor):
 def post_list(request, cursor=None):
     try:
         after = _decode(cursor)
-    except queries.InvalidCursor:
-        return bad_request(request, "This page link is not valid.")
-    listing = pages.home(after)
+        listing = pages.home(after)
+    except queries.InvalidCursor as error:
+        return _invalid_cursor(request, error)
     if after and not listing.cards:
         return not_found(request)
     return _listing_response(request, listing, cursor, "posts:page")
@@ -62,13 +69,12 @@ def post_list(request, cursor=None):
 @require_safe
 @caching.public(caching.LISTING, validate_last_modified=False)
 def tag(request, tag, cursor=None):
-    if not pages.valid_tag(tag):
+    if not rules.is_valid_tag(tag):
         return not_found(request)
     try:
-        after = _decode(cursor)
-    except queries.InvalidCursor:
-        return bad_request(request, "This page link is not valid.")
-    listing = pages.tagged(tag, after)
+        listing = pages.tagged(tag, _decode(cursor))
+    except queries.InvalidCursor as error:
+        return _invalid_cursor(request, error)
     if not listing.cards:
         return not_found(request)
     return _listing_response(request, listing, cursor, "posts:tag-page", [tag])

@@ -24,7 +24,7 @@ FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def _token(data):
     token = data.get("token")
-    if not isinstance(token, str) or not token or len(token) > 500:
+    if not isinstance(token, str) or not token or len(token) > tokens.MAX_TOKEN_LENGTH:
         raise ApiError(400, "invalid_token", "A token from an email link is required.")
     return token
 

@@ -50,12 +50,17 @@ def ses_messages(event):
 
 
 def suppressions(message):
-    """The addresses an SES notification says must not be mailed again."""
-    kind = message.get("notificationType") or message.get("eventType")
+    """The addresses an SES notification says must not be mailed again.
+
+    A notification of another shape (a part that is not the object or list
+    SES sends) suppresses nobody: it is logged and skipped, never raised,
+    since SNS would only deliver the same message again.
+    """
+    kind = _text(message.get("notificationType")) or _text(message.get("eventType"))
     if kind == "Bounce":
-        bounce = message.get("bounce") or {}
-        bounce_type = bounce.get("bounceType", "")
-        recipients = bounce.get("bouncedRecipients") or []
+        bounce = _object(message.get("bounce"))
+        bounce_type = _text(bounce.get("bounceType"))
+        recipients = _recipients(bounce.get("bouncedRecipients"))
         if bounce_type not in SUPPRESSING_BOUNCE_TYPES:
             log.info("%s bounce for %s: not suppressed", bounce_type or "Unknown", _addresses(recipients))
             return []
@@ -68,22 +73,33 @@ def suppressions(message):
             for recipient, address in _valid(recipients)
         ]
     if kind == "Complaint":
-        complaint = message.get("complaint") or {}
-        feedback = complaint.get("complaintFeedbackType") or "unspecified"
-        recipients = complaint.get("complainedRecipients") or []
+        complaint = _object(message.get("complaint"))
+        feedback = _text(complaint.get("complaintFeedbackType")) or "unspecified"
+        recipients = _recipients(complaint.get("complainedRecipients"))
         return [Suppression(address, COMPLAINED, _reason("complaint", feedback)) for _, address in _valid(recipients)]
-    log.info("SES %s notification ignored", kind or "unknown")
+    log.info("SES %.50s notification ignored", kind or "unknown")
     return []
 
 
+def _text(value):
+    return value if isinstance(value, str) else ""
+
+
+def _object(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _recipients(value):
+    """The recipient objects of a notification's list (anything else in it is no recipient)."""
+    return [recipient for recipient in value if isinstance(recipient, dict)] if isinstance(value, list) else []
+
+
 def _addresses(recipients):
-    return ", ".join(str(r.get("emailAddress")) for r in recipients if isinstance(r, dict))
+    return ", ".join(str(recipient.get("emailAddress"))[:100] for recipient in recipients)
 
 
 def _valid(recipients):
     for recipient in recipients:
-        if not isinstance(recipient, dict):
-            continue
         try:
             yield recipient, services.normalise_email(recipient.get("emailAddress"))
         except services.InvalidEmail:

@@ -12,6 +12,7 @@ import re
 from django.utils import timezone
 from pynamodb.exceptions import PutError, UpdateError
 
+from myblog import aws
 from subscribers.models import (
     CONFIRMED,
     PENDING,
@@ -90,10 +91,6 @@ def ascii_domain(domain):
     return ascii_form.lower()
 
 
-def _is_conditional_failure(error):
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def subscribe(address, now=None):
     """Add a pending subscriber; returns True if this call created them.
 
@@ -106,7 +103,7 @@ def subscribe(address, now=None):
     try:
         Subscriber(email, status=PENDING, created_at=now).save(condition=Subscriber.email.does_not_exist())
     except PutError as error:
-        if _is_conditional_failure(error):
+        if aws.is_conditional_check_failure(error):
             return False
         raise
     return True
@@ -122,7 +119,7 @@ def confirm(email, now=None):
             condition=Subscriber.email.exists() & (Subscriber.status == PENDING),
         )
     except UpdateError as error:
-        if not _is_conditional_failure(error):
+        if not aws.is_conditional_check_failure(error):
             raise
         try:
             return Subscriber.get(email).status == CONFIRMED
@@ -155,7 +152,7 @@ def _set_suppressed(email, status, reason, now):
             condition=Subscriber.email.exists(),
         )
     except UpdateError as error:
-        if _is_conditional_failure(error):
+        if aws.is_conditional_check_failure(error):
             return False
         raise
     return True

@@ -13,6 +13,9 @@ from django.urls import reverse
 CONFIRM_SALT = "myblog.subscribers.confirm"
 UNSUBSCRIBE_SALT = "myblog.subscribers.unsubscribe"
 CONFIRM_MAX_AGE = 60 * 60 * 24 * 7
+# Longer than any token `make_token` makes (the longest address signs to
+# about 320 characters): anything longer is refused unread.
+MAX_TOKEN_LENGTH = 500
 
 
 class InvalidToken(Exception):

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
+from myblog import aws
 from subscribers import emails, services
 from subscribers.models import BOUNCED, PENDING, Subscriber
 
@@ -207,7 +208,7 @@ def _claim(email, now):
             ),
         )
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if aws.is_conditional_check_failure(error):
             return False
         raise
     return True

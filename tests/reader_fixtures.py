@@ -24,7 +24,7 @@ from myblog import aws
 from photos.models import Photo
 from photos.status import PHOTO_PENDING
 from posts import services
-from posts.models import PUBLISHED
+from posts.rules import PUBLISHED
 
 READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
 

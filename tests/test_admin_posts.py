@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from posts import services
 from posts.admin import PostAdmin
-from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
+from posts.models import Post, PostTag, Revision
 from posts.rendering import render_markdown
+from posts.rules import DRAFT, PUBLISHED, SCHEDULED
 from tests.reader_fixtures import pending_photo, ready_photo
 
 CHANGELIST = "/admin/posts/post/"

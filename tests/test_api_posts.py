@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from photos.rendering import markdown_for_photo
 from posts import services
-from posts.models import SCHEDULED
+from posts.rules import SCHEDULED
 from tests.reader_fixtures import publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from posts import queries, services
-from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
+from posts.models import Post, PostTag, Revision
+from posts.rules import DRAFT, PUBLISHED, SCHEDULED
 from subscribers.models import PENDING, Subscriber
 
 

@@ -17,7 +17,8 @@ from photos.models import Photo
 from photos.status import PHOTO_FAILED, PHOTO_PENDING, PHOTO_READY
 from posts import handlers as post_handlers
 from posts import services
-from posts.models import PUBLISHED, SCHEDULED, Post
+from posts.models import Post
+from posts.rules import PUBLISHED, SCHEDULED
 from tests import image_fixtures as images
 
 EVENTS = Path(__file__).parent / "events"
@@ -170,6 +171,19 @@ def test_oversized_original_is_refused_before_download(aws, monkeypatch):
     event["Records"][0]["s3"]["object"]["size"] = processing.MAX_ORIGINAL_BYTES + 1
     monkeypatch.setattr(processing, "_download", lambda obj: pytest.fail("downloaded"))
     assert handlers.make_renditions(event, None) == {processing.FAILED: [ORIGINAL]}
+    assert Photo.get(ORIGINAL).status == PHOTO_FAILED
+
+
+@pytest.mark.parametrize("size", ["1024", True, 1024.5, -1, "+1_0", None, [1024]])
+def test_a_size_of_another_shape_is_unknown_and_the_download_is_capped(aws, size, monkeypatch):
+    event = upload(aws, ORIGINAL, images.photo_jpeg((400, 300)))
+    event["Records"][0]["s3"]["object"]["size"] = size
+    assert processing.created_objects(event)[0].size is None
+    assert handlers.make_renditions(event, None) == {processing.PROCESSED: [ORIGINAL]}
+    # Unknown size: the download's own cap still refuses a file too large.
+    Photo.get(ORIGINAL).delete()
+    monkeypatch.setattr(processing, "MAX_ORIGINAL_BYTES", 100)
+    assert handlers.make_renditions(event, None) == {processing.IGNORED: [ORIGINAL]}
     assert Photo.get(ORIGINAL).status == PHOTO_FAILED
 
 

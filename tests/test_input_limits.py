@@ -18,8 +18,9 @@ from django.utils import timezone
 from dynamo_admin import limits
 from photos import queries as photo_queries
 from photos.rendering import markdown_for_photo
-from posts import queries, services
-from posts.models import DRAFT, PUBLISHED, SCHEDULED, Post, PostTag, Revision
+from posts import queries, rules, services
+from posts.models import Post, PostTag, Revision
+from posts.rules import DRAFT, PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import Subscriber
 from tests.admin_fixtures import POST_PERMISSIONS
@@ -57,7 +58,7 @@ def editor_on(client, make_editor, dynamodb):
 # -- the read path: keys from URLs -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slug", [LONG, "a" * (services.MAX_SLUG_LENGTH + 1), "Not_A_Slug", "trailing-newline\n"])
+@pytest.mark.parametrize("slug", [LONG, "a" * (rules.MAX_SLUG_LENGTH + 1), "Not_A_Slug", "trailing-newline\n"])
 def test_a_slug_no_post_can_have_is_not_found_without_a_call(dynamodb, dynamodb_calls, slug):
     assert queries.get_live_post(slug) is None
     assert queries.posts_tagged(slug) == ([], None)
@@ -81,7 +82,7 @@ def test_long_slugs_and_tags_are_404_on_the_site_and_the_api(dynamodb, client, d
 
 
 def test_a_cursor_naming_an_impossible_slug_is_refused(dynamodb, client, dynamodb_calls):
-    cursor = queries.Cursor(timezone.now(), "a" * (services.MAX_SLUG_LENGTH + 1)).encode()
+    cursor = queries.Cursor(timezone.now(), "a" * (rules.MAX_SLUG_LENGTH + 1)).encode()
     with pytest.raises(queries.InvalidCursor):
         queries.Cursor.decode(cursor)
     assert client.get(f"/page/{cursor}/").status_code == 400
@@ -107,27 +108,27 @@ def test_a_post_referring_to_an_impossibly_long_photo_key_still_shows(dynamodb, 
 
 def test_the_limits_keep_a_save_inside_dynamodbs(dynamodb):
     # Worst case: every field at its limit in 4-byte characters.
-    worst = services.MAX_BODY_BYTES + 4 * sum(services.MAX_LENGTHS.values())
-    worst += services.MAX_COVER_KEY_BYTES + services.MAX_TAGS * (services.MAX_TAG_LENGTH + 1)
+    worst = rules.MAX_BODY_BYTES + 4 * sum(rules.MAX_LENGTHS.values())
+    worst += rules.MAX_COVER_KEY_BYTES + rules.MAX_TAGS * (rules.MAX_TAG_LENGTH + 1)
     assert worst + 10_000 < limits.MAX_ITEM_BYTES
-    assert 2 + 2 * services.MAX_TAGS <= limits.MAX_TRANSACTION_ITEMS
+    assert 2 + 2 * rules.MAX_TAGS <= limits.MAX_TRANSACTION_ITEMS
 
 
 def _fields_at_the_limits(tag_prefix="t"):
     return {
-        "title": EMOJI * services.MAX_LENGTHS["title"],
-        "excerpt": EMOJI * services.MAX_LENGTHS["excerpt"],
-        "author": EMOJI * services.MAX_LENGTHS["author"],
-        "cover_alt": EMOJI * services.MAX_LENGTHS["cover_alt"],
-        "cover_image": "media/originals/" + "k" * (services.MAX_COVER_KEY_BYTES - len("media/originals/")),
-        "body": EMOJI * (services.MAX_BODY_BYTES // 4),
-        "tags": [f"{tag_prefix}{i:02d}".ljust(services.MAX_TAG_LENGTH, "x") for i in range(services.MAX_TAGS)],
+        "title": EMOJI * rules.MAX_LENGTHS["title"],
+        "excerpt": EMOJI * rules.MAX_LENGTHS["excerpt"],
+        "author": EMOJI * rules.MAX_LENGTHS["author"],
+        "cover_alt": EMOJI * rules.MAX_LENGTHS["cover_alt"],
+        "cover_image": "media/originals/" + "k" * (rules.MAX_COVER_KEY_BYTES - len("media/originals/")),
+        "body": EMOJI * (rules.MAX_BODY_BYTES // 4),
+        "tags": [f"{tag_prefix}{i:02d}".ljust(rules.MAX_TAG_LENGTH, "x") for i in range(rules.MAX_TAGS)],
     }
 
 
 def test_a_post_at_every_limit_is_saved_published_and_retagged(dynamodb):
     fields = _fields_at_the_limits()
-    post = services.create_post(slug="z" * services.MAX_SLUG_LENGTH, user="u" * 150, **fields)
+    post = services.create_post(slug="z" * rules.MAX_SLUG_LENGTH, user="u" * 150, **fields)
     post = services.publish_post(post.slug, user="u" * 150)
     assert post.status == PUBLISHED
     assert len(list(PostTag.query(fields["tags"][0]))) == 1
@@ -145,16 +146,16 @@ def test_a_post_at_every_limit_is_saved_published_and_retagged(dynamodb):
     ("field", "value"),
     [
         ("title", "t" * 200_000),
-        ("title", EMOJI * (services.MAX_LENGTHS["title"] + 1)),
-        ("excerpt", "e" * (services.MAX_LENGTHS["excerpt"] + 1)),
-        ("author", "a" * (services.MAX_LENGTHS["author"] + 1)),
-        ("cover_alt", "c" * (services.MAX_LENGTHS["cover_alt"] + 1)),
+        ("title", EMOJI * (rules.MAX_LENGTHS["title"] + 1)),
+        ("excerpt", "e" * (rules.MAX_LENGTHS["excerpt"] + 1)),
+        ("author", "a" * (rules.MAX_LENGTHS["author"] + 1)),
+        ("cover_alt", "c" * (rules.MAX_LENGTHS["cover_alt"] + 1)),
         ("body", "x" * 600_000),
-        ("body", EMOJI * (services.MAX_BODY_BYTES // 4) + "x"),
+        ("body", EMOJI * (rules.MAX_BODY_BYTES // 4) + "x"),
         ("tags", [f"tag-{i}" for i in range(150)]),
-        ("tags", [f"tag-{i}" for i in range(services.MAX_TAGS + 1)]),
+        ("tags", [f"tag-{i}" for i in range(rules.MAX_TAGS + 1)]),
         ("tags", ["a" * 3000]),
-        ("tags", ["b" * (services.MAX_TAG_LENGTH + 1)]),
+        ("tags", ["b" * (rules.MAX_TAG_LENGTH + 1)]),
         ("cover_image", "media/originals/" + "k" * 2000),
     ],
 )

@@ -23,7 +23,8 @@ from myblog.tables import ensure_tables
 from photos.models import Photo
 from photos.status import PHOTO_READY
 from posts import services as post_services
-from posts.models import PUBLISHED, SCHEDULED, Post
+from posts.models import Post
+from posts.rules import PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images

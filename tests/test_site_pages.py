@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from photos.rendering import markdown_for_photo
 from posts import queries, services
-from posts.models import SCHEDULED
+from posts.rules import SCHEDULED
 from tests.reader_fixtures import pending_photo, publish, ready_photo
 
 pytestmark = pytest.mark.usefixtures("no_sql")

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from photos import queries as photo_queries
 from posts import queries, services
-from posts.models import SCHEDULED
+from posts.rules import SCHEDULED
 from tests.reader_fixtures import original_key, pending_photo, publish
 
 

@@ -16,7 +16,8 @@ from pynamodb.exceptions import CancellationReason, TransactWriteError
 
 from myblog import transactions
 from posts import services
-from posts.models import PUBLISHED, SCHEDULED, Post, PostTag, Revision
+from posts.models import Post, PostTag, Revision
+from posts.rules import PUBLISHED, SCHEDULED
 from tests.admin_fixtures import POST_PERMISSIONS
 
 ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"

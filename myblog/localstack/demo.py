@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from myblog import aws
 from posts import services
-from posts.models import PUBLISHED, SCHEDULED
+from posts.rules import PUBLISHED, SCHEDULED
 
 POSTS = [
     {

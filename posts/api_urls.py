@@ -1,0 +1,10 @@
+"""The posts API's URLs, included under /api/ by the public URLconf (`myblog.public_urls`)."""
+
+from django.urls import path
+
+from posts import api
+
+urlpatterns = [
+    path("posts", api.post_list, name="api-posts"),
+    path("posts/<str:slug>", api.post_detail, name="api-post"),
+]
