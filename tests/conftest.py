@@ -15,9 +15,9 @@ import pytest
 from django.conf import settings
 from moto import mock_aws
 
+from devstack import services, system
+from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
-from myblog.localstack import services, system
-from myblog.tables import ensure_tables
 
 
 def _create_bucket():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from myblog.localstack import system
+from devstack import system
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_LINE = "MYBLOG READY"

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from myblog.localstack.edge import Edge
+from devstack.edge import Edge
 
 OBJECTS = {
     "static/posts/admin/post_form.0a1b2c.js": ("text/javascript", b"'use strict';"),

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from myblog.localstack import system
+from devstack import system
 from tests.stack import start_stack, wait_for
 
 pytestmark = pytest.mark.stack

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from devstack import services
 from myblog import aws
-from myblog.localstack import services
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ CORS_RULES = [
 
 def bootstrap_aws():
     """Create what `infra/` creates in AWS, idempotently. Returns a report."""
-    from myblog.tables import ensure_tables
+    from devstack.tables import ensure_tables
 
     report = ensure_tables()
     s3 = aws.client("s3")
@@ -175,7 +175,7 @@ class LocalStack:
         os.environ["MYBLOG_CLOUDFRONT_DISTRIBUTION_ID"] = distribution_id
         settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = distribution_id
 
-        from myblog.localstack.mirror import BucketMirror
+        from devstack.mirror import BucketMirror
 
         mirror = BucketMirror(settings.MYBLOG_MEDIA_BUCKET, var / "s3")
         restored = mirror.restore()
@@ -188,7 +188,7 @@ class LocalStack:
         self.credentials = ensure_superuser(var)
         seeded_marker = var / "seeded"
         if self.seed and not seeded_marker.exists():
-            from myblog.localstack.demo import seed
+            from devstack.demo import seed
 
             seed()
             seeded_marker.write_text("demo content created\n")
@@ -199,7 +199,7 @@ class LocalStack:
         return self
 
     def _start_pump(self):
-        from myblog.localstack.pump import EventPump
+        from devstack.pump import EventPump
 
         pump = EventPump(stage="dev", work_dir=Path(self.var_dir) / "pump")
         pump.setup()
@@ -207,8 +207,8 @@ class LocalStack:
         self.threads.append(pump)
 
     def _start_edge(self):
-        from myblog.localstack.edge import Edge, serve
-        from myblog.localstack.mailbox import application as mailbox
+        from devstack.edge import Edge, serve
+        from devstack.mailbox import application as mailbox
 
         self.edge = serve(Edge(settings.MYBLOG_MEDIA_BUCKET, {"/_mail/": mailbox}), self.ports.edge)
 

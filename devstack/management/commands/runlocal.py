@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from myblog.localstack.stack import LocalStack, Ports, local_environment
+from devstack.stack import LocalStack, Ports, local_environment
 
 
 def _interrupt(signum, frame):

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 
-from myblog.localstack import system
+from devstack import system
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
