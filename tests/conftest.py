@@ -19,6 +19,9 @@ from devstack import services, system
 from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
 
+# The Lambda deployment package, built once per session (see tests/lambda_package.py).
+pytest_plugins = ["tests.lambda_package"]
+
 
 def _create_bucket():
     myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
