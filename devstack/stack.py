@@ -3,8 +3,9 @@
 Order matters and mirrors a deploy: emulators up, then tables, bucket,
 SES identity and CloudFront distribution (as `infra/` would create them),
 then the bucket's saved objects, then the event pump (as Zappa binds the
-handlers), then Django and the edge. Everything it starts is a child process
-or a daemon thread of this process, stopped on Ctrl-C.
+handlers), then Django and the edge. Everything it starts is a daemon thread
+of this process or a child process that dies with it (devstack/processes.py),
+stopped in reverse order on Ctrl-C.
 """
 
 import contextlib
@@ -166,8 +167,9 @@ class LocalStack:
         )
         moto = services.moto_server(self.ports.moto, log_path=var / "logs" / "moto.log")
         for service in (dynamodb, moto):
-            print(f"Starting {service.name} on {service.endpoint} ...", flush=True)
-            self.children.append(service.start())
+            self._spawn(service)
+        for service in (dynamodb, moto):
+            service.wait_ready()
         aws.reset_clients()
         for line in bootstrap_aws():
             log.info("bootstrap: %s", line)
@@ -222,10 +224,17 @@ class LocalStack:
             self.ports.web,
             log_path=None if self.reload else Path(self.var_dir) / "logs" / "django.log",
         )
-        web.start(timeout=60)
-        self.children.append(web)
+        self._spawn(web)
+        web.wait_ready(timeout=60)
+
+    def _spawn(self, service):
+        """Start a child process and say its PID (tools and tests check that none outlives the stack)."""
+        self.children.append(service)
+        service.spawn()
+        print(f"Starting {service.name} on {service.endpoint} (pid {service.pid}) ...", flush=True)
 
     def stop(self):
+        """Stop what was started, newest first: also after a start cut short by Ctrl-C."""
         for thread in reversed(self.threads):
             try:
                 thread.stop()
@@ -233,5 +242,9 @@ class LocalStack:
                 log.exception("stopping %r failed", thread)
         if getattr(self, "edge", None):
             self.edge.shutdown()
+            self.edge.server_close()
         for child in reversed(self.children):
-            child.stop()
+            try:
+                child.stop()
+            except Exception:
+                log.exception("stopping %s failed", child.name)

@@ -19,8 +19,12 @@ from devstack import services, system
 from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
 
-# The Lambda deployment package, built once per session (see tests/lambda_package.py).
-pytest_plugins = ["tests.lambda_package"]
+pytest_plugins = [
+    # The Lambda deployment package, built once per session.
+    "tests.lambda_package",
+    # The whole local stack over HTTP (`local_stack`).
+    "tests.devstack.stack",
+]
 
 
 def _create_bucket():
@@ -117,7 +121,3 @@ def dax(aws, monkeypatch):
     yield recorder
     monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
     aws.reset_clients()
-
-
-# The whole local stack over HTTP (see tests/stack.py).
-from tests.stack import local_stack  # noqa: E402, F401

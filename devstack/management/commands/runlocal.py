@@ -17,9 +17,34 @@ from django.core.management.base import BaseCommand
 
 from devstack.stack import LocalStack, Ports, local_environment
 
+# Each ends the stack as Ctrl-C does: SIGTERM from a supervisor or `kill`,
+# SIGHUP when the terminal goes away.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+
+class StopOnSignal:
+    """The handler of the stop signals: the first one stops the stack, later ones wait for that.
+
+    Installed explicitly, SIGINT included: a background job of a
+    non-interactive shell starts with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored, so `kill -INT` would do nothing. A second Ctrl-C
+    (or a signal forwarded twice) while stopping must not cut the shutdown
+    short and leave the emulators and Django running.
+    """
+
+    def __init__(self):
+        self.stopping = False
+
+    def __call__(self, signum, frame):
+        if self.stopping:
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+    def install(self):
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self)
+        return self
 
 
 class Command(BaseCommand):
@@ -37,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Do not create demo content.")
 
     def handle(self, *args, **options):
+        stop_on_signal = StopOnSignal().install()
         ports = Ports.from_base(options["port"])
         var_dir = Path(options["var"]).resolve()
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -46,7 +72,6 @@ class Command(BaseCommand):
             # see the same configuration.
             os.environ.update(local_environment(ports, var_dir))
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        signal.signal(signal.SIGTERM, _interrupt)
         stack = LocalStack(var_dir, ports, reload=not options["noreload"], seed=not options["no_seed"])
         try:
             stack.start()
@@ -68,8 +93,6 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
         finally:
-            # A second Ctrl-C (or a signal forwarded twice) must not cut the
-            # shutdown short and leave the emulators running.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            stop_on_signal.stopping = True  # an error, not a signal, may have brought us here
             stack.stop()
+        self.stdout.write("Stopped.")

@@ -26,11 +26,11 @@ from posts.rules import PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images
-from tests.stack import wait_for
+from tests.devstack.stack import wait_for
 
 pytestmark = pytest.mark.dynamodb_local
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent.parent / "events"
 
 
 @pytest.fixture(scope="module")
