@@ -49,11 +49,16 @@ class Service:
                 log.close()
         return self
 
-    def wait_ready(self, timeout=60):
-        """Wait until it answers HTTP; stop it if it exits, never answers, or the wait is interrupted."""
+    def wait_ready(self, timeout=60, check=None):
+        """Wait until it answers HTTP; stop it if it exits, never answers, or the wait is interrupted.
+
+        `check()`, called on every round, may raise to cut the wait short.
+        """
         try:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
+                if check:
+                    check()
                 if self.process.poll() is not None:
                     raise RuntimeError(f"{self.name} exited with {self.process.returncode} (see {self.log_path})")
                 if self.ready():

@@ -14,6 +14,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +157,8 @@ class LocalStack:
     ports: Ports
     reload: bool = True
     seed: bool = True
+    # Called between steps: raises to cut the start short (runlocal's stop signals).
+    check_stop: Callable[[], None] = lambda: None
     children: list = field(default_factory=list)
     threads: list = field(default_factory=list)
 
@@ -169,10 +172,11 @@ class LocalStack:
         for service in (dynamodb, moto):
             self._spawn(service)
         for service in (dynamodb, moto):
-            service.wait_ready()
+            service.wait_ready(check=self.check_stop)
         aws.reset_clients()
         for line in bootstrap_aws():
             log.info("bootstrap: %s", line)
+        self.check_stop()
         distribution_id = create_distribution(f"127.0.0.1:{self.ports.edge}")
         os.environ["MYBLOG_CLOUDFRONT_DISTRIBUTION_ID"] = distribution_id
         settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = distribution_id
@@ -185,8 +189,10 @@ class LocalStack:
             print(f"Restored {restored} objects into the bucket from {var / 's3'}", flush=True)
         mirror.start()
         self.threads.append(mirror)
+        self.check_stop()
 
         self._start_pump()
+        self.check_stop()
         self.credentials = ensure_superuser(var)
         seeded_marker = var / "seeded"
         if self.seed and not seeded_marker.exists():
@@ -196,6 +202,7 @@ class LocalStack:
             seeded_marker.write_text("demo content created\n")
             print("Created the demo posts.", flush=True)
 
+        self.check_stop()
         self._start_edge()
         self._start_web()
         return self
@@ -225,13 +232,14 @@ class LocalStack:
             log_path=None if self.reload else Path(self.var_dir) / "logs" / "django.log",
         )
         self._spawn(web)
-        web.wait_ready(timeout=60)
+        web.wait_ready(timeout=60, check=self.check_stop)
 
     def _spawn(self, service):
         """Start a child process and say its PID (tools and tests check that none outlives the stack)."""
         self.children.append(service)
         service.spawn()
         print(f"Starting {service.name} on {service.endpoint} (pid {service.pid}) ...", flush=True)
+        self.check_stop()
 
     def stop(self):
         """Stop what was started, newest first: also after a start cut short by Ctrl-C."""

@@ -9,7 +9,7 @@ CloudFront stand-in for media, and Django. State lives in `var/`.
 import os
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -23,23 +23,39 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StopOnSignal:
-    """The handler of the stop signals: the first one stops the stack, later ones wait for that.
+    """The handler of the stop signals: a request to stop, honoured until the shutdown begins.
 
     Installed explicitly, SIGINT included: a background job of a
     non-interactive shell starts with SIGINT ignored, and Python keeps an
-    ignored SIGINT ignored, so `kill -INT` would do nothing. A second Ctrl-C
-    (or a signal forwarded twice) while stopping must not cut the shutdown
-    short and leave the emulators and Django running.
+    ignored SIGINT ignored, so `kill -INT` would do nothing.
+
+    The handler raises KeyboardInterrupt wherever the main thread is, and
+    Python drops an exception raised in a finaliser or an at-fork hook
+    (logging's runs at every fork, so at every child started): `check()`,
+    called between the steps of the start and while idle, raises it again.
+    Once the shutdown has begun, further signals (a second Ctrl-C, a signal
+    forwarded twice) are noted and ignored, so they cannot cut it short and
+    leave the emulators and Django running.
     """
 
     def __init__(self):
+        self.requested = False
         self.stopping = False
 
     def __call__(self, signum, frame):
-        if self.stopping:
-            return
-        self.stopping = True
-        raise KeyboardInterrupt
+        self.requested = True
+        if not self.stopping:
+            raise KeyboardInterrupt
+
+    def check(self):
+        if self.requested and not self.stopping:
+            raise KeyboardInterrupt
+
+    def idle(self):
+        """Wait for a stop signal (raises KeyboardInterrupt)."""
+        while True:
+            self.check()
+            time.sleep(1)
 
     def install(self):
         for signum in STOP_SIGNALS:
@@ -73,6 +89,7 @@ class Command(BaseCommand):
             os.environ.update(local_environment(ports, var_dir))
             os.execv(sys.executable, [sys.executable, *sys.argv])
         stack = LocalStack(var_dir, ports, reload=not options["noreload"], seed=not options["no_seed"])
+        stack.check_stop = stop_on_signal.check
         try:
             stack.start()
             user, password = stack.credentials
@@ -89,8 +106,9 @@ class Command(BaseCommand):
                     "MYBLOG READY"
                 )
             )
-            threading.Event().wait()
+            stop_on_signal.idle()
         except KeyboardInterrupt:
+            stop_on_signal.stopping = True
             self.stdout.write("\nStopping ...")
         finally:
             stop_on_signal.stopping = True  # an error, not a signal, may have brought us here
