@@ -20,6 +20,10 @@ from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
 
 pytest_plugins = [
+    # Editor accounts for the admin tests.
+    "tests.admin_fixtures",
+    # Readers' tests: counting DynamoDB calls, refusing SQL, checking responses against the OpenAPI document.
+    "tests.reader_fixtures",
     # The Lambda deployment package, built once per session.
     "tests.lambda_package",
     # The whole local stack over HTTP (`local_stack`).
@@ -82,14 +86,6 @@ def dynamodb(request, monkeypatch):
         _create_bucket()
         yield request.param
     myblog_aws.reset_clients()
-
-
-# Editor accounts for the admin tests (see tests/admin_fixtures.py).
-from tests.admin_fixtures import editor, editor_client, make_editor, writers_group  # noqa: E402, F401
-
-# Readers' tests: counting DynamoDB calls, refusing SQL, checking responses
-# against the OpenAPI document (see tests/reader_fixtures.py).
-from tests.reader_fixtures import dynamodb_calls, no_sql, rate_clock, schema_checker  # noqa: E402, F401
 
 
 class RecordingDax:
