@@ -5,7 +5,8 @@ Run with any Python 3.11: when it is not already running inside a virtualenv,
 it creates `.venv` from the pinned `requirements-dev.txt` (and keeps it in
 sync when that file changes), then re-runs itself with the virtualenv's
 Python. That is what lets `python3 manage.py runlocal` and
-`python3 manage.py runtests` work on a fresh clone with nothing installed.
+`python3 manage.py runtests` (commands of the `devstack` app, which the
+Lambda package leaves out) work on a fresh clone with nothing installed.
 """
 
 import hashlib

@@ -106,7 +106,7 @@ def environment(stage_variables, endpoint, pythonpath):
 def dynamodb_local():
     """AWS's DynamoDB Local in memory on a free port; yields its endpoint."""
     sys.path.insert(0, str(ROOT))
-    from myblog.localstack import services, system
+    from devstack import services, system
 
     log = Path(tempfile.gettempdir()) / "myblog-bench-dynamodb-local.log"
     service = services.dynamodb_local(system.free_port(), log_path=log).start()
@@ -123,7 +123,7 @@ import django
 django.setup()
 from datetime import timedelta
 from django.utils import timezone
-from myblog.tables import ensure_tables
+from devstack.tables import ensure_tables
 from posts import services
 from photos.models import Photo, Rendition
 

@@ -5,6 +5,7 @@ deployed stages set their values in `zappa_settings.json` (non-secret) and
 AWS SSM Parameter Store (secrets, loaded by `myblog.secrets` at start-up).
 """
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,10 @@ INSTALLED_APPS = [
     "posts",
     "subscribers",
 ]
+# The development tools (runlocal, runtests, createtables) are never in the
+# Lambda package: the app is installed wherever its code is present.
+if find_spec("devstack") is not None:
+    INSTALLED_APPS.append("devstack")
 
 MIDDLEWARE = [
     # First, so it sees every response last: private unless a view made it public.

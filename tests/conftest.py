@@ -15,9 +15,20 @@ import pytest
 from django.conf import settings
 from moto import mock_aws
 
+from devstack import services, system
+from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
-from myblog.localstack import services, system
-from myblog.tables import ensure_tables
+
+pytest_plugins = [
+    # Editor accounts for the admin tests.
+    "tests.admin_fixtures",
+    # Readers' tests: counting DynamoDB calls, refusing SQL, checking responses against the OpenAPI document.
+    "tests.reader_fixtures",
+    # The Lambda deployment package, built once per session.
+    "tests.lambda_package",
+    # The whole local stack over HTTP (`local_stack`).
+    "tests.devstack.stack",
+]
 
 
 def _create_bucket():
@@ -77,14 +88,6 @@ def dynamodb(request, monkeypatch):
     myblog_aws.reset_clients()
 
 
-# Editor accounts for the admin tests (see tests/admin_fixtures.py).
-from tests.admin_fixtures import editor, editor_client, make_editor, writers_group  # noqa: E402, F401
-
-# Readers' tests: counting DynamoDB calls, refusing SQL, checking responses
-# against the OpenAPI document (see tests/reader_fixtures.py).
-from tests.reader_fixtures import dynamodb_calls, no_sql, rate_clock, schema_checker  # noqa: E402, F401
-
-
 class RecordingDax:
     """Stands in for amazon-dax-client (no DAX engine runs outside AWS).
 
@@ -114,7 +117,3 @@ def dax(aws, monkeypatch):
     yield recorder
     monkeypatch.setattr(settings, "MYBLOG_DAX_ENDPOINT", "")
     aws.reset_clients()
-
-
-# The whole local stack over HTTP (see tests/stack.py).
-from tests.stack import local_stack  # noqa: E402, F401

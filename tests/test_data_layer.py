@@ -38,7 +38,7 @@ def test_tables_exist_with_indexes_and_stream(dynamodb):
 
 
 def test_ensure_tables_is_idempotent(dynamodb):
-    from myblog.tables import ensure_tables
+    from devstack.tables import ensure_tables
 
     assert all(line.endswith("is up to date") for line in ensure_tables())
 

@@ -343,8 +343,8 @@ def test_cover_must_be_an_uploaded_original(editor_client):
 
 def test_photo_index_is_added_to_an_existing_table(dynamodb):
     """On moto and on DynamoDB Local, which checks the index's key order."""
+    from devstack.tables import ensure_table
     from myblog import aws
-    from myblog.tables import ensure_table
 
     client = aws.client("dynamodb")
     client.delete_table(TableName=Photo.Meta.table_name)

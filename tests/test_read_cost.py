@@ -132,7 +132,7 @@ django.setup()
 from moto import mock_aws
 
 with mock_aws():
-    from myblog.tables import ensure_tables
+    from devstack.tables import ensure_tables
     from tests.reader_fixtures import publish
 
     ensure_tables()

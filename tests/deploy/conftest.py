@@ -32,8 +32,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from devstack import services, system
 from infra import deployenv, emulated_stack, event_mappings, stage_settings
-from myblog.localstack import services, system
 from tests.deploy.stages import HOME_REGION, REPO, SECONDARY_REGION, SECONDARY_STAGE, STACK_PARAMETERS, STAGE
 
 logger = logging.getLogger("infra.rehearsal")

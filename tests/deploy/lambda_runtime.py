@@ -45,10 +45,12 @@ if request.get("seed"):
     import django
 
     django.setup()
-    from myblog import tables
+    from myblog import aws
     from posts import services
 
-    tables.ensure_tables()
+    # The tables, as infra/ creates them in AWS (devstack's ensure_tables is not in the package).
+    for model in aws.all_models():
+        model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
     for post in request["seed"]:
         services.create_post(**post)
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from devstack import services, system
 from infra import deployenv, stage_settings
-from myblog.localstack import services, system
 
 pytestmark = pytest.mark.deploy_rehearsal
 

@@ -3,8 +3,9 @@
 Order matters and mirrors a deploy: emulators up, then tables, bucket,
 SES identity and CloudFront distribution (as `infra/` would create them),
 then the bucket's saved objects, then the event pump (as Zappa binds the
-handlers), then Django and the edge. Everything it starts is a child process
-or a daemon thread of this process, stopped on Ctrl-C.
+handlers), then Django and the edge. Everything it starts is a daemon thread
+of this process or a child process that dies with it (devstack/processes.py),
+stopped in reverse order on Ctrl-C.
 """
 
 import contextlib
@@ -13,13 +14,14 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 
+from devstack import services
 from myblog import aws
-from myblog.localstack import services
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ CORS_RULES = [
 
 def bootstrap_aws():
     """Create what `infra/` creates in AWS, idempotently. Returns a report."""
-    from myblog.tables import ensure_tables
+    from devstack.tables import ensure_tables
 
     report = ensure_tables()
     s3 = aws.client("s3")
@@ -155,6 +157,8 @@ class LocalStack:
     ports: Ports
     reload: bool = True
     seed: bool = True
+    # Called between steps: raises to cut the start short (runlocal's stop signals).
+    check_stop: Callable[[], None] = lambda: None
     children: list = field(default_factory=list)
     threads: list = field(default_factory=list)
 
@@ -166,16 +170,18 @@ class LocalStack:
         )
         moto = services.moto_server(self.ports.moto, log_path=var / "logs" / "moto.log")
         for service in (dynamodb, moto):
-            print(f"Starting {service.name} on {service.endpoint} ...", flush=True)
-            self.children.append(service.start())
+            self._spawn(service)
+        for service in (dynamodb, moto):
+            service.wait_ready(check=self.check_stop)
         aws.reset_clients()
         for line in bootstrap_aws():
             log.info("bootstrap: %s", line)
+        self.check_stop()
         distribution_id = create_distribution(f"127.0.0.1:{self.ports.edge}")
         os.environ["MYBLOG_CLOUDFRONT_DISTRIBUTION_ID"] = distribution_id
         settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = distribution_id
 
-        from myblog.localstack.mirror import BucketMirror
+        from devstack.mirror import BucketMirror
 
         mirror = BucketMirror(settings.MYBLOG_MEDIA_BUCKET, var / "s3")
         restored = mirror.restore()
@@ -183,23 +189,26 @@ class LocalStack:
             print(f"Restored {restored} objects into the bucket from {var / 's3'}", flush=True)
         mirror.start()
         self.threads.append(mirror)
+        self.check_stop()
 
         self._start_pump()
+        self.check_stop()
         self.credentials = ensure_superuser(var)
         seeded_marker = var / "seeded"
         if self.seed and not seeded_marker.exists():
-            from myblog.localstack.demo import seed
+            from devstack.demo import seed
 
             seed()
             seeded_marker.write_text("demo content created\n")
             print("Created the demo posts.", flush=True)
 
+        self.check_stop()
         self._start_edge()
         self._start_web()
         return self
 
     def _start_pump(self):
-        from myblog.localstack.pump import EventPump
+        from devstack.pump import EventPump
 
         pump = EventPump(stage="dev", work_dir=Path(self.var_dir) / "pump")
         pump.setup()
@@ -207,8 +216,8 @@ class LocalStack:
         self.threads.append(pump)
 
     def _start_edge(self):
-        from myblog.localstack.edge import Edge, serve
-        from myblog.localstack.mailbox import application as mailbox
+        from devstack.edge import Edge, serve
+        from devstack.mailbox import application as mailbox
 
         self.edge = serve(Edge(settings.MYBLOG_MEDIA_BUCKET, {"/_mail/": mailbox}), self.ports.edge)
 
@@ -222,10 +231,18 @@ class LocalStack:
             self.ports.web,
             log_path=None if self.reload else Path(self.var_dir) / "logs" / "django.log",
         )
-        web.start(timeout=60)
-        self.children.append(web)
+        self._spawn(web)
+        web.wait_ready(timeout=60, check=self.check_stop)
+
+    def _spawn(self, service):
+        """Start a child process and say its PID (tools and tests check that none outlives the stack)."""
+        self.children.append(service)
+        service.spawn()
+        print(f"Starting {service.name} on {service.endpoint} (pid {service.pid}) ...", flush=True)
+        self.check_stop()
 
     def stop(self):
+        """Stop what was started, newest first: also after a start cut short by Ctrl-C."""
         for thread in reversed(self.threads):
             try:
                 thread.stop()
@@ -233,5 +250,9 @@ class LocalStack:
                 log.exception("stopping %r failed", thread)
         if getattr(self, "edge", None):
             self.edge.shutdown()
+            self.edge.server_close()
         for child in reversed(self.children):
-            child.stop()
+            try:
+                child.stop()
+            except Exception:
+                log.exception("stopping %s failed", child.name)

@@ -14,8 +14,7 @@ import pytest
 from PIL import Image
 
 from tests import image_fixtures as images
-from tests.stack import wait_for
-from tests.test_stack import fetch
+from tests.devstack.stack import fetch, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -9,17 +9,58 @@ CloudFront stand-in for media, and Django. State lives in `var/`.
 import os
 import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from myblog.localstack.stack import LocalStack, Ports, local_environment
+from devstack.stack import LocalStack, Ports, local_environment
+
+# Each ends the stack as Ctrl-C does: SIGTERM from a supervisor or `kill`,
+# SIGHUP when the terminal goes away.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+class StopOnSignal:
+    """The handler of the stop signals: a request to stop, honoured until the shutdown begins.
+
+    Installed explicitly, SIGINT included: a background job of a
+    non-interactive shell starts with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored, so `kill -INT` would do nothing.
+
+    The handler raises KeyboardInterrupt wherever the main thread is, and
+    Python drops an exception raised in a finaliser or an at-fork hook
+    (logging's runs at every fork, so at every child started): `check()`,
+    called between the steps of the start and while idle, raises it again.
+    Once the shutdown has begun, further signals (a second Ctrl-C, a signal
+    forwarded twice) are noted and ignored, so they cannot cut it short and
+    leave the emulators and Django running.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self.stopping = False
+
+    def __call__(self, signum, frame):
+        self.requested = True
+        if not self.stopping:
+            raise KeyboardInterrupt
+
+    def check(self):
+        if self.requested and not self.stopping:
+            raise KeyboardInterrupt
+
+    def idle(self):
+        """Wait for a stop signal (raises KeyboardInterrupt)."""
+        while True:
+            self.check()
+            time.sleep(1)
+
+    def install(self):
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self)
+        return self
 
 
 class Command(BaseCommand):
@@ -37,6 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Do not create demo content.")
 
     def handle(self, *args, **options):
+        stop_on_signal = StopOnSignal().install()
         ports = Ports.from_base(options["port"])
         var_dir = Path(options["var"]).resolve()
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -46,8 +88,8 @@ class Command(BaseCommand):
             # see the same configuration.
             os.environ.update(local_environment(ports, var_dir))
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        signal.signal(signal.SIGTERM, _interrupt)
         stack = LocalStack(var_dir, ports, reload=not options["noreload"], seed=not options["no_seed"])
+        stack.check_stop = stop_on_signal.check
         try:
             stack.start()
             user, password = stack.credentials
@@ -64,12 +106,11 @@ class Command(BaseCommand):
                     "MYBLOG READY"
                 )
             )
-            threading.Event().wait()
+            stop_on_signal.idle()
         except KeyboardInterrupt:
+            stop_on_signal.stopping = True
             self.stdout.write("\nStopping ...")
         finally:
-            # A second Ctrl-C (or a signal forwarded twice) must not cut the
-            # shutdown short and leave the emulators running.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            stop_on_signal.stopping = True  # an error, not a signal, may have brought us here
             stack.stop()
+        self.stdout.write("Stopped.")

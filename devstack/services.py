@@ -1,6 +1,7 @@
 """Start and stop the emulators: DynamoDB Local (Java) and moto server.
 
-Each is a child process on a loopback port; `Service.stop()` waits for the
+Each is a child process on a loopback port that dies with the process that
+started it (see devstack/processes.py); `Service.stop()` waits for the
 process to exit, because a killed JVM can hold its port for seconds.
 """
 
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.request
 
-from myblog.localstack import system
+from devstack import processes, system
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -31,23 +32,45 @@ class Service:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout=60):
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+    def spawn(self):
+        """Start the process (in a session of its own, bound to this process's life)."""
         if system.port_open(self.port):
             raise RuntimeError(f"{self.name}: port {self.port} is already in use")
         # Without a log file the child shares this terminal (Django's request log).
         log = open(self.log_path, "ab") if self.log_path else None
-        self.process = subprocess.Popen(
-            self.args, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode} (see {self.log_path})")
-            if self.ready():
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"{self.name} was not ready in {timeout}s")
+        try:
+            self.process = processes.spawn(self.args, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            if log:
+                log.close()
+        return self
+
+    def wait_ready(self, timeout=60, check=None):
+        """Wait until it answers HTTP; stop it if it exits, never answers, or the wait is interrupted.
+
+        `check()`, called on every round, may raise to cut the wait short.
+        """
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if check:
+                    check()
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.process.returncode} (see {self.log_path})")
+                if self.ready():
+                    return self
+                time.sleep(0.2)
+            raise TimeoutError(f"{self.name} was not ready in {timeout}s")
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self, timeout=60):
+        return self.spawn().wait_ready(timeout)
 
     def ready(self):
         try:
@@ -60,14 +83,8 @@ class Service:
         return True
 
     def stop(self, timeout=15):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout)
+        if self.process is not None:
+            processes.stop(self.process, timeout)
 
 
 def dynamodb_local(port, db_path=None, log_path=None):

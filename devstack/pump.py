@@ -41,7 +41,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -52,6 +51,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 from django.conf import settings
 
+from devstack import processes
 from myblog import aws
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def generate_runtime_settings(stage, settings_file, directory):
     target = directory / f"{SETTINGS_MODULE}.py"
     zappa = Path(sys.executable).with_name("zappa")
     command = [str(zappa)] if zappa.exists() else [shutil.which("zappa") or "zappa"]
-    subprocess.run(
+    processes.run(
         [*command, "save-python-settings-file", stage, "-o", str(target)],
         cwd=Path(settings_file).parent,
         check=True,

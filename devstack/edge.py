@@ -15,6 +15,7 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from myblog import aws
@@ -25,6 +26,27 @@ log = logging.getLogger(__name__)
 def served_prefixes():
     """What CloudFront may read from the bucket (infra/myblog.yaml): static files and renditions."""
     return ("static/", settings.MYBLOG_RENDITIONS_PREFIX)
+
+
+# A missing object, or a bucket that is not there (not created yet, or the
+# emulator was reset), is a plain "Not found" for the reader, however S3
+# words it; a HEAD-style error carries only the status code.
+NOT_FOUND_CODES = {"NoSuchKey", "NoSuchBucket", "AccessDenied", "404", "403"}
+
+
+def origin_error(error):
+    """The edge's status line for the bucket's answer `error` (a botocore ClientError).
+
+    Never an exception: an error the edge cannot map is a 502, as CloudFront
+    answers when its origin fails.
+    """
+    code = error.response.get("Error", {}).get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status == 304 or code == "304":
+        return "304 Not Modified"
+    if code in NOT_FOUND_CODES or status in (403, 404):
+        return "404 Not Found"
+    return "502 Bad Gateway"
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -48,28 +70,33 @@ class Edge:
                 environ["SCRIPT_NAME"] = prefix.rstrip("/")
                 environ["PATH_INFO"] = path[len(prefix.rstrip("/")) :] or "/"
                 return app(environ, start_response)
-        key = path.lstrip("/")
+        try:
+            # WSGI gives the path as bytes decoded as Latin-1 (PEP 3333); keys are UTF-8.
+            key = path.encode("latin-1").decode("utf-8").lstrip("/")
+        except UnicodeError:
+            return self._plain(start_response, "404 Not Found", b"Not found\n")
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return self._plain(start_response, "405 Method Not Allowed", b"Method not allowed\n")
         if not key.startswith(served_prefixes()) or any(part in ("", ".", "..") for part in key.split("/")):
             # Dot segments would lead out of a served prefix if anything on the way resolved them.
             return self._plain(start_response, "404 Not Found", b"Not found\n")
-        s3 = aws.client("s3")
         kwargs = {"Bucket": self.bucket, "Key": key}
         if environ.get("HTTP_IF_NONE_MATCH"):
             kwargs["IfNoneMatch"] = environ["HTTP_IF_NONE_MATCH"]
         try:
-            obj = s3.get_object(**kwargs)
-        except s3.exceptions.NoSuchKey:
-            return self._plain(start_response, "404 Not Found", b"Not found\n")
-        except Exception as error:  # botocore ClientError for 304 and friends
-            status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 304:
-                start_response("304 Not Modified", [("ETag", environ["HTTP_IF_NONE_MATCH"])])
+            obj = aws.client("s3").get_object(**kwargs)
+        except ClientError as error:
+            answer = origin_error(error)
+            if answer == "304 Not Modified":
+                start_response(answer, [("ETag", environ["HTTP_IF_NONE_MATCH"])])
                 return [b""]
-            if status in (403, 404):
-                return self._plain(start_response, "404 Not Found", b"Not found\n")
-            raise
+            if answer == "404 Not Found":
+                return self._plain(start_response, answer, b"Not found\n")
+            log.warning("edge: the bucket answered %s for %s", error, key)
+            return self._plain(start_response, answer, b"Bad gateway\n")
+        except BotoCoreError as error:  # the emulator is not answering
+            log.warning("edge: no answer from the bucket for %s: %s", key, error)
+            return self._plain(start_response, "502 Bad Gateway", b"Bad gateway\n")
         headers = [
             ("Content-Type", obj.get("ContentType") or "application/octet-stream"),
             ("Content-Length", str(obj["ContentLength"])),

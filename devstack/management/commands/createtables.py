@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from myblog.tables import ensure_tables
+from devstack.tables import ensure_tables
 
 
 class Command(BaseCommand):

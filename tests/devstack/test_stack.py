@@ -4,27 +4,15 @@ Talks to `manage.py runlocal` over HTTP; needs Java (DynamoDB Local).
 """
 
 import re
-import signal
-import time
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 import pytest
 
-from myblog.localstack import system
-from tests.stack import start_stack, wait_for
+from tests.devstack.stack import fetch, start_stack, wait_for
 
 pytestmark = pytest.mark.stack
-
-
-def fetch(url, data=None, opener=None, headers=None):
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        response = (opener or urllib.request.build_opener()).open(request, timeout=30)
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read().decode()
-    return response.status, response.headers, response.read().decode(errors="replace")
 
 
 def test_home_lists_the_demo_posts_newest_first(local_stack):
@@ -99,7 +87,8 @@ def test_state_survives_a_restart(tmp_path):
         wait_for(lambda: fetch(first.edge_url + rendition)[0] == 200, "the demo cover's rendition")
         password = first.password
     finally:
-        first.stop()
+        leaked = first.stop()
+    assert not leaked
     second = start_stack(tmp_path)
     try:
         assert "Created the demo posts." not in "".join(second.output)
@@ -109,7 +98,8 @@ def test_state_survives_a_restart(tmp_path):
         status, _, _ = fetch(second.edge_url + rendition)
         assert status == 200
     finally:
-        second.stop()
+        leaked = second.stop()
+    assert not leaked
 
 
 def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
@@ -129,13 +119,3 @@ def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
     assert status == 200
     assert headers["Content-Type"] == "image/jpeg"
     assert "immutable" in headers["Cache-Control"]
-
-
-def test_a_second_ctrl_c_still_stops_everything(tmp_path):
-    stack = start_stack(tmp_path)
-    stack.process.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    stack.process.send_signal(signal.SIGINT)
-    stack.process.wait(60)
-    ports = range(stack.port, stack.port + 4)
-    assert wait_for(lambda: not any(system.port_open(port) for port in ports), "the stack's ports to close", 30)

@@ -17,9 +17,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from devstack import mailbox, pump, services, system
+from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
-from myblog.localstack import mailbox, pump, services, system
-from myblog.tables import ensure_tables
 from photos.models import Photo
 from photos.status import PHOTO_READY
 from posts import services as post_services
@@ -28,11 +28,11 @@ from posts.rules import PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images
-from tests.stack import wait_for
+from tests.devstack.stack import wait_for
 
 pytestmark = pytest.mark.dynamodb_local
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent.parent / "events"
 
 
 @pytest.fixture(scope="module")
@@ -343,7 +343,7 @@ def idle_pump(emulators, tmp_path):
 
 
 def test_a_trimmed_iterator_resumes_from_the_oldest_record_without_a_traceback(idle_pump, caplog):
-    caplog.set_level(logging.INFO, logger="myblog.localstack.pump")
+    caplog.set_level(logging.INFO, logger="devstack.pump")
     event_pump = idle_pump
     delivered = []
     record_stream_deliveries(event_pump, delivered)

@@ -12,7 +12,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from myblog.localstack import system
+from devstack import system
 
 
 class Command(BaseCommand):
