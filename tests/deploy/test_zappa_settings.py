@@ -90,7 +90,18 @@ def test_prod_stays_warm_and_dev_does_not():
 
 def test_the_package_leaves_out_what_lambda_has_or_does_not_need():
     exclude = set(stage_config(SETTINGS, "prod")["exclude"])
-    dev_only = {"devstack", "tests", "bench", "infra", ".ci", ".pytest_cache", ".ruff_cache", "var", ".venv"}
+    dev_only = {
+        "devstack",
+        "tests",
+        "bench",
+        "infra",
+        ".ci",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "var",
+        ".venv",
+    }
     assert {"boto3", "botocore", "s3transfer", "moto"} | dev_only <= exclude
     # Shipping bytecode is what keeps cold starts short (infra/deployenv.py): the
     # .pyc beside each source. __pycache__ files are checked against the sources'
