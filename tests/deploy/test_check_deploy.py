@@ -33,7 +33,7 @@ def stage_environment(stage, **extra):
         if not name.startswith(("MYBLOG_", "DJANGO_", "AWS_ENDPOINT_URL")) and name != "DATABASE_URL"
     }
     environ.update(config["environment_variables"])
-    # The secrets are given directly; tests/test_secrets.py covers SSM.
+    # The secrets are given directly; tests/project/test_secrets.py covers SSM.
     environ.pop("MYBLOG_SSM_PARAMETERS_PATH")
     environ.update(FAKE_SECRETS)
     environ.update(AWS_REGION=config["aws_region"], AWS_DEFAULT_REGION=config["aws_region"])

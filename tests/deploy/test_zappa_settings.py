@@ -1,6 +1,6 @@
 """zappa_settings.json: the deployed stages, as Zappa resolves them.
 
-The event bindings themselves are checked in tests/test_bindings.py; this
+The event bindings themselves are checked in tests/deploy/test_bindings.py; this
 module checks what makes a stage deployable: region, role, network,
 packaging, environment without secrets.
 """

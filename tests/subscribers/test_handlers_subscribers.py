@@ -16,7 +16,7 @@ from moto.ses.models import ses_backends
 from subscribers import emails, handlers, services, tokens, welcome
 from subscribers.models import BOUNCED, COMPLAINED, CONFIRMED, PENDING, Subscriber
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
 def load_event(name):

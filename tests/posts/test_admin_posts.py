@@ -82,7 +82,7 @@ def test_the_admin_checks_discover_the_admin_modules_themselves():
         "checks.run_checks(tags=[checks.Tags.admin])\n"
         "print('posts.admin' in sys.modules, 'subscribers.admin' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myblog.settings", "PYTHONPATH": str(root)}
     result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

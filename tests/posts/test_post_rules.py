@@ -12,7 +12,7 @@ from posts.models import Post
 from posts.rules import DRAFT, MAX_TAG_LENGTH, PUBLISHED, SCHEDULED
 from tests.reader_fixtures import publish
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 # The read path: what readers' requests run.
 READ_PATH = ["queries", "pages", "api", "views", "feeds", "sitemaps"]
 

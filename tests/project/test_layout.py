@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 APPS = {"posts", "subscribers", "photos", "devstack"}
 # The local stack seeds demo posts through the edit path: it is development
 # tooling that leaves `myblog/` for an app of its own, not the project.
@@ -52,7 +52,7 @@ def test_the_checks_cover_the_photo_app():
 
 
 def test_the_check_sees_imports_of_every_kind(tmp_path, monkeypatch):
-    monkeypatch.setattr("tests.test_layout.BASE_DIR", tmp_path)
+    monkeypatch.setattr("tests.project.test_layout.BASE_DIR", tmp_path)
     module = tmp_path / "myblog" / "sub" / "example.py"
     module.parent.mkdir(parents=True)
     module.write_text(

@@ -173,7 +173,7 @@ def test_a_cold_home_page_leaves_the_admin_and_renderers_unloaded():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myblog.settings", "PYTHONPATH": str(root)}
     result = subprocess.run(
         [sys.executable, "-c", COLD_HOME_PAGE], cwd=root, env=env, capture_output=True, text=True, check=True

@@ -21,7 +21,7 @@ from posts.models import Post
 from posts.rules import PUBLISHED, SCHEDULED
 from tests import image_fixtures as images
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
 ORIGINAL = "media/originals/2026/11/Holiday photo (1).jpg"
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from subscribers import notifications, tokens, welcome
 
-EVENTS = Path(__file__).resolve().parent / "events"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
 STREAM_EVENT = json.loads((EVENTS / "dynamodb_stream.json").read_text())
 BOUNCE_EVENT = json.loads((EVENTS / "sns_ses_bounce.json").read_text())
 COMPLAINT_EVENT = json.loads((EVENTS / "sns_ses_complaint.json").read_text())

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Project folders for developers only (zappa_settings.json excludes them by
 # name), besides any hidden folder (.ci, tool caches).
 DEV_ONLY_FOLDERS = {"devstack", "tests", "bench", "infra", "var", "node_modules"}

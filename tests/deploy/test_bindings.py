@@ -17,7 +17,7 @@ from zappa.handler import LambdaHandler
 from zappa.utilities import import_and_get_function
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "zappa_settings.json"
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
 STAGES = [name for name, config in json.loads(SETTINGS_FILE.read_text()).items() if name != "base"]
 
 
