@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.utils import timezone
 
-from myblog import aws
+from myblog import aws, events
 from photos import renditions as images
 from photos.keys import is_original_key, rendition_key
 from photos.models import Photo, Rendition
@@ -69,10 +69,7 @@ def created_objects(event):
     Keys arrive URL-encoded (spaces as '+'). Records of other kinds and
     malformed records are logged and skipped.
     """
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        log.warning("S3 event without Records skipped: %.200r", event)
-        return []
+    records = events.records(event, "S3", log)
     objects = []
     for record in records:
         try:

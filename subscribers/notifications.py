@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+from myblog import events
 from subscribers import services
 from subscribers.models import BOUNCED, COMPLAINED
 
@@ -31,10 +32,7 @@ class Suppression:
 
 def ses_messages(event):
     """The SES notification (a dict) inside each SNS record; malformed ones skipped."""
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        log.warning("SNS event without Records skipped: %.200r", event)
-        return []
+    records = events.records(event, "SNS", log)
     messages = []
     for record in records:
         try:

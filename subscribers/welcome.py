@@ -37,7 +37,7 @@ from django.conf import settings
 from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
-from myblog import aws
+from myblog import aws, events
 from subscribers import emails, services
 from subscribers.models import BOUNCED, PENDING, Subscriber
 
@@ -93,10 +93,7 @@ def new_subscribers(event):
     MODIFY and REMOVE records are not new subscribers; malformed records are
     logged and skipped (retrying them could never succeed).
     """
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        log.warning("Stream event without Records skipped: %.200r", event)
-        return []
+    records = events.records(event, "Stream", log)
     found = []
     for record in records:
         try:
