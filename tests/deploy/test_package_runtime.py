@@ -19,7 +19,6 @@ import dis
 import fnmatch
 import json
 import marshal
-import os
 import subprocess
 import types
 import zipfile
@@ -86,32 +85,12 @@ def stage_config():
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    """`zappa package prod` as a deploy runs it, unzipped outside the repository."""
+def package(lambda_package, tmp_path_factory):
+    """The session's `zappa package prod` zip, unzipped outside the repository."""
     venv = deployenv.ensure(log=lambda line: None)
-    work = tmp_path_factory.mktemp("lambda-package")
+    work = tmp_path_factory.mktemp("lambda-task")
     assert not work.resolve().is_relative_to(REPO)
-    zip_path = work / f"myblog-{STAGE}.zip"
-    env = deployenv.environ(
-        venv,
-        {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(work),
-            "LANG": "C.UTF-8",
-            "AWS_ACCESS_KEY_ID": "packaging",
-            "AWS_SECRET_ACCESS_KEY": "packaging",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        },
-    )
-    result = subprocess.run(
-        [str(venv / "bin" / "zappa"), "package", STAGE, "-o", str(zip_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0 and zip_path.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    zip_path = lambda_package
     task, sdk = work / "task", work / "runtime-sdk"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(task)
