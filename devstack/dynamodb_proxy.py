@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 
 ACCESS_KEY_RE = re.compile(r"Credential=([^/,\s]+)/")
 STREAM_ARN_RE = re.compile(r"^arn:aws:dynamodb:[^:]*:[^:]*:table/([^/]+)/stream/(.+)$")
-TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 ACCOUNT_WIDE = {"ListTables", "ListStreams", "DescribeLimits", "DescribeEndpoints", "ListGlobalTables", "ListBackups"}
 
 
@@ -97,8 +102,18 @@ class Recorder:
 class DynamoDBProxy(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, upstream, port, evaluator, access_key_id, principal_arn, recorder,
-                 region="us-east-1", account="123456789012", host="127.0.0.1"):
+    def __init__(
+        self,
+        upstream,
+        port,
+        evaluator,
+        access_key_id,
+        principal_arn,
+        recorder,
+        region="us-east-1",
+        account="123456789012",
+        host="127.0.0.1",
+    ):
         self.upstream = upstream.rstrip("/")
         self.evaluator = evaluator
         self.access_key_id = access_key_id
@@ -143,13 +158,15 @@ class _Handler(BaseHTTPRequestHandler):
         if checked:
             denied = [(action, resource) for action, resource in arns if not server.evaluator.allows(action, resource)]
             for action, resource in arns:
-                server.recorder.record({
-                    "time": time.time(),
-                    "operation": target.rpartition(".")[2],
-                    "action": action,
-                    "resource": resource,
-                    "allowed": (action, resource) not in denied,
-                })
+                server.recorder.record(
+                    {
+                        "time": time.time(),
+                        "operation": target.rpartition(".")[2],
+                        "action": action,
+                        "resource": resource,
+                        "allowed": (action, resource) not in denied,
+                    }
+                )
             if denied:
                 action, resource = denied[0]
                 message = (
@@ -157,10 +174,19 @@ class _Handler(BaseHTTPRequestHandler):
                     f"because no identity-based policy allows the {action} action"
                 )
                 log.warning("dynamodb proxy: denied %s on %s", action, resource)
-                return self._answer(400, json.dumps({
-                    "__type": "com.amazon.coral.service#AccessDeniedException", "Message": message,
-                }).encode(), {"Content-Type": "application/x-amz-json-1.0"})
-        forwarded = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                return self._answer(
+                    400,
+                    json.dumps(
+                        {
+                            "__type": "com.amazon.coral.service#AccessDeniedException",
+                            "Message": message,
+                        }
+                    ).encode(),
+                    {"Content-Type": "application/x-amz-json-1.0"},
+                )
+        forwarded = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")
+        }
         request = urllib.request.Request(server.upstream + self.path, data=data, headers=forwarded, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - DynamoDB Local on loopback

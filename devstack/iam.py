@@ -106,18 +106,28 @@ def _client(service, endpoint, region, credentials=None):
     ).client(service, endpoint_url=endpoint)
 
 
-def bootstrap(endpoint, role, region="us-east-1", session_name="myblog-local"):
-    """Admin user, function role and its session on a fresh moto server; then authentication on."""
+def create_admin(endpoint, region="us-east-1"):
+    """The stack's own administrator (for its set-up and the tests), on moto still open to anyone."""
     iam = _client("iam", endpoint, region)
     iam.create_user(UserName=ADMIN_USER)
     iam.put_user_policy(UserName=ADMIN_USER, PolicyName="local-stack-admin", PolicyDocument=json.dumps(ADMIN_POLICY))
     key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
-    admin = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def bootstrap(endpoint, role, admin=None, region="us-east-1", session_name="myblog-local"):
+    """Function role and its session on a fresh moto server; then authentication on.
+
+    `admin` is the administrator `create_admin()` made (one is made when absent).
+    """
+    admin = admin or create_admin(endpoint, region)
+    iam = _client("iam", endpoint, region, admin)
     arn = iam.create_role(RoleName=role.name, AssumeRolePolicyDocument=json.dumps(role.trust_policy))["Role"]["Arn"]
     for name, document in role.policies.items():
         iam.put_role_policy(RoleName=role.name, PolicyName=name, PolicyDocument=json.dumps(document))
-    # As the Lambda service does: lambda.amazonaws.com assumes the role.
-    assumed = _client("sts", endpoint, region).assume_role(
+    # As the Lambda service does: it assumes the role and hands the function
+    # the session (moto checks no trust policy while authentication is off).
+    assumed = _client("sts", endpoint, region, admin).assume_role(
         RoleArn=arn, RoleSessionName=session_name, DurationSeconds=43200
     )
     session = assumed["Credentials"]
@@ -189,7 +199,10 @@ class PolicyEvaluator:
         unused = []
         for grant in self.grants(services):
             statement = IAMPolicyStatement({"Effect": "Allow", "Action": grant.action, "Resource": grant.resource})
-            if not any(statement._check_element_matches("Action", action)
-                       and statement._check_element_matches("Resource", resource) for action, resource in calls):
+            if not any(
+                statement._check_element_matches("Action", action)
+                and statement._check_element_matches("Resource", resource)
+                for action, resource in calls
+            ):
                 unused.append(grant)
         return unused

@@ -1,6 +1,6 @@
 """moto server with IAM evaluated on resource ARNs, and a record of the function's calls.
 
-    python -m devstack.moto_iam -H 127.0.0.1 -p PORT
+    python -m devstack.moto_iam [--record FILE] -H 127.0.0.1 -p PORT
 
 moto's authorisation (moto.core.authorization) checks every request once
 authentication is on, but names the resource only for S3, SQS, IAM and
@@ -12,7 +12,7 @@ the CloudFront distribution, the SNS topic), then runs moto server as
 `python -m moto.server` would.
 
 Every decision for a session key (the function role's) is appended to the
-JSON-lines file named by MYBLOG_IAM_RECORD. S3 requests signed in the URL
+JSON-lines file given as `--record` (or MYBLOG_IAM_RECORD). S3 requests signed in the URL
 or a form (presigned GET and POST, from browsers) carry no Authorization
 header, which moto cannot evaluate: they pass, and are recorded as
 `presigned`.
@@ -125,10 +125,25 @@ def install():
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--record" in argv:
+        index = argv.index("--record")
+        os.environ["MYBLOG_IAM_RECORD"] = argv[index + 1]
+        del argv[index : index + 2]
     install()
     from moto.server import main as moto_main
 
-    return moto_main(argv if argv is not None else sys.argv[1:])
+    return moto_main(argv)
+
+
+def service(port, record=None, log_path=None):
+    """moto server with IAM as a stack service (see myblog.localstack.services.Service)."""
+    from myblog.localstack.services import Service
+
+    args = [sys.executable, "-m", "devstack.moto_iam", "-H", "127.0.0.1", "-p", str(port)]
+    if record:
+        args[3:3] = ["--record", str(record)]
+    return Service("moto server (IAM enforced)", args, port, log_path=log_path)
 
 
 if __name__ == "__main__":

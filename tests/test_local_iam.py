@@ -1,16 +1,14 @@
 """IAM locally: the template's function role on moto server, and DynamoDB calls checked against it."""
 
 import json
-import subprocess
-import sys
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack import iam
+from devstack import iam, moto_iam
 from devstack.dynamodb_proxy import authorisations, stream_arn
-from myblog.localstack import services, system
+from myblog.localstack import system
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/myblog-dev-"
@@ -94,8 +92,8 @@ def test_api_gateway_may_invoke_the_function_with_the_role_as_credentials(role, 
         ("DynamoDB_20120810.ListTables", {}, [("dynamodb:ListTables", "*")]),
         (
             "DynamoDBStreams_20120810.DescribeStream",
-            {"StreamArn": "arn:aws:dynamodb:ddblocal:000000000000:table/myblog-dev-subscribers/stream/2026-12-01T00:00"},
-            [("dynamodb:DescribeStream", f"{TABLE}subscribers/stream/2026-12-01T00:00")],
+            {"StreamArn": "arn:aws:dynamodb:ddblocal:000000000000:table/myblog-dev-subscribers/stream/2026-12"},
+            [("dynamodb:DescribeStream", f"{TABLE}subscribers/stream/2026-12")],
         ),
     ],
 )
@@ -105,37 +103,29 @@ def test_requests_are_read_as_aws_authorises_them(target, body, expected):
 
 def test_get_records_is_authorised_on_the_stream_its_iterator_came_from():
     arn = stream_arn(REGION, ACCOUNT, "arn:aws:dynamodb:ddblocal:000000000000:table/myblog-dev-subscribers/stream/x")
-    found = authorisations("DynamoDBStreams_20120810.GetRecords", {"ShardIterator": "it-1"}, REGION, ACCOUNT, {"it-1": arn})
+    found = authorisations(
+        "DynamoDBStreams_20120810.GetRecords", {"ShardIterator": "it-1"}, REGION, ACCOUNT, {"it-1": arn}
+    )
     assert found == [("dynamodb:GetRecords", f"{TABLE}subscribers/stream/x")]
 
 
 @pytest.fixture(scope="module")
 def moto_with_iam(tmp_path_factory, role):
     work = tmp_path_factory.mktemp("moto-iam")
-    port = system.free_port()
-    service = services.Service(
-        "moto server (IAM)",
-        [sys.executable, "-m", "devstack.moto_iam", "-H", "127.0.0.1", "-p", str(port)],
-        port,
-        log_path=work / "moto.log",
-    )
-    import os
-
-    os.environ["MYBLOG_IAM_RECORD"] = str(work / "calls.jsonl")
-    try:
-        service.start()
-    finally:
-        del os.environ["MYBLOG_IAM_RECORD"]
+    service = moto_iam.service(system.free_port(), record=work / "calls.jsonl", log_path=work / "moto.log").start()
     yield service.endpoint, iam.bootstrap(service.endpoint, role), work / "calls.jsonl"
     service.stop()
 
 
 def _client(service, endpoint, credentials):
-    return boto3.session.Session(region_name=REGION, **{
-        "aws_access_key_id": credentials.access_key_id,
-        "aws_secret_access_key": credentials.secret_access_key,
-        "aws_session_token": credentials.session_token or None,
-    }).client(service, endpoint_url=endpoint)
+    return boto3.session.Session(
+        region_name=REGION,
+        **{
+            "aws_access_key_id": credentials.access_key_id,
+            "aws_secret_access_key": credentials.secret_access_key,
+            "aws_session_token": credentials.session_token or None,
+        },
+    ).client(service, endpoint_url=endpoint)
 
 
 def test_moto_enforces_the_role_and_the_admin_bootstraps(moto_with_iam):
