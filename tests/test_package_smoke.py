@@ -1,0 +1,284 @@
+"""The deployment package itself, run as Lambda runs it, under the function role's credentials.
+
+The zip is built once per session as a deploy builds it (and reused across
+sessions while its content is unchanged, see devstack/package.py), unpacked,
+and run by the local Lambda runtime with only the runtime's SDK beside it.
+The emulators are DynamoDB Local (behind the IAM-checking proxy) and moto
+server with IAM enforced; the stage's tables, bucket, secrets and demo
+content are created by an administrator, then every request and event
+below goes through Zappa's `handler.lambda_handler` as real-shaped events.
+The module ends by failing on any call the role was denied, and prints the
+role's grants nothing used.
+"""
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+
+from devstack import iam, moto_iam, package
+from devstack.apigateway import ApiGateway
+from devstack.packaged import PackagedFunction
+from myblog.localstack import pump, services, system
+
+pytestmark = pytest.mark.package
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+REGION, ACCOUNT = "us-east-1", "123456789012"
+BUCKET = f"myblog-dev-media-{ACCOUNT}"
+STREAM_BINDING = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/myblog-dev-subscribers/stream/2026-01-01T00:00:00.000"
+READER = "reader@bücher.de"
+
+# Run by the administrator, in a process with the stage's names: what infra/
+# and a deploy create (tables, bucket, SES identity and configuration set,
+# distribution, secrets, static files), then the demo content, dated so that
+# the scheduled demo post is due.
+ADMIN_SETUP = r"""
+import datetime, json, os, django
+django.setup()
+from django.core.management import call_command
+from myblog import aws
+from myblog.localstack.stack import bootstrap_aws, create_distribution
+from myblog.localstack.demo import seed
+bootstrap_aws()
+aws.client("sesv2").create_configuration_set(ConfigurationSetName="myblog-dev")
+distribution = create_distribution(os.environ["MYBLOG_CLOUDFRONT_DOMAIN"])
+ssm = aws.client("ssm")
+for name in ("DJANGO_SECRET_KEY", "DATABASE_URL"):
+    ssm.put_parameter(Name="/myblog/dev/" + name, Value=os.environ["SECRET_" + name], Type="SecureString")
+call_command("migrate", interactive=False, verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
+seed(now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=8))
+print(json.dumps({"distribution": distribution}))
+"""
+
+
+@pytest.fixture(scope="session")
+def built_package():
+    """The deployment package for the session, reused while its digest is unchanged."""
+    return package.build(log=lambda line: print(line, file=sys.stderr))
+
+
+def _admin_env(admin, moto, dynamodb, var):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
+    env.update(admin.as_environment())
+    env.update(
+        {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": moto,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "MYBLOG_TABLE_PREFIX": "myblog-dev-",
+            "MYBLOG_MEDIA_BUCKET": BUCKET,
+            "MYBLOG_STATIC_ON_S3": "1",
+            "MYBLOG_CLOUDFRONT_DOMAIN": "127.0.0.1:9",
+            "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
+            "SECRET_DJANGO_SECRET_KEY": "package-smoke-" + "k" * 50,
+            "SECRET_DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
+            "DJANGO_SETTINGS_MODULE": "myblog.settings",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def stack(built_package, tmp_path_factory):
+    if os.environ.get("CI", "").lower() != "true" and not shutil.which("java"):
+        pytest.skip("Java 17 is not installed: DynamoDB Local needs it (always run in CI)")
+    var = tmp_path_factory.mktemp("package-smoke")
+    started = []
+    try:
+        dynamodb = services.dynamodb_local(system.free_port(), log_path=var / "dynamodb-local.log").start()
+        started.append(dynamodb)
+        moto = moto_iam.service(system.free_port(), record=var / "iam-moto.jsonl", log_path=var / "moto.log").start()
+        started.append(moto)
+        admin = iam.create_admin(moto.endpoint)
+        result = subprocess.run(
+            [sys.executable, "-c", ADMIN_SETUP],
+            cwd=BASE_DIR,
+            env=_admin_env(admin, moto.endpoint, dynamodb.endpoint, var),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        distribution = json.loads(result.stdout.strip().splitlines()[-1])["distribution"]
+        role = iam.function_role("dev", REGION, ACCOUNT, distribution_id=distribution)
+        local_iam = iam.bootstrap(moto.endpoint, role, admin=admin)
+        function = PackagedFunction(
+            built_package,
+            local_iam,
+            dynamodb.endpoint,
+            moto.endpoint,
+            var,
+            "http://127.0.0.1:8000",
+            "127.0.0.1:9",
+            distribution,
+            moto_record=var / "iam-moto.jsonl",
+        ).start()
+        started.append(function)
+        gateway = ApiGateway(function.http, "dev", system.free_port()).serve_in_thread()
+        started.append(gateway)
+        yield Smoke(function, gateway, local_iam, moto.endpoint, dynamodb.endpoint, var)
+        report = function.report()
+        lines = report.lines()
+        (var / "iam-report.txt").write_text("\n".join(lines) + "\n")
+        print("\n" + "\n".join(lines))
+        assert not report.denied, "\n".join(lines)
+    finally:
+        for service in reversed(started):
+            service.stop()
+
+
+class Smoke:
+    def __init__(self, function, gateway, local_iam, moto, dynamodb, var):
+        self.function = function
+        self.url = f"http://127.0.0.1:{gateway.server_address[1]}"
+        self.iam = local_iam
+        self.moto = moto
+        self.dynamodb = dynamodb
+        self.var = var
+
+    def admin(self, service, endpoint=None):
+        return boto3.session.Session(
+            region_name=REGION,
+            aws_access_key_id=self.iam.admin.access_key_id,
+            aws_secret_access_key=self.iam.admin.secret_access_key,
+        ).client(service, endpoint_url=endpoint or self.moto)
+
+    def get(self, path, data=None, headers=None):
+        request = urllib.request.Request(self.url + path, data=data, headers={"Host": "127.0.0.1", **(headers or {})})
+        try:
+            response = urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode(errors="replace")
+        return response.status, response.headers, response.read().decode(errors="replace")
+
+    def invoke(self, event):
+        result = self.function.events.invoke(event)
+        assert not result.failed, result.error
+        return result.payload
+
+
+def s3_event(bucket, item):
+    """S3's ObjectCreated event for a listed object (keys URL-encoded, as S3 sends them)."""
+    event = json.loads((EVENTS / "s3_put.json").read_text())
+    record = event["Records"][0]
+    record["s3"]["bucket"].update({"name": bucket, "arn": f"arn:aws:s3:::{bucket}"})
+    record["s3"]["object"].update(
+        {"key": quote_plus(item["Key"], safe="/"), "size": item["Size"], "eTag": item["ETag"].strip('"')}
+    )
+    return event
+
+
+@pytest.fixture(scope="module")
+def renditions(stack):
+    """The demo photos' S3 ObjectCreated events, delivered to the package."""
+    s3 = stack.admin("s3")
+    originals = s3.list_objects_v2(Bucket=BUCKET, Prefix="media/originals/")["Contents"]
+    for item in originals:
+        stack.invoke(s3_event(BUCKET, item))
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="media/renditions/")["Contents"]]
+
+
+def test_s3_object_created_makes_renditions(renditions):
+    assert any(key.endswith(".webp") for key in renditions) and any(key.endswith(".jpg") for key in renditions)
+
+
+def test_a_seeded_post_with_a_photo_renders(stack, renditions):
+    status, _, body = stack.get("/posts/hello-serverless-world/")
+    assert status == 200, body[:2000]
+    assert "<picture" in body and "/media/renditions/" in body
+
+
+def test_the_post_api_answers_json(stack):
+    status, headers, body = stack.get("/api/posts/writing-in-markdown", headers={"Accept": "application/json"})
+    assert status == 200, body[:2000]
+    assert headers["Content-Type"].startswith("application/json")
+    assert json.loads(body)["slug"] == "writing-in-markdown"
+
+
+@pytest.mark.parametrize(
+    "path, marker", [("/feeds/rss.xml", "<rss"), ("/feeds/atom.xml", "<feed"), ("/sitemap.xml", "<urlset")]
+)
+def test_feeds_and_sitemap(stack, path, marker):
+    status, _, body = stack.get(path)
+    assert status == 200, body[:2000]
+    assert marker in body and "writing-in-markdown" in body
+
+
+def test_the_admin_login_page(stack):
+    status, _, body = stack.get("/admin/login/")
+    assert status == 200, body[:2000]
+    assert 'name="csrfmiddlewaretoken"' in body
+
+
+@pytest.fixture(scope="module")
+def signed_up(stack):
+    return stack.get(
+        "/api/subscribers",
+        data=json.dumps({"email": READER}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+
+
+def test_an_international_sign_up(signed_up):
+    status, _, body = signed_up
+    assert status in (200, 201, 202), body[:2000]
+
+
+def test_a_stream_batch_sends_the_welcome_email(stack, signed_up):
+    assert signed_up[0] in (200, 201, 202)
+    streams = stack.admin("dynamodbstreams", stack.dynamodb)
+    table = stack.admin("dynamodb", stack.dynamodb).describe_table(TableName="myblog-dev-subscribers")["Table"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    # Delivered as Lambda's event-source mapping delivers them: the binding's stream ARN.
+    batch = [pump.lambda_stream_record(record, STREAM_BINDING) for record in records]
+    batch = [record for record in batch if pump.passes_filters(record, [{"eventName": ["INSERT"]}])]
+    assert batch
+    assert stack.invoke({"Records": batch}) == {"batchItemFailures": []}
+    with urllib.request.urlopen(f"{stack.moto}/moto-api/data.json", timeout=10) as response:
+        sent = json.dumps(json.load(response).get("ses", {}), ensure_ascii=False)
+    assert "xn--bcher-kva.de" in sent or READER in sent
+
+
+def test_an_ses_bounce_notification_suppresses_the_address(stack, signed_up):
+    event = json.loads((EVENTS / "sns_ses_bounce.json").read_text())
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["bounce"]["bouncedRecipients"] = [{"emailAddress": READER, "status": "5.1.1", "action": "failed"}]
+    message["mail"]["destination"] = [READER]
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    event["Records"][0]["Sns"]["TopicArn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:myblog-dev-ses-notifications"
+    event["Records"][0]["EventSubscriptionArn"] = event["Records"][0]["Sns"]["TopicArn"] + ":local"
+    answer = stack.invoke(event)
+    assert [entry["status"] for entry in answer["suppressed"]] == ["bounced"], answer
+
+
+def test_the_scheduled_publish_publishes_the_due_post(stack):
+    assert stack.get("/posts/coming-next-week/")[0] == 404
+    event = json.loads((EVENTS / "eventbridge_scheduled.json").read_text())
+    event["time"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/myblog-dev-posts.handlers.publish_scheduled"]
+    assert stack.invoke(event)["published"] == ["coming-next-week"]
+    assert stack.get("/posts/coming-next-week/")[0] == 200
+
+
+def test_the_function_cannot_import_the_development_virtualenv(stack):
+    for module in ("moto", "devstack", "pytest"):
+        assert stack.function.http.probe(f"__import__('importlib.util').util.find_spec({module!r})") is None
