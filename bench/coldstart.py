@@ -1,6 +1,6 @@
 """Benchmark: a Lambda cold start of MyBlog against a bare Django + PynamoDB + boto3 hello-world.
 
-    .venv/bin/python bench/coldstart.py [--rounds 15] [--stage dev] [--imports]
+    .venv/bin/python bench/coldstart.py [--rounds 15] [--stage dev] [--imports] [--package]
 
 Both are served the same way, in the same run: a fresh Python process
 imports Zappa's `lambda_handler` (with settings generated offline by `zappa
@@ -19,6 +19,13 @@ Byte-code caches are warmed first, as they are in a deployment package.
 Rounds alternate between the two apps; the figures are medians. Target:
 MyBlog <= 1.3x the bare app (elapsed). Exits 1 when it is missed.
 `--imports` lists the heaviest imports of MyBlog's cold start.
+
+`--package` also measures the deployment package (built as a deploy
+builds it, devstack/package.py) in the local Lambda runtime
+(devstack/lambda_runtime.py: `python -I -S`, only the unzipped package and
+the runtime's pinned SDK on sys.path), each round a fresh execution
+environment answering the same event: elapsed from starting the process to
+its answer, and the handler's own time, as ratios against the bare app.
 """
 
 import argparse
@@ -86,6 +93,48 @@ def heaviest_imports(env, event_path, cwd, top=25):
     return sorted(rows, reverse=True)[:top]
 
 
+def package_function(endpoint):
+    """A fresh-process factory for the built package, with the benchmark's stage settings."""
+    sys.path.insert(0, str(harness.ROOT))
+    from devstack import package
+    from devstack.lambda_runtime import LambdaFunction, lambda_environment, runtime_sdk
+
+    built = package.build(log=lambda line: print(line, file=sys.stderr))
+    configuration = {
+        "DJANGO_ALLOWED_HOSTS": harness.HOST,
+        "MYBLOG_SITE_URL": f"https://{harness.HOST}",
+        "MYBLOG_CLOUDFRONT_DOMAIN": harness.HOST,
+        "MYBLOG_SSM_PARAMETERS_LOADED": "1",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    credentials = {"AccessKeyId": "bench", "SecretAccessKey": "bench"}
+    env = lambda_environment("myblog-dev", "us-east-1", 1024, 60, built.task_dir, configuration, credentials)
+    sdk = runtime_sdk()
+    log = Path(tempfile.gettempdir()) / "myblog-bench-package.log"
+    return built, lambda: LambdaFunction("myblog-dev", built.task_dir, env, sdk, timeout=60, log_path=log)
+
+
+def run_package(make_function, event_path):
+    event = json.loads(Path(event_path).read_text())
+    function = make_function()
+    started = time.perf_counter()
+    try:
+        result = function.invoke(event)
+    finally:
+        wall = time.perf_counter() - started
+        function.stop()
+    if result.failed:
+        raise RuntimeError(f"package failed: {result.error}")
+    return {
+        "seconds": wall,
+        "cpu": result.duration,
+        "wall": wall,
+        "status": result.payload["statusCode"],
+        "body": result.payload.get("body", ""),
+    }
+
+
 def _summary(runs):
     return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "cpu", "wall")}
 
@@ -95,6 +144,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--imports", action="store_true", help="list the heaviest imports of the cold start")
+    parser.add_argument("--package", action="store_true", help="also measure the deployment package, isolated")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work, harness.dynamodb_local() as endpoint:
@@ -108,10 +158,17 @@ def main():
         assert app_first["status"] == 200 and "Post number 0" in app_first["body"], app_first
         assert bare_first["status"] == 200 and bare_first["body"] == "hello", bare_first
 
-        app_runs, bare_runs = [], []
+        if args.package:
+            built, make_function = package_function(app_env["AWS_ENDPOINT_URL_DYNAMODB"])
+            package_first = run_package(make_function, event)
+            assert package_first["status"] == 200 and "Post number 0" in package_first["body"], package_first
+
+        app_runs, bare_runs, package_runs = [], [], []
         for _ in range(args.rounds):
             app_runs.append(run_probe(app_env, event, harness.ROOT))
             bare_runs.append(run_probe(bare_env, event, bare_dir))
+            if args.package:
+                package_runs.append(run_package(make_function, event))
 
         if args.imports:
             print("Heaviest imports of MyBlog's cold start (cumulative ms):")
@@ -130,6 +187,15 @@ def main():
         )
     print(f"  {'ratio':31} {ratio:8.2f} x  {cpu_ratio:9.2f} x   (target <= {TARGET_RATIO}x)")
     print(f"  DynamoDB calls on MyBlog's first request: {app_first['calls']}")
+    if package_runs:
+        package_wall = statistics.median(run["wall"] for run in package_runs)
+        package_handler = statistics.median(run["cpu"] for run in package_runs)
+        print(f"Deployment package {built.zip_path.name} ({built.size / 1e6:.1f} MB) in the isolated local runtime:")
+        print(
+            f"  process start to first answer {package_wall * 1000:8.0f} ms = {package_wall / bare['wall']:.2f} x "
+            f"the bare app's process wall; first invocation's handler time {package_handler * 1000:.0f} ms = "
+            f"{package_handler / bare['seconds']:.2f} x the bare app's import+first response"
+        )
     return 0 if ratio <= TARGET_RATIO else 1
 
 

@@ -89,14 +89,15 @@ def configured_endpoints():
     create_client = botocore.session.Session.create_client
     def create_client_with_endpoint(self, service_name, *args, **kwargs):
         if kwargs.get("endpoint_url") is None and not (len(args) >= 4 and args[3]):
-            variable = "AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_")
+            service_id = self.get_service_model(service_name).service_id
+            variable = "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
             endpoint = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL")
             if endpoint:
                 kwargs["endpoint_url"] = endpoint
         return create_client(self, service_name, *args, **kwargs)
     botocore.session.Session.create_client = create_client_with_endpoint
 
-if os.environ.get("AWS_ENDPOINT_URL"):
+if any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ):
     configured_endpoints()
 
 class Context:
