@@ -28,7 +28,10 @@ so this pump does it, from the same bindings and through the same routing:
   rule as Zappa names it (Zappa finds the function from the rule's name).
 
 Every event goes through `zappa.handler.lambda_handler`, one at a time (one
-warm Lambda container). A handler's exception is logged and retried like
+warm Lambda container): in this process from the source tree, or, given a
+`function` (devstack/lambda_runtime.py), in the deployment package's own
+execution environment. The package's runtime settings name the stage's
+ARNs, so stream records then carry the binding's ARN, as AWS's do. A handler's exception is logged and retried like
 Lambda's asynchronous invocations (twice) or stream retries, never allowed
 to stop the pump. Development tooling only: excluded from the Lambda package.
 """
@@ -148,8 +151,9 @@ def _lambda_handler_class():
 
 
 class EventPump:
-    def __init__(self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5):
+    def __init__(self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5, function=None):
         self.stage = stage
+        self.function = function
         self.settings_file = Path(settings_file or Path(settings.BASE_DIR) / "zappa_settings.json")
         self.work_dir = Path(work_dir or Path(settings.BASE_DIR) / "var" / "pump")
         self.poll_seconds = poll_seconds
@@ -173,9 +177,10 @@ class EventPump:
             binding = self._binding(index, event)
             if binding is not None:
                 self.bindings.append(binding)
-        module = generate_runtime_settings(self.stage, self.settings_file, self.work_dir)
-        rewrite_event_mapping(module, {b.stage_arn: b.local_arn for b in self.bindings if b.stage_arn})
-        self._load_handler(module.parent)
+        if self.function is None:
+            module = generate_runtime_settings(self.stage, self.settings_file, self.work_dir)
+            rewrite_event_mapping(module, {b.stage_arn: b.local_arn for b in self.bindings if b.stage_arn})
+            self._load_handler(module.parent)
         for binding in self.bindings:
             log.info("pump: %s %s -> %s", binding.kind, binding.local_arn or binding.rule_arn, binding.function)
         return self
@@ -300,6 +305,11 @@ class EventPump:
 
     def invoke(self, event):
         """Run one event through Zappa's `lambda_handler`, as one Lambda invocation."""
+        if self.function is not None:
+            result = self.function.invoke(event)
+            if result.failed:
+                raise PumpError(f"{result.error.get('errorType')}: {result.error.get('errorMessage')}")
+            return result.payload
         from zappa import handler as zappa_handler
 
         context = LocalContext(self.lambda_name, self.region, self.timeout_seconds)
@@ -627,7 +637,8 @@ class StreamPoller:
         fresh = [record for record in records if int(sequence_number(record)) > after]
         if not fresh:
             return True
-        events = [lambda_stream_record(record, self.stream_arn) for record in fresh]
+        source_arn = self.binding.stage_arn if self.pump.function is not None else self.stream_arn
+        events = [lambda_stream_record(record, source_arn) for record in fresh]
         selected = [event for event in events if passes_filters(event, self.binding.config.get("filter_patterns"))]
         handled = self.pump._deliver_stream(self.binding, selected)
         if handled < len(selected):

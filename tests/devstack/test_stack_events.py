@@ -18,10 +18,6 @@ from tests.devstack.stack import fetch, wait_for
 
 pytestmark = pytest.mark.stack
 
-# The stack runs with the default (local) names of myblog/settings.py.
-BUCKET = "myblog-local-media"
-PHOTOS_TABLE = "myblog-local-photos"
-
 
 def client(stack, service):
     env = stack.aws_env
@@ -38,18 +34,20 @@ def client(stack, service):
 def test_uploaded_photo_gets_renditions_on_the_stack(local_stack):
     key = "media/originals/2026/11/end-to-end.jpg"
     s3 = client(local_stack, "s3")
-    s3.put_object(Bucket=BUCKET, Key=key, Body=images.photo_jpeg((1300, 900)), ContentType="image/jpeg")
+    s3.put_object(Bucket=local_stack.bucket, Key=key, Body=images.photo_jpeg((1300, 900)), ContentType="image/jpeg")
     dynamodb = client(local_stack, "dynamodb")
 
     def ready():
-        item = dynamodb.get_item(TableName=PHOTOS_TABLE, Key={"key": {"S": key}}, ConsistentRead=True).get("Item")
+        item = dynamodb.get_item(
+            TableName=local_stack.table("photos"), Key={"key": {"S": key}}, ConsistentRead=True
+        ).get("Item")
         return item if item and item["status"]["S"] == "ready" else None
 
     item = wait_for(ready, "the photo to be ready")
     renditions = [entry["M"] for entry in item["renditions"]["L"]]
     assert sorted({int(r["width"]["N"]) for r in renditions}) == [320, 640, 960, 1280, 1300]
     some = next(r for r in renditions if r["format"]["S"] == "webp")
-    obj = s3.get_object(Bucket=BUCKET, Key=some["key"]["S"])
+    obj = s3.get_object(Bucket=local_stack.bucket, Key=some["key"]["S"])
     assert obj["ContentType"] == "image/webp"
     assert Image.open(io.BytesIO(obj["Body"].read())).width == int(some["width"]["N"])
 
@@ -83,6 +81,8 @@ def test_sign_up_sends_a_welcome_email_shown_in_the_mailbox(local_stack):
     )
     assert status == 200
     dynamodb = client(local_stack, "dynamodb")
-    item = dynamodb.get_item(TableName="myblog-local-subscribers", Key={"email": {"S": address}}, ConsistentRead=True)
+    item = dynamodb.get_item(
+        TableName=local_stack.table("subscribers"), Key={"email": {"S": address}}, ConsistentRead=True
+    )
     assert item["Item"]["status"]["S"] == "confirmed"
     assert "welcome_sent_at" in item["Item"]

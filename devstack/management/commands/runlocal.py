@@ -3,7 +3,14 @@
 Starts DynamoDB Local and moto server, creates the tables, bucket and SES
 identity, seeds demo content on first run, runs the event pump (S3 uploads ->
 thumbnails, new subscribers -> welcome email, the publishing schedule), the
-CloudFront stand-in for media, and Django. State lives in `var/`.
+CloudFront stand-in for media, and the site. State lives in `var/`.
+
+By default the site, the API and every event handler run from the
+deployment package, built as a deploy builds it, in a local Lambda runtime
+behind a local API Gateway, with the function role's credentials and IAM
+enforced (devstack/lambda_stack.py). `--source` runs today's source tree
+in this virtualenv with Django's runserver instead: quicker to iterate on,
+further from what Lambda runs.
 """
 
 import os
@@ -76,6 +83,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--noreload", action="store_true", help="Do not restart Django on code changes.")
         parser.add_argument("--no-seed", action="store_true", help="Do not create demo content.")
+        parser.add_argument(
+            "--source",
+            action="store_true",
+            help="Serve the source tree with runserver (no package, no IAM) instead of the deployment package.",
+        )
 
     def handle(self, *args, **options):
         stop_on_signal = StopOnSignal().install()
@@ -87,12 +99,20 @@ class Command(BaseCommand):
             # the local endpoints in place so this process and its children
             # see the same configuration.
             os.environ.update(local_environment(ports, var_dir))
+            if not options["source"]:
+                from devstack.lambda_stack import package_environment
+
+                os.environ.update(package_environment(ports, var_dir))
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        stack = LocalStack(var_dir, ports, reload=not options["noreload"], seed=not options["no_seed"])
+        stack_class = LocalStack
+        if not options["source"]:
+            from devstack.lambda_stack import LambdaStack as stack_class
+        stack = stack_class(var_dir, ports, reload=not options["noreload"], seed=not options["no_seed"])
         stack.check_stop = stop_on_signal.check
         try:
             stack.start()
             user, password = stack.credentials
+            serving = "the source tree (runserver)" if options["source"] else "the deployment package, IAM enforced"
             self.stdout.write(
                 self.style.SUCCESS(
                     "\nMyBlog is running (Ctrl-C stops everything):\n"
@@ -103,6 +123,7 @@ class Command(BaseCommand):
                     f"  DynamoDB    http://127.0.0.1:{ports.dynamodb}  (DynamoDB Local)\n"
                     f"  AWS (moto)  http://127.0.0.1:{ports.moto}\n"
                     f"  State       {var_dir}\n"
+                    f"  Serving     {serving}\n"
                     "MYBLOG READY"
                 )
             )
