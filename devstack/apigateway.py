@@ -41,10 +41,15 @@ TIMED_OUT = (504, {"message": "Endpoint request timed out"})
 DROPPED_REQUEST_HEADERS = {"connection", "keep-alive", "transfer-encoding", "upgrade", "expect"}
 
 
-def proxy_event(method, target, headers, body, stage, source_ip, api_id="local", account="123456789012"):
+def proxy_event(
+    method, target, headers, body, stage, source_ip, api_id="local", account="123456789012", scheme="http", port=80
+):
     """The REST API's proxy event (payload version 1.0) for one request.
 
-    `headers` is a list of (name, value) pairs as received.
+    `headers` is a list of (name, value) pairs as received. API Gateway sets
+    X-Forwarded-For, -Proto and -Port from its own listener (HTTPS on 443 on
+    AWS; plain HTTP on the local port here, so Django never takes a request
+    for a secure one).
     """
     parts = urlsplit(target)
     path = parts.path or "/"
@@ -58,6 +63,12 @@ def proxy_event(method, target, headers, body, stage, source_ip, api_id="local",
     forwarded = single.get("X-Forwarded-For")
     single["X-Forwarded-For"] = f"{forwarded}, {source_ip}" if forwarded else source_ip
     multi["X-Forwarded-For"] = [single["X-Forwarded-For"]]
+    for name, value in (("X-Forwarded-Proto", scheme), ("X-Forwarded-Port", str(port))):
+        for existing in [key for key in single if key.lower() == name.lower()]:
+            single.pop(existing)
+            multi.pop(existing, None)
+        single[name] = value
+        multi[name] = [value]
     query_single, query_multi = {}, {}
     for name, value in query:
         query_single[name] = value
@@ -179,7 +190,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(*_json_answer(*TOO_LONG), started)
         body = self.rfile.read(length) if length else b""
         event = proxy_event(
-            self.command, self.path, list(self.headers.items()), body, self.server.stage, self.client_address[0]
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            self.server.stage,
+            self.client_address[0],
+            port=self.server.server_address[1],
         )
         try:
             invocation = self.server.function.invoke(event, timeout=self.server.integration_timeout)

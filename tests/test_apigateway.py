@@ -64,7 +64,7 @@ def test_a_request_reaches_the_function_as_a_rest_proxy_event(gateway):
     status, headers, body = request(
         gateway + "/posts/hello/?tag=a&tag=b&q=1",
         data=b"\x00binary\xff",
-        headers={"Content-Type": "application/octet-stream", "X-Custom": "yes"},
+        headers={"Content-Type": "application/octet-stream", "X-Custom": "yes", "X-Forwarded-Proto": "https"},
     )
     assert status == 201
     assert headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
@@ -75,6 +75,7 @@ def test_a_request_reaches_the_function_as_a_rest_proxy_event(gateway):
     assert event["queryStringParameters"] == {"tag": "b", "q": "1"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "q": ["1"]}
     assert event["headers"]["X-Custom"] == "yes" and event["multiValueHeaders"]["X-Custom"] == ["yes"]
+    assert event["headers"]["X-Forwarded-Proto"] == "http"  # the listener's scheme, not a client's claim
     assert event["requestContext"]["stage"] == "dev"
     assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\x00binary\xff"
