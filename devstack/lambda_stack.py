@@ -100,7 +100,12 @@ class LambdaStack(LocalStack):
 
         from myblog.localstack.pump import EventPump
 
-        pump = EventPump(stage=STAGE, work_dir=var / "pump-package", function=self.function.events)
+        pump = EventPump(
+            stage=STAGE,
+            work_dir=var / "pump-package",
+            function=self.function.events,
+            streams_client=self._function_client("dynamodbstreams", self.function.proxy.endpoint),
+        )
         pump.setup()
         pump.start()
         self.threads.append(pump)
@@ -122,6 +127,18 @@ class LambdaStack(LocalStack):
             flush=True,
         )
         return self
+
+    def _function_client(self, service, endpoint):
+        """A client with the function role's keys (what Lambda's event-source mapping uses to poll)."""
+        import boto3
+
+        keys = self.iam.function
+        return boto3.session.Session(
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+            aws_session_token=keys.session_token,
+            region_name=settings.AWS_REGION,
+        ).client(service, endpoint_url=endpoint)
 
     def _put_secrets(self, var):
         """What a deploy keeps in SSM Parameter Store: the secret key (kept in var/) and the editors' database."""

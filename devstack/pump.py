@@ -151,9 +151,14 @@ def _lambda_handler_class():
 
 
 class EventPump:
-    def __init__(self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5, function=None):
+    def __init__(
+        self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5, function=None, streams_client=None
+    ):
         self.stage = stage
         self.function = function
+        # Lambda's event-source mapping reads the stream with the function's
+        # role: a client holding those credentials, or this process's own.
+        self.streams_client = streams_client
         self.settings_file = Path(settings_file or Path(settings.BASE_DIR) / "zappa_settings.json")
         self.work_dir = Path(work_dir or Path(settings.BASE_DIR) / "var" / "pump")
         self.poll_seconds = poll_seconds
@@ -536,7 +541,7 @@ class StreamPoller:
 
     def poll(self):
         """One round over the stream; True when records were read (poll again at once)."""
-        streams = aws.client("dynamodbstreams")
+        streams = self.pump.streams_client or aws.client("dynamodbstreams")
         if time.monotonic() >= self.next_refresh:
             self.refresh_shards(streams)
             self.next_refresh = time.monotonic() + SHARD_REFRESH_SECONDS
