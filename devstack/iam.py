@@ -49,16 +49,20 @@ def function_role(stage="dev", region="us-east-1", account=ACCOUNT, distribution
     from infra import template
 
     loaded = template.load(template_path) if template_path else template.load()
+    attributes = {}
     evaluator = template.Evaluator(
         loaded,
         {"Stage": stage, "HomeRegion": region},
         region=region,
         account=account,
         physical_ids={"Distribution": distribution_id or "local"},
-        attributes={
-            ("StreamFailuresQueue", "Arn"): f"arn:aws:sqs:{region}:{account}:myblog-{stage}-stream-failures",
-        },
+        attributes=attributes,
     )
+    # The queues the role may send to, by the names the template gives them.
+    for logical_id, resource in loaded["Resources"].items():
+        if resource["Type"] == "AWS::SQS::Queue" and "QueueName" in resource.get("Properties", {}):
+            name = evaluator.value(resource["Properties"]["QueueName"])
+            attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{region}:{account}:{name}"
     properties = evaluator.properties("LambdaRole")
     policies = {policy["PolicyName"]: policy["PolicyDocument"] for policy in properties.get("Policies", [])}
     return Role(properties["RoleName"], properties["AssumeRolePolicyDocument"], policies)
