@@ -218,6 +218,9 @@ class LambdaFunction:
         read_fd, write_fd = os.pipe()
         log_file = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
+            # Not devstack.processes.spawn(): PR_SET_PDEATHSIG follows the thread
+            # that forks, and a cold start happens on a request's short-lived
+            # thread, whose end would kill the environment. stop() ends it.
             self._process = subprocess.Popen(
                 [PYTHON, "-I", "-S", "-c", BOOTSTRAP, str(self.task_dir), str(self.sdk_dir), str(write_fd)],
                 cwd=self.task_dir,

@@ -1,7 +1,7 @@
 """`runlocal`'s default: the local stack serving the deployment package, under the function's role.
 
 The same emulators, bootstrap, mirror, edge and event pump as the source
-mode (myblog/localstack/stack.py), with what a deploy changes:
+mode (devstack/stack.py), with what a deploy changes:
 
 - resources carry the `dev` stage's names (the package is the `dev`
   stage's, and the role's policies name `myblog-dev-*`), static files are
@@ -23,12 +23,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from devstack import iam, moto_iam, package
+from devstack import iam, moto_iam, package, services
 from devstack.apigateway import ApiGateway
 from devstack.packaged import PackagedFunction
+from devstack.stack import LocalStack, bootstrap_aws, create_distribution, ensure_superuser
 from myblog import aws
-from myblog.localstack import services
-from myblog.localstack.stack import LocalStack, bootstrap_aws, create_distribution, ensure_superuser
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,9 @@ class LambdaStack(LocalStack):
         moto_record.unlink(missing_ok=True)
         moto = moto_iam.service(self.ports.moto, record=moto_record, log_path=var / "logs" / "moto.log")
         for service in (dynamodb, moto):
-            print(f"Starting {service.name} on {service.endpoint} ...", flush=True)
-            self.children.append(service.start())
+            self._spawn(service)
+        for service in (dynamodb, moto):
+            service.wait_ready(check=self.check_stop)
 
         admin = iam.create_admin(moto.endpoint)
         os.environ.update(admin.as_environment())
@@ -71,8 +71,9 @@ class LambdaStack(LocalStack):
         os.environ["MYBLOG_CLOUDFRONT_DISTRIBUTION_ID"] = distribution_id
         settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = distribution_id
         self._put_secrets(var)
+        self.check_stop()
 
-        from myblog.localstack.mirror import BucketMirror
+        from devstack.mirror import BucketMirror
 
         mirror = BucketMirror(settings.MYBLOG_MEDIA_BUCKET, var / "s3-package")
         restored = mirror.restore()
@@ -81,6 +82,7 @@ class LambdaStack(LocalStack):
         self._collect_static()
         mirror.start()
         self.threads.append(mirror)
+        self.check_stop()
 
         role = iam.function_role(STAGE, settings.AWS_REGION, ACCOUNT, distribution_id=distribution_id)
         self.iam = iam.bootstrap(moto.endpoint, role, admin=admin, region=settings.AWS_REGION)
@@ -97,8 +99,9 @@ class LambdaStack(LocalStack):
             moto_record=moto_record,
         ).start()
         self._write_description(var)
+        self.check_stop()
 
-        from myblog.localstack.pump import EventPump
+        from devstack.pump import EventPump
 
         pump = EventPump(
             stage=STAGE,
@@ -113,12 +116,13 @@ class LambdaStack(LocalStack):
         self.credentials = ensure_superuser(var)
         seeded_marker = var / f"seeded-{settings.MYBLOG_TABLE_PREFIX.rstrip('-')}"
         if self.seed and not seeded_marker.exists():
-            from myblog.localstack.demo import seed
+            from devstack.demo import seed
 
             seed()
             seeded_marker.write_text("demo content created\n")
             print("Created the demo posts.", flush=True)
 
+        self.check_stop()
         self._start_edge()
         self.gateway = ApiGateway(self.function.http, self.function.stage, self.ports.web).serve_in_thread()
         print(

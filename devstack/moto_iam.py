@@ -137,8 +137,8 @@ def main(argv=None):
 
 
 def service(port, record=None, log_path=None):
-    """moto server with IAM as a stack service (see myblog.localstack.services.Service)."""
-    from myblog.localstack.services import Service
+    """moto server with IAM as a stack service (see devstack.services.Service)."""
+    from devstack.services import Service
 
     args = [sys.executable, "-m", "devstack.moto_iam", "-H", "127.0.0.1", "-p", str(port)]
     if record:

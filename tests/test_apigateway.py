@@ -9,7 +9,7 @@ import pytest
 
 from devstack.apigateway import ApiGateway
 from devstack.lambda_runtime import LambdaFunction, lambda_environment, runtime_sdk
-from myblog.localstack.system import free_port
+from devstack.system import free_port
 
 HANDLER = textwrap.dedent(
     """

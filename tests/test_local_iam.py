@@ -6,9 +6,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack import iam, moto_iam
+from devstack import iam, moto_iam, system
 from devstack.dynamodb_proxy import authorisations, stream_arn
-from myblog.localstack import system
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/myblog-dev-"

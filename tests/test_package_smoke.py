@@ -24,10 +24,9 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
-from devstack import iam, moto_iam, package
+from devstack import iam, moto_iam, package, pump, services, system
 from devstack.apigateway import ApiGateway
 from devstack.packaged import PackagedFunction
-from myblog.localstack import pump, services, system
 
 pytestmark = pytest.mark.package
 
@@ -47,8 +46,8 @@ import datetime, json, os, django
 django.setup()
 from django.core.management import call_command
 from myblog import aws
-from myblog.localstack.stack import bootstrap_aws, create_distribution
-from myblog.localstack.demo import seed
+from devstack.stack import bootstrap_aws, create_distribution
+from devstack.demo import seed
 bootstrap_aws()
 aws.client("sesv2").create_configuration_set(ConfigurationSetName="myblog-dev")
 distribution = create_distribution(os.environ["MYBLOG_CLOUDFRONT_DOMAIN"])

@@ -14,6 +14,7 @@ machine needs: no verdict depends on load.
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -153,14 +154,28 @@ class RunningStack:
         return f"http://127.0.0.1:{self.port + 3}"
 
     @property
+    def description(self):
+        """What the stack wrote about itself (package mode: names and the administrator's keys)."""
+        path = self.var_dir / "stack.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @property
+    def bucket(self):
+        return self.description.get("bucket", "myblog-local-media")
+
+    def table(self, name):
+        return self.description.get("table_prefix", "myblog-local-") + name
+
+    @property
     def aws_env(self):
-        """Environment for talking to the stack's emulators from a test."""
+        """Environment for talking to the stack's emulators from a test, as its administrator."""
         return {
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.port + 2}",
             "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{self.port + 1}",
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": f"http://127.0.0.1:{self.port + 1}",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
+            **self.description.get("admin", {}),
         }
 
     def survivors(self):
@@ -250,3 +265,16 @@ def local_stack(tmp_path_factory):
     yield stack
     leaked = stack.stop()
     assert not leaked, f"processes of the local stack outlived it: {leaked}"
+    check_iam_report(stack.var_dir)
+
+
+def check_iam_report(var_dir):
+    """Print what IAM said about the function's calls in a package-mode stack; fail on any denied call."""
+    report = Path(var_dir) / "logs" / "iam-report.txt"
+    if not report.exists():
+        return
+    text = report.read_text()
+    print("\n" + text)
+    denied = [line for line in text.splitlines() if line.strip().startswith("DENIED")]
+    if denied:
+        pytest.fail("the function role was denied calls the code made:\n" + "\n".join(denied))
