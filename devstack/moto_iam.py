@@ -143,7 +143,7 @@ def service(port, record=None, log_path=None):
     args = [sys.executable, "-m", "devstack.moto_iam", "-H", "127.0.0.1", "-p", str(port)]
     if record:
         args[3:3] = ["--record", str(record)]
-    return Service("moto server (IAM enforced)", args, port, log_path=log_path)
+    return Service("moto server", args, port, log_path=log_path)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,18 @@ def children_started(stack):
     return names
 
 
-def test_a_second_ctrl_c_still_stops_everything(tmp_path):
-    stack = start_stack(tmp_path, "--no-seed")
+@pytest.mark.parametrize(
+    "mode, children",
+    [
+        ((), ["DynamoDB Local", "moto server"]),  # the package: site and API served in runlocal's own threads
+        (("--source",), ["DynamoDB Local", "moto server", "Django"]),
+    ],
+    ids=["package", "source"],
+)
+def test_a_second_ctrl_c_still_stops_everything(tmp_path, mode, children):
+    stack = start_stack(tmp_path, "--no-seed", *mode)
     try:
-        assert children_started(stack) == ["DynamoDB Local", "moto server", "Django"]
+        assert children_started(stack) == children
         os.killpg(stack.process.pid, signal.SIGINT)  # Ctrl-C at the terminal: runlocal's process group
         assert stack.wait_for_output(r"^Stopping \.\.\."), "".join(stack.output[-40:])
         # While it stops: Ctrl-C again, and the other stop signals, as an impatient user or a supervisor sends them.
