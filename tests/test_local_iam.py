@@ -112,8 +112,10 @@ def test_get_records_is_authorised_on_the_stream_its_iterator_came_from():
 def moto_with_iam(tmp_path_factory, role):
     work = tmp_path_factory.mktemp("moto-iam")
     service = moto_iam.service(system.free_port(), record=work / "calls.jsonl", log_path=work / "moto.log").start()
-    yield service.endpoint, iam.bootstrap(service.endpoint, role), work / "calls.jsonl"
-    service.stop()
+    try:
+        yield service.endpoint, iam.bootstrap(service.endpoint, role), work / "calls.jsonl"
+    finally:
+        service.stop()
 
 
 def _client(service, endpoint, credentials):
