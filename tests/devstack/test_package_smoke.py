@@ -30,8 +30,8 @@ from devstack.packaged import PackagedFunction
 
 pytestmark = pytest.mark.package
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-EVENTS = Path(__file__).resolve().parent / "events"
+BASE_DIR = Path(__file__).resolve().parents[2]
+EVENTS = Path(__file__).resolve().parents[1] / "events"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 BUCKET = f"myblog-dev-media-{ACCOUNT}"
 STREAM_BINDING = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/myblog-dev-subscribers/stream/2026-01-01T00:00:00.000"
