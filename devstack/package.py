@@ -129,23 +129,14 @@ def build(stage=STAGE, log=print, cache_dir=None):
     work.mkdir(parents=True)
     settings_path = work / "zappa_settings.json"
     settings_path.write_text(json.dumps(settings_copy(stage), indent=4))
-    env = deployenv.environ(venv, {k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     # Zappa asks for a region and credentials to make a boto3 session; the
     # package itself is built offline.
     env.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "package", "AWS_SECRET_ACCESS_KEY": "package"})
     log(f"package: zappa package {stage} (deploy virtualenv {venv})")
     started = time.perf_counter()
-    result = subprocess.run(
-        [str(venv / "bin" / "zappa"), "package", stage, "-s", str(settings_path), "-o", str(work / zip_path.name)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    deployenv.package(stage, work / zip_path.name, settings_path, venv, env=env)
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"zappa package {stage} failed:\n{(result.stdout + result.stderr)[-3000:]}")
     with zipfile.ZipFile(work / zip_path.name) as archive:
         archive.extractall(work / "task")
     shutil.rmtree(target, ignore_errors=True)

@@ -8,7 +8,6 @@ need a package of another stage or settings file call `build_package`.
 """
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,17 +28,10 @@ def build_package(stage, output, settings_file=REPO / "zappa_settings.json", ven
     """Run `zappa package` for `stage` into `output` (a .zip path); returns the path."""
     venv = venv or deployenv.ensure(log=lambda line: None)
     base = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
-    env = deployenv.environ(venv, {**base, **OFFLINE_AWS})
-    result = subprocess.run(
-        [str(Path(venv) / "bin" / "zappa"), "package", stage, "-s", str(settings_file), "-o", str(output)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if result.returncode != 0 or not Path(output).exists():
-        pytest.fail(f"zappa package {stage} failed:\n{(result.stdout + result.stderr)[-4000:]}")
+    try:
+        deployenv.package(stage, output, settings_file, venv, env={**base, **OFFLINE_AWS})
+    except deployenv.PackageError as error:
+        pytest.fail(str(error))
     return Path(output)
 
 
