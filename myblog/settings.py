@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from myblog.env import env_bool, env_int, env_list, env_str
+from myblog.env import env_bool, env_float, env_int, env_list, env_str
 from myblog.secrets import load_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -122,8 +122,20 @@ AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
 MYBLOG_TABLE_PREFIX = env_str("MYBLOG_TABLE_PREFIX", "myblog-local-")
 MYBLOG_TABLES = {
     name: env_str(f"MYBLOG_{name.upper().replace('-', '_')}_TABLE", MYBLOG_TABLE_PREFIX + name)
-    for name in ("posts", "post-tags", "post-revisions", "photos", "subscribers", "rate-limits")
+    for name in (
+        "posts",
+        "post-tags",
+        "post-revisions",
+        "photos",
+        "subscribers",
+        "rate-limits",
+        "newsletter-sends",
+        "newsletter-deliveries",
+        "jobs",
+    )
 }
+# Queues of the batch jobs (see myblog.queues): named prefix + job queue.
+MYBLOG_QUEUE_PREFIX = env_str("MYBLOG_QUEUE_PREFIX", "myblog-local-")
 # Cluster discovery endpoint (daxs://...); empty means talk to DynamoDB directly.
 MYBLOG_DAX_ENDPOINT = env_str("MYBLOG_DAX_ENDPOINT", "")
 
@@ -138,6 +150,14 @@ MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = env_str("MYBLOG_CLOUDFRONT_DISTRIBUTION_ID",
 
 MYBLOG_SES_SENDER = env_str("MYBLOG_SES_SENDER", "MyBlog <hello@myblog.example>")
 MYBLOG_SES_CONFIGURATION_SET = env_str("MYBLOG_SES_CONFIGURATION_SET", "")
+# Newsletter sends (subscribers.newsletter): SES's sending rate in emails
+# per second (0: ask SES GetAccount, falling back to 1), shared by at most
+# MYBLOG_NEWSLETTER_SENDERS concurrent senders (the send queue mapping's
+# maximum concurrency), and the rates at which a send pauses itself.
+MYBLOG_SES_MAX_SEND_RATE = env_float("MYBLOG_SES_MAX_SEND_RATE", 0.0)
+MYBLOG_NEWSLETTER_SENDERS = env_int("MYBLOG_NEWSLETTER_SENDERS", 2)
+MYBLOG_NEWSLETTER_MAX_COMPLAINT_RATE = env_float("MYBLOG_NEWSLETTER_MAX_COMPLAINT_RATE", 0.001)
+MYBLOG_NEWSLETTER_MAX_BOUNCE_RATE = env_float("MYBLOG_NEWSLETTER_MAX_BOUNCE_RATE", 0.05)
 MYBLOG_BLOG_NAME = env_str("MYBLOG_BLOG_NAME", "MyBlog")
 MYBLOG_BLOG_DESCRIPTION = env_str("MYBLOG_BLOG_DESCRIPTION", "Notes on building things, served from the edge.")
 # Absolute base URL readers see (used in emails, feeds and canonical links).

@@ -11,3 +11,8 @@ from photos import processing
 def make_renditions(event, context):
     """S3 ObjectCreated under the originals prefix: make and record renditions."""
     return processing.handle_event(event)
+
+
+def rerender_photos(event, context):
+    """SQS (photo-renders queue): fan out a re-render job, or make one photo's renditions again."""
+    raise NotImplementedError("photos.rerender")

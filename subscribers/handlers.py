@@ -22,3 +22,24 @@ def record_ses_notifications(event, context):
     """SNS topic of SES bounces and complaints: never mail those addresses again."""
     applied = notifications.handle_event(event)
     return {"suppressed": [{"email": s.email, "status": s.status} for s in applied]}
+
+
+def fan_out_newsletter(event, context):
+    """SQS (newsletter-fanout queue): put the next page of confirmed subscribers on the send queue.
+
+    Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
+    """
+    raise NotImplementedError("subscribers.fanout")
+
+
+def send_newsletter(event, context):
+    """SQS (newsletter-send queue): send each recipient of each batch its email, once.
+
+    Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
+    """
+    raise NotImplementedError("subscribers.delivery")
+
+
+def import_subscribers(event, context):
+    """SQS (subscriber-imports queue): add the next rows of an uploaded CSV as subscribers."""
+    raise NotImplementedError("subscribers.imports")

@@ -10,7 +10,14 @@ so no token is stored.
 
 from django.conf import settings
 from django.utils import timezone
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from myblog.aws import DynamoModel, table_name
@@ -99,4 +106,106 @@ class RateLimit(DynamoModel):
 
     key = UnicodeAttribute(hash_key=True)  # "<scope>#<client digest>#<window start>"
     count = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+# --- Newsletter sends -----------------------------------------------------
+# A send is the one email of a newly published post to every confirmed
+# subscriber (see `subscribers.newsletter`). Its states:
+SEND_QUEUED = "queued"  # recorded; the fan-out has not read a page yet
+SEND_SENDING = "sending"  # fanning out and/or sending
+SEND_PAUSED = "paused"  # by an editor or by the deliverability guard (see `paused_reason`)
+SEND_CANCELLED = "cancelled"
+SEND_DONE = "done"
+SEND_STATES = [
+    (SEND_QUEUED, "Queued"),
+    (SEND_SENDING, "Sending"),
+    (SEND_PAUSED, "Paused"),
+    (SEND_CANCELLED, "Cancelled"),
+    (SEND_DONE, "Sent"),
+]
+SEND_ENDED = {SEND_CANCELLED, SEND_DONE}
+KIND_SEND = "send"
+# Counters of a send: each recipient ends in exactly one of the first four;
+# bounced and complained come later, from SES's notifications.
+SEND_COUNTERS = ("sent", "skipped", "failed", "rejected", "bounced", "complained")
+
+
+class AllSendsIndex(GlobalSecondaryIndex):
+    """Every send, newest first (the admin's list of sends)."""
+
+    class Meta:
+        index_name = "all-index"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Send(DynamoModel):
+    """The newsletter send of one post: created once, ever, per post.
+
+    The post's slug is the hash key and the send is created with a
+    condition that it does not exist, so unpublishing and publishing again,
+    a double click or two schedulers can never start a second send.
+    `content` is the email as rendered when the post went live (zlib JSON
+    of subject, HTML and text, with `newsletter.UNSUBSCRIBE_PLACEHOLDER`
+    where each recipient's own link goes), so every recipient gets the
+    same post, whatever is edited during the send.
+    """
+
+    class Meta:
+        table_name = table_name("newsletter-sends")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    post_slug = UnicodeAttribute(hash_key=True)
+    subject = UnicodeAttribute()
+    content = BinaryAttribute(legacy_encoding=False)
+    state = UnicodeAttribute(default=SEND_QUEUED)
+    paused_reason = UnicodeAttribute(default="")
+    kind = UnicodeAttribute(default=KIND_SEND)
+    created_at = UTCDateTimeAttribute(default=timezone.now)
+    created_by = UnicodeAttribute(default="")
+    updated_at = UTCDateTimeAttribute(default=timezone.now)
+    finished_at = UTCDateTimeAttribute(null=True)
+    # The fan-out's place in the confirmed subscribers: the page it reads
+    # next and the Query's ExclusiveStartKey for it (JSON), until done.
+    fanout_page = NumberAttribute(default=0)
+    fanout_cursor = UnicodeAttribute(null=True)
+    fanout_done = BooleanAttribute(default=False)
+    audience = NumberAttribute(default=0)  # recipients put on the send queue so far
+    sent = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)  # unsubscribed, bounced or complained since the send started
+    failed = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)  # SES refused the address for good (now marked bounced)
+    bounced = NumberAttribute(default=0)
+    complained = NumberAttribute(default=0)
+
+    all_index = AllSendsIndex()
+
+    def __str__(self):
+        return self.post_slug
+
+
+class Delivery(DynamoModel):
+    """One recipient's claim in a send (hash: the send's post slug; range: the address).
+
+    Written with a condition before SES is called, so that redelivered
+    messages, retried batches and racing senders send each recipient at most
+    once. The range key `BATCH_MARKER + batch id` marks a batch of the send
+    queue as done (and counted).
+    """
+
+    class Meta:
+        table_name = table_name("newsletter-deliveries")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    send = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+    batch = UnicodeAttribute(default="")  # the batch (send-queue message body's id) that claimed it
+    attempt = NumberAttribute(default=1)  # that message's receive count when it claimed
+    seq = NumberAttribute(default=0)  # the recipient's place in the batch
+    claimed_at = UTCDateTimeAttribute(default=timezone.now)
     expires_at = TTLAttribute(null=True)
