@@ -1,31 +1,41 @@
-"""Complete the stream event-source mappings of a Zappa stage.
+"""Complete the event-source mappings (streams and queues) of a Zappa stage.
 
 Zappa 0.63 creates a DynamoDB stream (or Kinesis) mapping with only
-`BatchSize` and `Enabled` (zappa/utilities.py, EventSourceMappingMixin.add):
-it reads neither `starting_position` nor any of the error-handling settings.
-AWS requires `StartingPosition` for a stream, so on AWS that call fails (Zappa
+`BatchSize` and `Enabled`, and an SQS mapping with only those and
+`MaximumBatchingWindowInSeconds` (zappa/utilities.py,
+EventSourceMappingMixin.add): it reads neither a stream's
+`starting_position` nor any error-handling or scaling setting. AWS
+requires `StartingPosition` for a stream, so on AWS that call fails (Zappa
 logs "Unable to add event source" and carries on) and the welcome emails
-would never be sent. Run this after every `zappa deploy` / `zappa update`:
+would never be sent; an SQS mapping is created, but without
+ReportBatchItemFailures a handler's partial batch response is ignored (one
+failed message redoes the whole batch) and without a maximum concurrency
+the newsletter senders would outrun SES's sending rate. Run this after
+every `zappa deploy` / `zappa update`:
 
     .venv/bin/python infra/event_mappings.py prod
 
 For each events binding whose `event_source.arn` is a DynamoDB or Kinesis
-stream it creates the mapping, or updates an existing one, with every
-setting of the binding in zappa_settings.json:
+stream or an SQS queue it creates the mapping, or updates an existing one,
+with every setting of the binding in zappa_settings.json:
 
-    starting_position              StartingPosition (creation only)
+    starting_position              StartingPosition (streams; creation only)
     batch_size                     BatchSize
-    maximum_batching_window        MaximumBatchingWindowInSeconds
+    maximum_batching_window        MaximumBatchingWindowInSeconds (streams)
+    batch_window                   MaximumBatchingWindowInSeconds (queues; Zappa's key and default)
     function_response_types        FunctionResponseTypes (ReportBatchItemFailures)
-    bisect_batch_on_function_error BisectBatchOnFunctionError
-    maximum_retry_attempts         MaximumRetryAttempts
-    maximum_record_age             MaximumRecordAgeInSeconds
-    on_failure                     DestinationConfig.OnFailure.Destination
+    maximum_concurrency            ScalingConfig.MaximumConcurrency (queues)
+    bisect_batch_on_function_error BisectBatchOnFunctionError (streams)
+    maximum_retry_attempts         MaximumRetryAttempts (streams)
+    maximum_record_age             MaximumRecordAgeInSeconds (streams)
+    on_failure                     DestinationConfig.OnFailure.Destination (streams)
     filter_patterns                FilterCriteria (one filter per pattern)
     enabled                        Enabled
 
-Zappa's later `update` calls only touch BatchSize and Enabled, which this
-sets to the same values, so the two never fight.
+A queue's retries and dead-letter queue are the queue's own (its
+RedrivePolicy in infra/myblog.yaml), not the mapping's. Zappa's later
+`update` calls only touch BatchSize, Enabled and, for a queue, the batching
+window, which this sets to the same values, so the two never fight.
 """
 
 import json
@@ -38,15 +48,57 @@ if __package__ in (None, ""):
 from infra.stage_settings import REPO, lambda_name, stage_config  # noqa: E402
 
 STREAM_SERVICES = {"dynamodb", "kinesis"}
+QUEUE_SERVICES = {"sqs"}
+
+
+def _service(event_source):
+    arn = event_source.get("arn", "")
+    return arn.split(":")[2] if arn.startswith("arn:") and arn.count(":") >= 5 else ""
 
 
 def is_stream(event_source):
-    arn = event_source.get("arn", "")
-    return arn.startswith("arn:") and arn.split(":")[2] in STREAM_SERVICES
+    return _service(event_source) in STREAM_SERVICES
+
+
+def is_queue(event_source):
+    return _service(event_source) in QUEUE_SERVICES
+
+
+def is_mapped(event_source):
+    """Whether Lambda polls the source through an event-source mapping (a stream or a queue)."""
+    return is_stream(event_source) or is_queue(event_source)
+
+
+def _filter_criteria(patterns):
+    return {"Filters": [{"Pattern": json.dumps(pattern, sort_keys=True)} for pattern in patterns]}
+
+
+def queue_mapping_settings(event_source):
+    """An SQS binding's mapping settings (API names).
+
+    The batching window is read as Zappa reads it (`batch_window`, default
+    1 s above 10 messages a batch, else 0), so that Zappa's own update
+    sets the same value.
+    """
+    batch_size = event_source.get("batch_size", 10)
+    settings = {
+        "BatchSize": batch_size,
+        "Enabled": event_source.get("enabled", True),
+        "MaximumBatchingWindowInSeconds": event_source.get("batch_window", 1 if batch_size > 10 else 0),
+    }
+    if "function_response_types" in event_source:
+        settings["FunctionResponseTypes"] = event_source["function_response_types"]
+    if "maximum_concurrency" in event_source:
+        settings["ScalingConfig"] = {"MaximumConcurrency": event_source["maximum_concurrency"]}
+    if "filter_patterns" in event_source:
+        settings["FilterCriteria"] = _filter_criteria(event_source["filter_patterns"])
+    return settings
 
 
 def mapping_settings(event_source):
     """The updatable mapping settings a binding asks for (API names)."""
+    if is_queue(event_source):
+        return queue_mapping_settings(event_source)
     settings = {
         "BatchSize": event_source.get("batch_size", 10),
         "Enabled": event_source.get("enabled", True),
@@ -64,11 +116,7 @@ def mapping_settings(event_source):
     if "on_failure" in event_source:
         settings["DestinationConfig"] = {"OnFailure": {"Destination": event_source["on_failure"]}}
     if "filter_patterns" in event_source:
-        settings["FilterCriteria"] = {
-            "Filters": [
-                {"Pattern": json.dumps(pattern, sort_keys=True)} for pattern in event_source["filter_patterns"]
-            ],
-        }
+        settings["FilterCriteria"] = _filter_criteria(event_source["filter_patterns"])
     return settings
 
 
@@ -91,23 +139,25 @@ def differences(mapping, wanted):
 
 
 def ensure_mapping(lambda_client, function_arn, event_source):
-    """Create or bring up to date the mapping of one stream binding; returns a report line."""
+    """Create or bring up to date the mapping of one stream or queue binding; returns a report line."""
     arn = event_source["arn"]
     wanted = mapping_settings(event_source)
-    starting_position = event_source.get("starting_position", "TRIM_HORIZON")
+    stream = is_stream(event_source)
+    starting_position = event_source.get("starting_position", "TRIM_HORIZON") if stream else None
     found = [
         mapping
         for mapping in lambda_client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
         if mapping["FunctionArn"].split(":")[6] == function_arn.split(":")[6]
     ]
     if not found:
-        lambda_client.create_event_source_mapping(
-            FunctionName=function_arn, EventSourceArn=arn, StartingPosition=starting_position, **wanted
-        )
-        return f"created {arn} -> {function_arn.split(':')[6]} ({starting_position}, {', '.join(sorted(wanted))})"
+        # A queue has no starting position: AWS refuses one for SQS.
+        position = {"StartingPosition": starting_position} if stream else {}
+        lambda_client.create_event_source_mapping(FunctionName=function_arn, EventSourceArn=arn, **position, **wanted)
+        described = [starting_position, *sorted(wanted)] if stream else sorted(wanted)
+        return f"created {arn} -> {function_arn.split(':')[6]} ({', '.join(described)})"
     mapping = lambda_client.get_event_source_mapping(UUID=found[0]["UUID"])
     lines = []
-    if mapping.get("StartingPosition") != starting_position:
+    if stream and mapping.get("StartingPosition") != starting_position:
         # The starting position cannot be changed after creation.
         lines.append(
             f"note: mapping {mapping['UUID']} starts at {mapping.get('StartingPosition')}, not {starting_position}"
@@ -122,7 +172,7 @@ def ensure_mapping(lambda_client, function_arn, event_source):
 
 
 def ensure_stage(stage, settings_path=REPO / "zappa_settings.json", session=None):
-    """Complete every stream mapping of `stage`; returns report lines."""
+    """Complete every stream and queue mapping of `stage`; returns report lines."""
     import boto3
 
     config = stage_config(settings_path, stage)
@@ -132,7 +182,7 @@ def ensure_stage(stage, settings_path=REPO / "zappa_settings.json", session=None
     return [
         ensure_mapping(lambda_client, function_arn, event["event_source"])
         for event in config.get("events", [])
-        if is_stream(event.get("event_source", {}))
+        if is_mapped(event.get("event_source", {}))
     ]
 
 

@@ -94,6 +94,75 @@ def test_each_subscribers_stream_is_bound_in_one_region_only():
     assert all(len(found) == 1 for found in regions.values()), regions
 
 
+# The batch-job queues (names without MYBLOG_QUEUE_PREFIX): handler, batch size, maximum concurrency.
+QUEUES = {
+    "newsletter-fanout": ("subscribers.handlers.fan_out_newsletter", 1, 2),
+    "newsletter-send": ("subscribers.handlers.send_newsletter", 5, 2),
+    "photo-renders": ("photos.handlers.rerender_photos", 5, 5),
+    "subscriber-imports": ("subscribers.handlers.import_subscribers", 1, 2),
+}
+QUEUE_STAGES = ("dev", "prod", "rehearsal")
+
+
+def queue_bindings(stage):
+    """Queue name (without the stage's prefix) -> its binding's event source."""
+    config = stage_config(stage)
+    prefix = config["environment_variables"]["MYBLOG_QUEUE_PREFIX"]
+    found = {}
+    for event in config.get("events", []):
+        if source_kind(event) == "sqs":
+            name = event["event_source"]["arn"].rsplit(":", 1)[1]
+            assert name.startswith(prefix), (stage, name)
+            assert name.removeprefix(prefix) not in found, (stage, name)  # one function per queue
+            found[name.removeprefix(prefix)] = {"function": event["function"], **event["event_source"]}
+    return found
+
+
+@pytest.mark.parametrize("stage", QUEUE_STAGES)
+def test_each_batch_job_queue_is_bound_to_its_handler_as_the_jobs_need(stage):
+    config = stage_config(stage)
+    bound = queue_bindings(stage)
+    assert set(bound) == set(QUEUES)
+    for name, (function, batch_size, concurrency) in QUEUES.items():
+        source = bound[name]
+        region, account = source["arn"].split(":")[3:5]
+        assert region == config["aws_region"]
+        assert account == config["role_arn"].split(":")[4]
+        assert (source["function"], source["batch_size"], source["maximum_concurrency"]) == (
+            function,
+            batch_size,
+            concurrency,
+        ), name
+        # Handlers answer with batchItemFailures: without this Lambda would redo the whole batch.
+        assert source["function_response_types"] == ["ReportBatchItemFailures"]
+        assert source.get("enabled", True) is True
+        # Lambda's limits for an SQS mapping: at most 10 messages without a batching window,
+        # a maximum concurrency of at least 2.
+        assert 1 <= source["batch_size"] <= 10 and source["maximum_concurrency"] >= 2
+        assert source["batch_window"] in (0, 1)
+
+
+@pytest.mark.parametrize("stage", QUEUE_STAGES)
+def test_the_newsletter_senders_setting_is_the_send_queue_concurrency(stage):
+    # The senders share SES's sending rate between them: each paces itself to rate / senders.
+    environment = stage_config(stage)["environment_variables"]
+    assert (
+        int(environment["MYBLOG_NEWSLETTER_SENDERS"])
+        == queue_bindings(stage)["newsletter-send"]["maximum_concurrency"]
+    )
+
+
+def test_each_queue_is_consumed_in_one_region_only():
+    regions = {}
+    for stage, event in BINDINGS:
+        if source_kind(event) == "sqs":
+            regions.setdefault(event["event_source"]["arn"].rsplit(":", 1)[1], set()).add(
+                stage_config(stage)["aws_region"]
+            )
+    assert regions and all(found == {"us-east-1"} for found in regions.values()), regions
+    assert not [event for event in stage_config("prod_eu").get("events", []) if source_kind(event) == "sqs"]
+
+
 @pytest.mark.parametrize(("stage", "event"), [b for b in BINDINGS if source_kind(b[1]) == "schedule"])
 def test_schedules_get_a_rule_name_zappa_can_route_back(stage, event):
     lambda_name = f"{stage_config(stage)['project_name']}-{stage}"
@@ -127,3 +196,17 @@ def test_zappa_routes_captured_events_to_the_bound_handlers():
 
     sns_record = json.loads((EVENTS / "sns_ses_bounce.json").read_text())["Records"][0]
     assert router.get_function_for_aws_event(sns_record) == ["subscribers.handlers.record_ses_notifications"]
+
+    for name, (function, _, _) in QUEUES.items():
+        sqs_record = {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+            "body": '{"send": "hello-world", "page": 0, "cursor": null}',
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1796198400000"},
+            "messageAttributes": {},
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:myblog-dev-{name}",
+            "awsRegion": "us-east-1",
+        }
+        assert router.get_function_for_aws_event(sqs_record) == [function]

@@ -158,3 +158,142 @@ def test_only_stream_sources_are_completed():
     assert event_mappings.is_stream({"arn": "arn:aws:kinesis:us-east-1:1:stream/s"})
     assert not event_mappings.is_stream({"arn": "arn:aws:s3:::bucket"})
     assert not event_mappings.is_stream({"arn": "arn:aws:sns:us-east-1:1:topic"})
+
+
+# --- SQS queues -------------------------------------------------------------------
+QUEUE_BINDING = {
+    "arn": None,  # the queue's ARN, set by the fixture
+    "batch_size": 5,
+    "batch_window": 1,
+    "function_response_types": ["ReportBatchItemFailures"],
+    "maximum_concurrency": 2,
+}
+
+
+@pytest.fixture
+def queue_stage(stage):
+    """The function of `stage` and a queue, as after `zappa deploy` on infra/."""
+    session, function, _ = stage
+    sqs = session.client("sqs")
+    url = sqs.create_queue(QueueName="myblog-prod-newsletter-send")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return session, function, {**QUEUE_BINDING, "arn": arn}
+
+
+def only_mapping(client, arn):
+    (summary,) = client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    return client.get_event_source_mapping(UUID=summary["UUID"])
+
+
+def test_zappa_creates_a_queue_mapping_without_partial_failures_or_a_concurrency_limit(queue_stage):
+    """Why queues are completed too: without ReportBatchItemFailures Lambda ignores the
+    handlers' batchItemFailures (one failed message redoes the batch), and without a
+    maximum concurrency the senders outrun SES's rate."""
+    session, function, binding = queue_stage
+    sent = []
+    session.events.register(
+        "provide-client-params.lambda.CreateEventSourceMapping", lambda params, **_: sent.append(params)
+    )
+
+    add_event_source(binding, function, "subscribers.handlers.send_newsletter", session)
+
+    (params,) = sent
+    assert set(params) == {"FunctionName", "EventSourceArn", "BatchSize", "Enabled", "MaximumBatchingWindowInSeconds"}
+    assert (params["BatchSize"], params["MaximumBatchingWindowInSeconds"]) == (5, 1)
+
+
+def test_creates_the_queue_mapping_with_every_setting_and_no_starting_position(queue_stage):
+    session, function, binding = queue_stage
+    sent = []
+    session.events.register(
+        "provide-client-params.lambda.CreateEventSourceMapping", lambda params, **_: sent.append(params)
+    )
+    client = session.client("lambda")
+
+    line = event_mappings.ensure_mapping(client, function, binding)
+
+    assert line == (
+        f"created {binding['arn']} -> myblog-prod (BatchSize, Enabled, FunctionResponseTypes, "
+        "MaximumBatchingWindowInSeconds, ScalingConfig)"
+    )
+    assert "StartingPosition" not in sent[0]  # AWS refuses one for a queue
+    mapping = only_mapping(client, binding["arn"])
+    assert mapping["BatchSize"] == 5
+    assert mapping["MaximumBatchingWindowInSeconds"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+
+
+def test_completes_the_queue_mapping_zappa_made_and_zappa_update_leaves_it_complete(queue_stage):
+    session, function, binding = queue_stage
+    client = session.client("lambda")
+    add_event_source(binding, function, "subscribers.handlers.send_newsletter", session)
+
+    first = event_mappings.ensure_mapping(client, function, binding)
+    # `zappa update` updates every event source again: BatchSize, Enabled, the batching window.
+    assert add_event_source(binding, function, "subscribers.handlers.send_newsletter", session) == "updated"
+    second = event_mappings.ensure_mapping(client, function, binding)
+
+    assert first == f"updated {binding['arn']}: FunctionResponseTypes, ScalingConfig"
+    assert second == f"{binding['arn']} is up to date"
+    assert only_mapping(client, binding["arn"])["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert len(client.list_event_source_mappings(EventSourceArn=binding["arn"])["EventSourceMappings"]) == 1
+
+
+def test_puts_back_a_queue_setting_changed_by_hand(queue_stage):
+    session, function, binding = queue_stage
+    client = session.client("lambda")
+    event_mappings.ensure_mapping(client, function, binding)
+    uuid = only_mapping(client, binding["arn"])["UUID"]
+    client.update_event_source_mapping(UUID=uuid, ScalingConfig={"MaximumConcurrency": 50}, FunctionResponseTypes=[])
+
+    line = event_mappings.ensure_mapping(client, function, binding)
+
+    assert line == f"updated {binding['arn']}: FunctionResponseTypes, ScalingConfig"
+    mapping = client.get_event_source_mapping(UUID=uuid)
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_batching_window_of_a_queue_is_read_as_zappa_reads_it():
+    arn = "arn:aws:sqs:us-east-1:1:q"
+    assert event_mappings.mapping_settings({"arn": arn})["MaximumBatchingWindowInSeconds"] == 0
+    assert event_mappings.mapping_settings({"arn": arn, "batch_size": 50})["MaximumBatchingWindowInSeconds"] == 1
+    assert event_mappings.mapping_settings({"arn": arn, "batch_window": 3})["MaximumBatchingWindowInSeconds"] == 3
+    # The stream keys do not apply to a queue.
+    assert "MaximumRetryAttempts" not in event_mappings.mapping_settings({"arn": arn, "maximum_retry_attempts": 2})
+
+
+def test_ensure_stage_completes_streams_and_queues(queue_stage, tmp_path):
+    session, function, queue = queue_stage
+    stream_arn = session.client("dynamodb").describe_table(TableName="myblog-prod-subscribers")["Table"][
+        "LatestStreamArn"
+    ]
+    settings = {
+        "base": {"project_name": "myblog", "aws_region": REGION},
+        "prod": {
+            "extends": "base",
+            "events": [
+                {
+                    "function": "subscribers.handlers.send_welcome_emails",
+                    "event_source": {**BINDING, "arn": stream_arn},
+                },
+                {"function": "subscribers.handlers.send_newsletter", "event_source": queue},
+                {"function": "posts.handlers.publish_scheduled", "expression": "rate(5 minutes)"},
+            ],
+        },
+    }
+    path = tmp_path / "zappa_settings.json"
+    path.write_text(json.dumps(settings))
+
+    lines = event_mappings.ensure_stage("prod", path, session=session)
+
+    assert [line.split(" -> ")[0] for line in lines] == [f"created {stream_arn}", f"created {queue['arn']}"]
+
+
+def test_queues_are_mapped_but_not_as_streams():
+    queue = {"arn": "arn:aws:sqs:us-east-1:1:myblog-prod-newsletter-send"}
+    assert event_mappings.is_queue(queue) and event_mappings.is_mapped(queue)
+    assert not event_mappings.is_stream(queue)
+    assert not event_mappings.is_mapped({"arn": "arn:aws:sns:us-east-1:1:topic"})
+    assert not event_mappings.is_mapped({})

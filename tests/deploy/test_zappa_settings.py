@@ -30,6 +30,8 @@ REQUIRED_ENVIRONMENT = {
     "MYBLOG_CLOUDFRONT_DISTRIBUTION_ID",
     "MYBLOG_SES_SENDER",
     "MYBLOG_SES_CONFIGURATION_SET",
+    "MYBLOG_QUEUE_PREFIX",
+    "MYBLOG_NEWSLETTER_SENDERS",
 }
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|DATABASE_URL|CREDENTIAL|ACCESS_KEY", re.IGNORECASE)
 
@@ -66,6 +68,7 @@ def test_environment_is_complete_and_holds_no_secrets(stage):
     assert not [value for value in environment.values() if re.search(r"://[^/@]+:[^/@]+@", value)]
     environment_name = environment["MYBLOG_TABLE_PREFIX"].split("-")[1]  # myblog-<prod|dev>-
     assert environment["MYBLOG_SSM_PARAMETERS_PATH"] == f"/myblog/{environment_name}/"
+    assert environment["MYBLOG_QUEUE_PREFIX"] == environment["MYBLOG_TABLE_PREFIX"] == f"myblog-{environment_name}-"
 
 
 def test_dax_stages_run_in_a_vpc():
@@ -130,4 +133,8 @@ def test_the_second_region_shares_the_global_resources_and_binds_no_events():
         "posts.handlers.publish_scheduled",
         "subscribers.handlers.send_welcome_emails",
         "subscribers.handlers.record_ses_notifications",
+        "subscribers.handlers.fan_out_newsletter",
+        "subscribers.handlers.send_newsletter",
+        "photos.handlers.rerender_photos",
+        "subscribers.handlers.import_subscribers",
     }
