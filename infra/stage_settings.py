@@ -3,7 +3,8 @@
 zappa_settings.json is the single source of truth for a stage, but some of
 its values only exist once infra/myblog.yaml is deployed: the subscribers
 stream ARN (its label is the creation time), the DAX endpoint, the subnets
-and security group, the CloudFront distribution, the dead-letter queue. After each infra deploy:
+and security group, the CloudFront distribution, the dead-letter queue, the
+batch-job queues. After each infra deploy:
 
     .venv/bin/python infra/stage_settings.py prod          # stack myblog-prod
     .venv/bin/python infra/stage_settings.py prod_eu       # stack myblog-prod in eu-west-1
@@ -31,7 +32,13 @@ HOME_ENVIRONMENT = {
     "CloudFrontDomain": "MYBLOG_CLOUDFRONT_DOMAIN",
     "DistributionId": "MYBLOG_CLOUDFRONT_DISTRIBUTION_ID",
     "SesConfigurationSet": "MYBLOG_SES_CONFIGURATION_SET",
+    "QueuePrefix": "MYBLOG_QUEUE_PREFIX",
 }
+
+
+def queue_output(name):
+    """The home stack's output holding the ARN of batch-job queue `name` (newsletter-send: NewsletterSendQueueArn)."""
+    return "".join(part.capitalize() for part in name.split("-")) + "QueueArn"
 
 
 def load(path):
@@ -117,6 +124,10 @@ def apply_outputs(config, outputs, home_outputs):
                     source["on_failure"] = need(home_outputs, "StreamFailuresQueueArn")
             elif service == "sns":
                 source["arn"] = need(home_outputs, "SesNotificationsTopicArn")
+            elif service == "sqs":
+                prefix = environment.get("MYBLOG_QUEUE_PREFIX", "")
+                name = source["arn"].rsplit(":", 1)[1].removeprefix(prefix)
+                source["arn"] = need(home_outputs, queue_output(name)) or source["arn"]
         events.append(event)
     updates["events"] = events
     return {key: value for key, value in updates.items() if value is not None}, sorted(set(missing))

@@ -27,6 +27,11 @@ HOME_OUTPUTS = {
     "DaxEndpoint": "daxs://myblog-prod.x1y2z3.dax-clusters.us-east-1.amazonaws.com",
     "LambdaSecurityGroupId": "sg-0home",
     "SubnetIds": "subnet-1,subnet-2,subnet-3",
+    "QueuePrefix": "myblog-prod-",
+    **{
+        stage_settings.queue_output(name): f"arn:aws:sqs:us-east-1:{ACCOUNT}:myblog-prod-{name}"
+        for name in ("newsletter-fanout", "newsletter-send", "photo-renders", "subscriber-imports")
+    },
 }
 EU_OUTPUTS = {
     "LambdaRoleArn": f"arn:aws:iam::{ACCOUNT}:role/myblog-prod-eu-west-1-lambda",
@@ -68,6 +73,24 @@ def test_home_stage_takes_every_value_from_the_outputs():
     assert sources["photos.handlers.make_renditions"]["arn"] == f"arn:aws:s3:::{HOME_OUTPUTS['MediaBucket']}"
     assert sources["photos.handlers.make_renditions"]["prefix"] == "media/originals/"
     assert sources["posts.handlers.publish_scheduled"] is None
+    assert environment["MYBLOG_QUEUE_PREFIX"] == HOME_OUTPUTS["QueuePrefix"]
+    send = sources["subscribers.handlers.send_newsletter"]
+    assert send["arn"] == HOME_OUTPUTS["NewsletterSendQueueArn"]
+    assert (send["batch_size"], send["maximum_concurrency"]) == (5, 2)  # kept
+
+
+def test_queue_bindings_take_their_arn_from_the_queue_outputs():
+    config = stage_settings.stage_config(settings(), "prod")
+    outputs = {**HOME_OUTPUTS, "PhotoRendersQueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:renamed-photo-renders"}
+
+    updates, missing = stage_settings.apply_outputs(config, outputs, outputs)
+
+    sources = {event["function"]: event.get("event_source") for event in updates["events"]}
+    assert sources["photos.handlers.rerender_photos"]["arn"] == outputs["PhotoRendersQueueArn"]
+    assert stage_settings.queue_output("subscriber-imports") == "SubscriberImportsQueueArn"
+    assert missing == []
+    without = {key: value for key, value in HOME_OUTPUTS.items() if key != "NewsletterFanoutQueueArn"}
+    assert stage_settings.apply_outputs(config, without, without)[1] == ["NewsletterFanoutQueueArn"]
 
 
 def test_missing_outputs_are_reported():
@@ -119,6 +142,7 @@ def test_sync_writes_a_secondary_stage_from_both_stacks(stacks, tmp_path):
     assert entry["environment_variables"]["MYBLOG_MEDIA_BUCKET"] == HOME_OUTPUTS["MediaBucket"]
     assert entry["environment_variables"]["MYBLOG_CLOUDFRONT_DISTRIBUTION_ID"] == "E1NEWDISTRIBUTION"
     assert entry["events"] == []
+    assert entry["environment_variables"]["MYBLOG_QUEUE_PREFIX"] == HOME_OUTPUTS["QueuePrefix"]
     assert written["prod"] == settings()["prod"]  # other stages untouched
     assert "prod_eu.vpc_config: updated" in report
     assert not [line for line in report if line.startswith("missing")]

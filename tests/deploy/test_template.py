@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
-from pynamodb.attributes import TTLAttribute
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
 
 from infra import stage_settings
 from infra import template as cfn
@@ -92,8 +94,38 @@ def template_tables(evaluator):
     return tables
 
 
+class _JobsByKind(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "all-index"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class JobShape(Model):
+    """The keys of the batch jobs' model (myblog/models.py `Job`: hash `job_id`, GSI
+    `all-index` on kind and created_at), the table is checked against while that
+    model is not in the tree. A plain PynamoDB model: nothing else ever sees it."""
+
+    class Meta:
+        table_name = "jobs"
+        billing_mode = "PAY_PER_REQUEST"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    all_index = _JobsByKind()
+
+
 def model_tables():
-    return {model.Meta.table_name.removeprefix(settings.MYBLOG_TABLE_PREFIX): model for model in aws.all_models()}
+    tables = {model.Meta.table_name.removeprefix(settings.MYBLOG_TABLE_PREFIX): model for model in aws.all_models()}
+    tables.setdefault("jobs", JobShape)
+    return tables
+
+
+# Written and read by the batch jobs in the home region only: plain tables there, not global tables.
+HOME_REGION_TABLES = {"newsletter-sends", "newsletter-deliveries", "jobs"}
 
 
 def key_schema(entries):
@@ -103,6 +135,8 @@ def key_schema(entries):
 
 def test_every_model_has_its_table_and_every_table_its_model():
     assert set(template_tables(VARIANTS["home"])) == set(model_tables())
+    # The tables the settings name (MYBLOG_TABLES) are the template's too.
+    assert set(template_tables(VARIANTS["home"])) == set(settings.MYBLOG_TABLES)
 
 
 @pytest.mark.parametrize("name", sorted(model_tables()))
@@ -143,8 +177,8 @@ def test_table_definition_equals_the_model(name):
 
 def test_content_tables_are_global_with_point_in_time_recovery_in_each_region():
     for name, (resource, table) in template_tables(VARIANTS["home"]).items():
-        if name == "rate-limits":
-            continue  # per-region counters, deliberately not replicated
+        if name == "rate-limits" or name in HOME_REGION_TABLES:
+            continue  # per-region counters and the batch jobs' tables, deliberately not replicated
         assert resource["Type"] == "AWS::DynamoDB::GlobalTable", name
         assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
         assert [replica["Region"] for replica in table["Replicas"]] == ["us-east-1", "eu-west-1"]
@@ -160,6 +194,24 @@ def test_secondary_region_owns_no_global_resources():
     assert "AWS::DynamoDB::GlobalTable" not in types
     assert not {"MediaBucket", "Distribution", "SesConfigurationSet", "StreamFailuresQueue"} & set(resources)
     assert {"LambdaRole", "DeploymentBucket", "DaxCluster", "RateLimitsTable", "ApiDomain"} <= set(resources)
+    # The batch jobs run in the home region: their queues and tables are there only.
+    assert not {
+        f"{logical}{kind}" for logical in BATCH_QUEUES.values() for kind in ("Queue", "DeadLetterQueue")
+    } & set(resources)
+    tables = {VARIANTS["secondary"].properties(name).get("TableName") for name in resources}
+    assert not {f"myblog-prod-{name}" for name in HOME_REGION_TABLES} & tables
+
+
+def test_the_batch_jobs_tables_are_retained_recoverable_home_region_tables():
+    for variant in ("home", "home-no-dax"):
+        tables = template_tables(VARIANTS[variant])
+        for name in HOME_REGION_TABLES:
+            resource, table = tables[name]
+            assert resource["Type"] == "AWS::DynamoDB::Table" and resource["Condition"] == "IsHome", name
+            # A send's record is what keeps a post from being emailed twice: never dropped with the stack.
+            assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", name
+            assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+            assert table["DeletionProtectionEnabled"] is True and table["SSESpecification"] == {"SSEEnabled": True}
 
 
 # --- IAM -------------------------------------------------------------------------
@@ -189,8 +241,12 @@ def test_no_wildcard_action_on_a_wildcard_resource(variant):
         resources = as_list(statement.get("Resource", []))
         assert not any(action == "*" or action.endswith(":*") for action in actions), (where, statement)
         if "*" in resources:
-            # The two actions a VPC function needs that AWS offers no resource-level scoping for.
-            assert sorted(actions) == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], (where, statement)
+            # The actions AWS offers no resource-level scoping for: the two a VPC function
+            # needs, and SES's account sending rate (the newsletter senders pace to it).
+            assert sorted(actions) in (
+                ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                ["ses:GetAccount"],
+            ), (where, statement)
 
 
 def lambda_policy(evaluator):
@@ -530,6 +586,7 @@ def test_outputs_give_every_value_the_stages_read():
         "SubscribersStreamArn",
         "StreamFailuresQueueArn",
         "SesNotificationsTopicArn",
+        *(stage_settings.queue_output(name) for name in BATCH_QUEUES),
     }
     assert regional_needs | home_needs <= home
     assert regional_needs <= secondary
@@ -551,6 +608,7 @@ def test_names_agree_with_zappa_settings():
         home = stack(Stage=evaluator.parameters["Stage"])
         assert environment["MYBLOG_MEDIA_BUCKET"] == home.properties("MediaBucket")["BucketName"]
         assert environment["MYBLOG_SES_CONFIGURATION_SET"] == home.properties("SesConfigurationSet")["Name"]
+        assert environment["MYBLOG_QUEUE_PREFIX"] == home.outputs()["QueuePrefix"]
 
 
 # Running the function: what its role must allow, where failures go, what is watched.
@@ -687,7 +745,11 @@ def test_every_async_event_that_fails_all_retries_lands_in_a_queue(stage):
         source = event.get("event_source")
         service = source["arn"].split(":")[2] if source else "schedule"
         kinds.add(service)
-        if service in POLLED_SERVICES:
+        if service == "sqs":
+            # A queue's failures go to its own dead-letter queue (its RedrivePolicy), not the mapping's.
+            queue = bound_queue(stage_stack(stage), source["arn"])
+            assert queue["RedrivePolicy"]["deadLetterTargetArn"].endswith("DeadLetterQueue.Arn"), event
+        elif service in POLLED_SERVICES:
             assert source["on_failure"].startswith(f"arn:aws:sqs:{settings['aws_region']}:"), event
         else:
             assert service in (*ASYNC_SERVICES, "schedule"), event
@@ -756,15 +818,20 @@ def test_home_region_alarms(stage):
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", "StreamFailuresQueue.QueueName"),)),
         ("AWS/SES", "Reputation.BounceRate", ()),
         ("AWS/SES", "Reputation.ComplaintRate", ()),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", "NewsletterSendQueue.QueueName"),)),
+    }
+    expected |= {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", f"{logical}DeadLetterQueue.QueueName"),))
+        for logical in BATCH_QUEUES.values()
     }
     assert set(found) == expected
     assert async_queue["QueueName"].endswith("-async-failures")
     # AWS reviews an account at 5% bounces and 0.1% complaints: alarm no later.
     assert found[("AWS/SES", "Reputation.BounceRate", ())]["Threshold"] <= 0.05
     assert found[("AWS/SES", "Reputation.ComplaintRate", ())]["Threshold"] <= 0.001
-    # A failed event in either queue is one message: alarm on the first.
+    # A failed event in any dead-letter queue is one message: alarm on the first.
     for key, alarm in found.items():
-        if key[0] == "AWS/SQS":
+        if key[:2] == ("AWS/SQS", "ApproximateNumberOfMessagesVisible"):
             assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == ["AlarmTopic-id"], key
         assert alarm["TreatMissingData"] == "notBreaching", key
@@ -794,3 +861,132 @@ def test_every_cache_behaviour_sends_the_security_headers(variant):
     behaviours = [config_["DefaultCacheBehavior"], *config_["CacheBehaviors"]]
     for behaviour in behaviours:
         assert behaviour.get("ResponseHeadersPolicyId") == SECURITY_HEADERS_POLICY, behaviour.get("PathPattern")
+
+
+# --- the batch jobs' queues ---------------------------------------------------------------
+# Queue name without the stage's prefix -> the logical id its queue's resources start with.
+BATCH_QUEUES = {
+    "newsletter-fanout": "NewsletterFanout",
+    "newsletter-send": "NewsletterSend",
+    "photo-renders": "PhotoRenders",
+    "subscriber-imports": "SubscriberImports",
+}
+QUEUE_STAGES = ("dev", "prod", "rehearsal")
+# myblog/queues.py: GetQueueUrl, then SendMessageBatch (authorised as sqs:SendMessage).
+QUEUE_ACTIONS_OF_THE_CODE = {"sqs:GetQueueUrl", "sqs:SendMessage"}
+# What Lambda's SQS event-source mapping does with the function's role.
+QUEUE_ACTIONS_OF_A_MAPPING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+
+def queue_resources(evaluator):
+    """Queue name -> (logical id, properties) of every SQS queue of the stack."""
+    return {
+        properties["QueueName"]: (name, properties)
+        for name, resource in evaluator.resources().items()
+        if resource["Type"] == "AWS::SQS::Queue"
+        for properties in [evaluator.properties(name)]
+    }
+
+
+def bound_queue(evaluator, arn):
+    return queue_resources(evaluator)[arn.rsplit(":", 1)[1]][1]
+
+
+def queue_bindings(stage):
+    return [
+        (event["function"], event["event_source"])
+        for event in config(stage).get("events", [])
+        if event.get("event_source", {}).get("arn", "").startswith("arn:aws:sqs:")
+    ]
+
+
+@pytest.mark.parametrize("stage", QUEUE_STAGES)
+def test_every_bound_queue_exists_with_its_dead_letter_queue(stage):
+    evaluator = stage_stack(stage)
+    queues = queue_resources(evaluator)
+    prefix = config(stage)["environment_variables"]["MYBLOG_QUEUE_PREFIX"]
+    bound = queue_bindings(stage)
+    assert {source["arn"].rsplit(":", 1)[1] for _, source in bound} == {prefix + name for name in BATCH_QUEUES}
+    for _, source in bound:
+        region, account, name = source["arn"].split(":")[3:6]
+        assert (region, account) == (config(stage)["aws_region"], ACCOUNT)
+        logical, queue = queues[name]
+        assert logical == BATCH_QUEUES[name.removeprefix(prefix)] + "Queue"
+        # AWS's advice for a queue a function consumes: 6 times the function's timeout.
+        assert queue["VisibilityTimeout"] == 6 * config(stage)["timeout_seconds"] == 360
+        assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+        dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"].removesuffix(".Arn")
+        dead_letter = evaluator.properties(dead_letter_id)
+        assert dead_letter["QueueName"] == f"{name}-dlq"
+        assert "RedrivePolicy" not in dead_letter
+        # The dead-letter queue's retention counts from the first enqueue: it must outlast the source's.
+        assert dead_letter["MessageRetentionPeriod"] == 14 * 86400 > queue["MessageRetentionPeriod"]
+        assert queue["SqsManagedSseEnabled"] is True and dead_letter["SqsManagedSseEnabled"] is True
+        assert evaluator.outputs()[stage_settings.queue_output(name.removeprefix(prefix))] == f"{logical}.Arn"
+    # No queue with a dead-letter queue that nothing consumes.
+    redriven = {name for name, (_, queue) in queues.items() if "RedrivePolicy" in queue}
+    assert redriven == {source["arn"].rsplit(":", 1)[1] for _, source in bound}
+
+
+@pytest.mark.parametrize("stage", QUEUE_STAGES)
+def test_the_role_may_do_on_the_queues_what_the_code_and_the_mappings_do_and_no_more(stage):
+    evaluator = stage_stack(stage)
+    role = lambda_statements(evaluator)
+    for logical in BATCH_QUEUES.values():
+        queue, dead_letter = f"{logical}Queue.Arn", f"{logical}DeadLetterQueue.Arn"
+        for action in QUEUE_ACTIONS_OF_THE_CODE | QUEUE_ACTIONS_OF_A_MAPPING:
+            assert allows(role, action, queue), (action, queue)
+            # Nothing reads or writes a dead-letter queue: an operator redrives it.
+            assert not allows(role, action, dead_letter), (action, dead_letter)
+        for action in ("sqs:PurgeQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:ChangeMessageVisibility"):
+            assert not allows(role, action, queue), (action, queue)
+    granted = {
+        (action, resource)
+        for statement in role
+        for action in as_list(statement["Action"])
+        if action.startswith("sqs:")
+        for resource in as_list(statement["Resource"])
+    }
+    failures = {("sqs:SendMessage", "AsyncFailuresQueue.Arn"), ("sqs:SendMessage", "StreamFailuresQueue.Arn")}
+    assert granted == failures | {
+        (action, f"{logical}Queue.Arn")
+        for action in QUEUE_ACTIONS_OF_THE_CODE | QUEUE_ACTIONS_OF_A_MAPPING
+        for logical in BATCH_QUEUES.values()
+    }
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_role_may_do_on_the_batch_jobs_tables_what_the_jobs_do(stage):
+    role = lambda_statements(stage_stack(stage))
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/myblog-{stage}-"
+    # Sends: conditional puts and updates, consistent gets; deliveries: BatchGetItem of a
+    # batch's claims, one conditional put per recipient, a claim deleted when SES throttles;
+    # transactions (the batch marker and the counters) are authorised per item.
+    for name in HOME_REGION_TABLES:
+        for action in ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"):
+            assert allows(role, f"dynamodb:{action}", table + name), (action, name)
+        for action in ("Scan", "BatchWriteItem", "DeleteTable", "UpdateTable"):
+            assert not allows(role, f"dynamodb:{action}", table + name), (action, name)
+    assert allows(role, "dynamodb:Query", table + "newsletter-sends/index/all-index")
+    assert allows(role, "dynamodb:Query", table + "jobs/index/all-index")
+    assert not allows(role, "dynamodb:Query", table + "newsletter-deliveries/index/all-index")  # it has none
+    # The senders pace themselves to the account's rate (MYBLOG_SES_MAX_SEND_RATE 0: ask SES).
+    assert allows(role, "ses:GetAccount", "*")
+
+
+def test_the_secondary_region_runs_no_batch_job():
+    role = lambda_statements(stage_stack("prod_eu"))
+    table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/myblog-prod-"
+    assert not any(allows(role, "dynamodb:PutItem", table + name) for name in HOME_REGION_TABLES)
+    assert not allows(role, "ses:GetAccount", "*")
+    assert not [s for s in role if any(a in QUEUE_ACTIONS_OF_A_MAPPING for a in as_list(s["Action"]))]
+
+
+def test_the_send_queue_age_alarm_is_set_above_a_large_send():
+    evaluator = stage_stack("prod")
+    alarm = evaluator.properties("NewsletterSendQueueAgeAlarm")
+    assert alarm["Threshold"] == 10800 and alarm["Statistic"] == "Maximum"
+    assert (
+        stage_stack("prod", SendQueueAgeAlarmSeconds=86400).properties("NewsletterSendQueueAgeAlarm")["Threshold"]
+        == 86400
+    )
