@@ -7,7 +7,8 @@ frame) and the links it contains, so a developer can follow a confirm link.
 
 moto keeps sent messages in memory and exposes them through its
 `/moto-api/data.json` (the `ses` models `RawMessage`, for raw MIME sends,
-and `Message`, for simple ones). The moto endpoint is taken from
+and `Message`, for simple ones; SES v2's SendEmail stores its Raw and
+Simple content as those). Welcome emails and newsletter sends are raw MIME. The moto endpoint is taken from
 `AWS_ENDPOINT_URL_SESV2`, `AWS_ENDPOINT_URL_SES` or `AWS_ENDPOINT_URL`, the
 variables boto3 itself reads, or given to `Mailbox(endpoint)`.
 
@@ -48,7 +49,10 @@ def sent_messages(endpoint):
     ses = data.get("ses", {})
     found = []
     for item in ses.get("RawMessage", []):
-        parsed = email.message_from_string(item.get("raw_data", ""), policy=policy.default)
+        # moto keeps the raw MIME decoded from UTF-8; parse it as the bytes sent, so an
+        # 8bit part (a newsletter with accents or emoji) decodes with its own charset.
+        raw = item.get("raw_data", "").encode("utf-8", "surrogateescape")
+        parsed = email.message_from_bytes(raw, policy=policy.default)
         found.append({"id": item.get("id"), "message": parsed})
     for item in ses.get("Message", []):
         parsed = email.message.EmailMessage(policy=policy.default)
