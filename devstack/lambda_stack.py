@@ -39,6 +39,7 @@ def package_environment(ports, var_dir):
     """The stage's resource names on top of the local endpoints (see local_environment())."""
     return {
         "MYBLOG_TABLE_PREFIX": f"myblog-{STAGE}-",
+        "MYBLOG_QUEUE_PREFIX": f"myblog-{STAGE}-",
         "MYBLOG_MEDIA_BUCKET": f"myblog-{STAGE}-media-{ACCOUNT}",
         "MYBLOG_SES_CONFIGURATION_SET": f"myblog-{STAGE}",
         "MYBLOG_STATIC_ON_S3": "1",
@@ -108,6 +109,7 @@ class LambdaStack(LocalStack):
             work_dir=var / "pump-package",
             function=self.function.events,
             streams_client=self._function_client("dynamodbstreams", self.function.proxy.endpoint),
+            queues_client=self._function_client("sqs", moto.endpoint),
         )
         pump.setup()
         pump.start()

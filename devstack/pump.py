@@ -26,6 +26,19 @@ so this pump does it, from the same bindings and through the same routing:
   parent shard to its end before its children, and picks up new shards;
 - `rate(...)` expressions fire EventBridge "Scheduled Event" JSON naming the
   rule as Zappa names it (Zappa finds the function from the rule's name).
+- SQS bindings (the batch jobs' queues, created by devstack/queues.py as
+  infra/myblog.yaml creates them) are polled like Lambda's SQS mapping:
+  up to `maximum_concurrency` workers per binding, each receiving up to
+  `batch_size` messages with the queue's visibility timeout and invoking
+  the handler with real SQS records. The messages of a successful batch
+  are deleted, except those the handler names in `batchItemFailures`
+  (with ReportBatchItemFailures); a batch whose handler raised is left
+  whole. What is left becomes visible again after the visibility timeout,
+  and after the queue's maxReceiveCount moto's redrive moves it to the
+  dead-letter queue, as SQS does. Workers run invocations side by side,
+  as concurrent Lambda environments would (in the deployment package's
+  runtime they queue for its one execution environment); the batching
+  window is not emulated.
 
 Every event goes through `zappa.handler.lambda_handler`, one at a time (one
 warm Lambda container): in this process from the source tree, or, given a
@@ -37,6 +50,7 @@ to stop the pump. Development tooling only: excluded from the Lambda package.
 """
 
 import ast
+import base64
 import contextlib
 import datetime
 import json
@@ -72,16 +86,22 @@ class PumpError(RuntimeError):
     pass
 
 
+# What Lambda's SQS records carry in `attributes`.
+SQS_RECORD_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
+NONEXISTENT_QUEUE_CODES = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+
+
 @dataclass
 class Binding:
     function: str
-    kind: str  # "s3", "sns", "dynamodb", "schedule"
+    kind: str  # "s3", "sns", "dynamodb", "sqs", "schedule"
     stage_arn: str = ""
     local_arn: str = ""
     config: dict = field(default_factory=dict)
     queue_url: str = ""
     interval: float = 0.0
     rule_arn: str = ""
+    visibility_timeout: int = 30
 
 
 class LocalContext:
@@ -152,13 +172,22 @@ def _lambda_handler_class():
 
 class EventPump:
     def __init__(
-        self, stage="dev", settings_file=None, work_dir=None, poll_seconds=0.5, function=None, streams_client=None
+        self,
+        stage="dev",
+        settings_file=None,
+        work_dir=None,
+        poll_seconds=0.5,
+        function=None,
+        streams_client=None,
+        queues_client=None,
     ):
         self.stage = stage
         self.function = function
-        # Lambda's event-source mapping reads the stream with the function's
-        # role: a client holding those credentials, or this process's own.
+        # Lambda's event-source mappings read the stream and the queues with
+        # the function's role: clients holding those credentials, or this
+        # process's own.
         self.streams_client = streams_client
+        self.queues_client = queues_client
         self.settings_file = Path(settings_file or Path(settings.BASE_DIR) / "zappa_settings.json")
         self.work_dir = Path(work_dir or Path(settings.BASE_DIR) / "var" / "pump")
         self.poll_seconds = poll_seconds
@@ -196,7 +225,12 @@ class EventPump:
         if source:
             arn = source.get("arn", "")
             service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-            setup = {"s3": self._setup_s3, "sns": self._setup_sns, "dynamodb": self._setup_stream}.get(service)
+            setup = {
+                "s3": self._setup_s3,
+                "sns": self._setup_sns,
+                "dynamodb": self._setup_stream,
+                "sqs": self._setup_sqs,
+            }.get(service)
             if setup is None:
                 log.warning("pump: %s bindings are not emulated (%s)", service or arn, function)
                 return None
@@ -272,6 +306,26 @@ class EventPump:
         binding.local_arn = stream_arn
         return binding
 
+    def _setup_sqs(self, index, binding):
+        """The local queue of the binding's job: the stage's queue name with the local prefix."""
+        stage_name = binding.stage_arn.rsplit(":", 1)[1]
+        prefix = self.stage_env.get("MYBLOG_QUEUE_PREFIX", "")
+        job = stage_name.removeprefix(prefix) if prefix and stage_name.startswith(prefix) else stage_name
+        name = settings.MYBLOG_QUEUE_PREFIX + job
+        sqs = aws.client("sqs")
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except ClientError as error:
+            if _error_code(error) not in NONEXISTENT_QUEUE_CODES:
+                raise
+            log.warning("pump: queue %s does not exist; %s is not bound", name, binding.function)
+            return None
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
+        binding.local_arn = attributes["Attributes"]["QueueArn"]
+        binding.queue_url = url
+        binding.visibility_timeout = int(attributes["Attributes"].get("VisibilityTimeout", 30))
+        return binding
+
     def _setup_schedule(self, index, event, expression):
         match = RATE_RE.match(expression.strip())
         if not match:
@@ -322,16 +376,37 @@ class EventPump:
             zappa_handler.global_handler = self._handler
             return zappa_handler.lambda_handler(event, context)
 
+    def invoke_concurrently(self, event):
+        """Like `invoke`, as one of several concurrent Lambda environments (an SQS mapping's workers).
+
+        In this process the invocations run side by side (Zappa's handler
+        keeps no per-call state); the package's runtime has one execution
+        environment for events, which takes them one at a time.
+        """
+        if self.function is not None:
+            return self.invoke(event)
+        from zappa import handler as zappa_handler
+
+        zappa_handler.global_handler = self._handler
+        return zappa_handler.lambda_handler(event, LocalContext(self.lambda_name, self.region, self.timeout_seconds))
+
     def start(self):
         self._stop.clear()
-        targets = {"s3": self._poll_queue, "sns": self._poll_queue, "dynamodb": self._poll_stream}
+        targets = {
+            "s3": self._poll_queue,
+            "sns": self._poll_queue,
+            "dynamodb": self._poll_stream,
+            "sqs": self._poll_sqs,
+        }
         for binding in self.bindings:
             target = targets.get(binding.kind, self._run_schedule)
-            thread = threading.Thread(
-                target=self._guard, args=(target, binding), name=f"pump-{binding.kind}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+            workers = max(1, int(binding.config.get("maximum_concurrency", 1))) if binding.kind == "sqs" else 1
+            for worker in range(workers):
+                thread = threading.Thread(
+                    target=self._guard, args=(target, binding), name=f"pump-{binding.kind}-{worker}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def stop(self, timeout=10):
@@ -383,6 +458,65 @@ class EventPump:
                     return  # left on the queue: visible again after its visibility timeout
                 log.exception("pump: %s failed %d times; event dropped: %.500r", binding.function, attempts, event)
         sqs.delete_message(QueueUrl=binding.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # --- SQS: Lambda's SQS event-source mapping -----------------------------------
+
+    def _poll_sqs(self, binding):
+        """One worker of an SQS binding: receive a batch, invoke, delete what succeeded, again."""
+        sqs = self.queues_client or aws.client("sqs")
+        # As Lambda's poller does, with the mapping's credentials: the queue's visibility timeout.
+        attributes = sqs.get_queue_attributes(QueueUrl=binding.queue_url, AttributeNames=["VisibilityTimeout"])
+        binding.visibility_timeout = int(attributes["Attributes"].get("VisibilityTimeout", binding.visibility_timeout))
+        while not self._stop.is_set():
+            if not self.poll_sqs_once(binding, sqs):
+                self._stop.wait(self.poll_seconds)
+
+    def poll_sqs_once(self, binding, sqs=None, wait_seconds=1):
+        """Receive one batch of `binding`'s queue and deliver it; returns how many messages came."""
+        sqs = sqs or self.queues_client or aws.client("sqs")
+        response = sqs.receive_message(
+            QueueUrl=binding.queue_url,
+            MaxNumberOfMessages=min(10, int(binding.config.get("batch_size", 10))),
+            VisibilityTimeout=binding.visibility_timeout,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=list(SQS_RECORD_ATTRIBUTES),
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if messages:
+            self._deliver_sqs_batch(sqs, binding, messages)
+        return len(messages)
+
+    def _deliver_sqs_batch(self, sqs, binding, messages):
+        source_arn = binding.stage_arn if self.function is not None else binding.local_arn
+        event = {"Records": [sqs_record(message, source_arn, self.region) for message in messages]}
+        try:
+            result = self.invoke_concurrently(event)
+        except Exception:
+            # Lambda leaves the whole batch on the queue: visible again after the visibility timeout.
+            log.exception(
+                "pump: %s raised on a batch of %d messages; they will be received again",
+                binding.function,
+                len(messages),
+            )
+            return
+        failed = failed_message_ids(result, messages, binding.config.get("function_response_types", []))
+        if failed:
+            log.warning(
+                "pump: %s reported %d of %d messages failed; they will be received again",
+                binding.function,
+                len(failed),
+                len(messages),
+            )
+        done = [message for message in messages if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                for index, message in enumerate(done[start : start + 10])
+            ]
+            answer = sqs.delete_message_batch(QueueUrl=binding.queue_url, Entries=entries)
+            for failure in answer.get("Failed", []):
+                log.warning("pump: could not delete a message of %s: %s", binding.local_arn, failure)
 
     @property
     def stopping(self):
@@ -715,6 +849,56 @@ def lambda_stream_record(record, stream_arn):
     record["dynamodb"] = change
     record["eventSourceARN"] = stream_arn
     return json.loads(json.dumps(record, default=str))
+
+
+def failed_message_ids(result, messages, response_types):
+    """The ids of the messages Lambda would leave on the queue after a batch that returned `result`.
+
+    Without ReportBatchItemFailures the response is ignored: every message
+    was handled. With it, `batchItemFailures` names the failed ones; a
+    response naming a message not in the batch (or without an id) fails
+    the whole batch, as Lambda treats an invalid response.
+    """
+    if "ReportBatchItemFailures" not in (response_types or []):
+        return set()
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if not failures:
+        return set()
+    ids = {message["MessageId"] for message in messages}
+    named = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
+    if not named <= ids:
+        log.warning("pump: invalid batchItemFailures %.300r: the whole batch is retried", failures)
+        return ids
+    return named
+
+
+def _lambda_message_attribute(value):
+    binary = value.get("BinaryValue")
+    return {
+        "stringValue": value.get("StringValue"),
+        "binaryValue": base64.b64encode(binary).decode() if isinstance(binary, bytes) else binary,
+        "stringListValues": value.get("StringListValues", []),
+        "binaryListValues": value.get("BinaryListValues", []),
+        "dataType": value.get("DataType"),
+    }
+
+
+def sqs_record(message, queue_arn, region):
+    """A ReceiveMessage message as Lambda's SQS event record."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {name: attributes[name] for name in SQS_RECORD_ATTRIBUTES if name in attributes},
+        "messageAttributes": {
+            name: _lambda_message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
 
 
 def sns_record(message, subscription_arn):

@@ -1,7 +1,8 @@
 """The whole local stack, as `manage.py runlocal` runs it.
 
 Order matters and mirrors a deploy: emulators up, then tables, bucket,
-SES identity and CloudFront distribution (as `infra/` would create them),
+batch-job queues, SES identity and CloudFront distribution (as `infra/`
+would create them),
 then the bucket's saved objects, then the event pump (as Zappa binds the
 handlers), then Django and the edge. Everything it starts is a daemon thread
 of this process or a child process that dies with it (devstack/processes.py),
@@ -57,6 +58,7 @@ def local_environment(ports, var_dir):
         "MYBLOG_CLOUDFRONT_DOMAIN": f"127.0.0.1:{ports.edge}",
         "MYBLOG_CLOUDFRONT_PROTOCOL": "http:",
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{ports.web}",
+        "MYBLOG_QUEUE_PREFIX": "myblog-local-",
     }
 
 
@@ -79,6 +81,7 @@ CORS_RULES = [
 
 def bootstrap_aws():
     """Create what `infra/` creates in AWS, idempotently. Returns a report."""
+    from devstack.queues import ensure_queues
     from devstack.tables import ensure_tables
 
     report = ensure_tables()
@@ -97,6 +100,7 @@ def bootstrap_aws():
     )
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": CORS_RULES})
     report.append(f"bucket {bucket}")
+    report += ensure_queues()
     aws.client("ses").verify_email_identity(EmailAddress=_sender_address())
     report.append(f"SES identity {_sender_address()}")
     return report

@@ -5,12 +5,15 @@ table, an SNS message; the pump turns them into Lambda event JSON and runs
 them through Zappa's own `lambda_handler` with the dev stage's bindings.
 """
 
+import dataclasses
+import hashlib
 import json
 import logging
 import sqlite3
 import time
 import urllib.request
 from contextlib import closing
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from devstack import mailbox, pump, services, system
+from devstack import queues as local_queues
 from devstack.tables import ensure_tables
 from myblog import aws as myblog_aws
+from myblog import queues
 from photos.models import Photo
 from photos.status import PHOTO_READY
 from posts import services as post_services
@@ -28,6 +33,7 @@ from posts.rules import PUBLISHED, SCHEDULED
 from subscribers import services as subscriber_services
 from subscribers.models import BOUNCED, Subscriber
 from tests import image_fixtures as images
+from tests.devstack import sqs_handlers
 from tests.devstack.stack import wait_for
 
 pytestmark = pytest.mark.dynamodb_local
@@ -59,6 +65,8 @@ def prepare_emulators(moto_endpoint, dynamodb_endpoint, monkeypatch):
         if name.startswith(settings.MYBLOG_TABLE_PREFIX):
             dynamodb.delete_table(TableName=name)
     ensure_tables()
+    local_queues.ensure_queues()
+    queues.forget_urls()
     myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
     myblog_aws.client("sesv2").create_email_identity(EmailIdentity="myblog.example")
     monkeypatch.setattr(settings, "MYBLOG_SES_SENDER", "MyBlog <hello@myblog.example>")
@@ -86,16 +94,22 @@ def binding(event_pump, kind):
 
 def test_setup_binds_the_stage_to_local_resources(running_pump, tmp_path):
     kinds = sorted(b.kind for b in running_pump.bindings)
-    assert kinds == ["dynamodb", "s3", "schedule", "sns"]
+    assert kinds == ["dynamodb", "s3", "schedule", "sns", "sqs", "sqs", "sqs", "sqs"]
     assert binding(running_pump, "s3").local_arn == f"arn:aws:s3:::{settings.MYBLOG_MEDIA_BUCKET}"
     stream = binding(running_pump, "dynamodb")
     assert f"table/{settings.MYBLOG_TABLES['subscribers']}/stream/" in stream.local_arn
+    queue_bindings = {b.function: b for b in running_pump.bindings if b.kind == "sqs"}
+    send = queue_bindings["subscribers.handlers.send_newsletter"]
+    assert send.local_arn.endswith(f":{settings.MYBLOG_QUEUE_PREFIX}newsletter-send")
+    assert send.visibility_timeout == 360  # the template's: 6 x the function's timeout
 
     generated = (tmp_path / "pump" / "zappa_settings.py").read_text()
     mapping_line = next(line for line in generated.splitlines() if line.startswith("AWS_EVENT_MAPPING="))
     assert f"arn:aws:s3:::{settings.MYBLOG_MEDIA_BUCKET}" in mapping_line
     assert stream.local_arn in mapping_line
+    assert all(b.local_arn in mapping_line for b in queue_bindings.values())
     assert "myblog-dev-media" not in mapping_line and "123456789012:table" not in mapping_line
+    assert "myblog-dev-newsletter" not in mapping_line
     assert "DJANGO_SETTINGS='myblog.settings'" in generated  # the rest is Zappa's, untouched
 
     notification = myblog_aws.client("s3").get_bucket_notification_configuration(Bucket=settings.MYBLOG_MEDIA_BUCKET)
@@ -478,3 +492,260 @@ def test_a_closed_shard_is_read_to_its_end_then_its_child(disk_emulators, tmp_pa
     ]
     positions = pump.StreamPositions(second.positions_path(binding(second, "dynamodb")), stream_arn)
     assert positions.shards[parent]["done"] and not positions.shards[child]["done"]
+
+
+# --- SQS: the batch jobs' queues, as Lambda's SQS mapping delivers them ------------------------
+
+TEST_QUEUE = "pump-jobs"
+TEST_HANDLER = "tests.devstack.sqs_handlers.handle"
+
+
+def test_local_queues_are_the_templates_and_survive_a_second_bootstrap(emulators):
+    sqs = myblog_aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=f"{settings.MYBLOG_QUEUE_PREFIX}newsletter-send")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+
+    report = local_queues.ensure_queues()  # a restart of the stack on the same moto server
+
+    assert len(report) == 4
+    names = [f"{settings.MYBLOG_QUEUE_PREFIX}{name}" for name in ("newsletter-fanout", "newsletter-send")]
+    names += [f"{settings.MYBLOG_QUEUE_PREFIX}{name}" for name in ("photo-renders", "subscriber-imports")]
+    for name in names:
+        queue_url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+        assert attributes["VisibilityTimeout"] == "360"
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert int(redrive["maxReceiveCount"]) == 5
+        assert redrive["deadLetterTargetArn"] == attributes["QueueArn"] + "-dlq"
+    kept = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert kept["ApproximateNumberOfMessages"] == "1"
+
+
+def queue_stage_settings(tmp_path, **source):
+    """A zappa_settings.json with one stage binding the test handler to a queue."""
+    folder = tmp_path / "settings"
+    folder.mkdir(exist_ok=True)
+    event_source = {
+        "arn": f"arn:aws:sqs:us-east-1:123456789012:myblog-test-{TEST_QUEUE}",
+        "batch_size": 3,
+        "function_response_types": ["ReportBatchItemFailures"],
+        "maximum_concurrency": 2,
+        **source,
+    }
+    stage = {
+        "project_name": "myblog",
+        "django_settings": "myblog.settings",
+        "aws_region": "us-east-1",
+        "timeout_seconds": 60,
+        "environment_variables": {"MYBLOG_QUEUE_PREFIX": "myblog-test-"},
+        "events": [{"function": TEST_HANDLER, "event_source": event_source}],
+    }
+    path = folder / "zappa_settings.json"
+    path.write_text(json.dumps({"test": stage}))
+    return path
+
+
+@pytest.fixture
+def queue_pump(emulators, tmp_path):
+    """A pump (not started) for a stage binding the test handler to a local queue with a 1 s visibility
+    timeout and the template's redrive (5 receives, then the dead-letter queue)."""
+    (template,) = [d for d in local_queues.queue_definitions() if d.name == "newsletter-send"]
+    definition = dataclasses.replace(
+        template, name=TEST_QUEUE, dead_letter_name=f"{TEST_QUEUE}-dlq", visibility_timeout=1
+    )
+    url = local_queues.ensure_queue(definition)
+    sqs_handlers.reset()
+
+    def make(**source):
+        event_pump = pump.EventPump(
+            stage="test", settings_file=queue_stage_settings(tmp_path, **source), work_dir=tmp_path / "pump"
+        ).setup()
+        (queue,) = event_pump.bindings
+        assert queue.queue_url == url
+        return event_pump, queue
+
+    return make
+
+
+def send_bodies(queue, bodies):
+    sqs = myblog_aws.client("sqs")
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue.queue_url, MessageBody=json.dumps(body))
+
+
+def queue_depth(url):
+    attributes = myblog_aws.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def dead_letters(queue):
+    sqs = myblog_aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=f"{settings.MYBLOG_QUEUE_PREFIX}{TEST_QUEUE}-dlq")["QueueUrl"]
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in received]
+
+
+def drain(event_pump, queue, until, what):
+    """Receive and deliver batches in this thread until `until()` holds."""
+    return wait_for(lambda: event_pump.poll_sqs_once(queue) >= 0 and until(), what, timeout=60, interval=0)
+
+
+def test_sqs_batches_are_at_most_the_batch_size_of_real_sqs_records(queue_pump):
+    event_pump, queue = queue_pump()
+    send_bodies(queue, [{"n": n} for n in range(7)])
+
+    sizes = []
+    while len(sizes) < 3:
+        sizes.append(event_pump.poll_sqs_once(queue))
+
+    assert sizes == [3, 3, 1]
+    assert [len(event["Records"]) for event in sqs_handlers.batches] == [3, 3, 1]
+    assert queue_depth(queue.queue_url) == 0  # every message of a successful batch is deleted
+    record = sqs_handlers.batches[0]["Records"][0]
+    assert set(record) == {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
+    assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == (
+        "aws:sqs",
+        queue.local_arn,
+        "us-east-1",
+    )
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's checksum
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert {"SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(record["attributes"])
+    assert sorted(m.body["n"] for e in sqs_handlers.batches for m in queues.messages(e)) == list(range(7))
+
+
+def test_sqs_partial_failures_are_received_again_and_the_rest_deleted(queue_pump):
+    event_pump, queue = queue_pump()
+    send_bodies(queue, [{"n": 0}, {"n": 1, "fail_times": 1}, {"n": 2}])
+
+    assert event_pump.poll_sqs_once(queue) == 3
+    assert queue_depth(queue.queue_url) == 1  # only the failed one is left, invisible for now
+    drain(event_pump, queue, lambda: sqs_handlers.received("n", 1) == [1, 2], "the failed message again")
+
+    assert [sqs_handlers.received("n", n) for n in range(3)] == [[1], [1, 2], [1]]
+    assert queue_depth(queue.queue_url) == 0
+    assert dead_letters(queue) == []
+
+
+def test_sqs_message_failing_every_receive_lands_in_the_dead_letter_queue(queue_pump):
+    event_pump, queue = queue_pump()
+    send_bodies(queue, [{"n": "poison", "fail_times": 1000}, {"n": "fine"}])
+
+    drain(event_pump, queue, lambda: queue_depth(queue.queue_url) == 0, "the poison message to leave the queue")
+
+    assert dead_letters(queue) == [{"n": "poison", "fail_times": 1000}]
+    assert sqs_handlers.received("n", "poison") == [1, 2, 3, 4, 5]  # the queue's maxReceiveCount
+    assert sqs_handlers.received("n", "fine") == [1]
+
+
+def test_sqs_handler_exception_leaves_the_whole_batch_to_be_received_again(queue_pump):
+    event_pump, queue = queue_pump()
+    send_bodies(queue, [{"n": 0}, {"n": 1, "raise_times": 1}, {"n": 2}])
+
+    assert event_pump.poll_sqs_once(queue) == 3
+    assert queue_depth(queue.queue_url) == 3  # nothing deleted
+    drain(event_pump, queue, lambda: queue_depth(queue.queue_url) == 0, "the batch to be handled")
+
+    assert [sqs_handlers.received("n", n) for n in range(3)] == [[1, 2], [1, 2], [1, 2]]
+
+
+def test_sqs_partial_failures_are_ignored_without_report_batch_item_failures(queue_pump):
+    event_pump, queue = queue_pump(function_response_types=[])
+    send_bodies(queue, [{"n": 0, "fail_times": 1}])
+
+    assert event_pump.poll_sqs_once(queue) == 1
+
+    assert queue_depth(queue.queue_url) == 0  # as Lambda: the answer is not read, the batch succeeded
+
+
+def test_sqs_workers_run_up_to_the_maximum_concurrency(queue_pump):
+    event_pump, queue = queue_pump(batch_size=1, maximum_concurrency=2)
+    # Each of these waits for another invocation running at the same time.
+    send_bodies(queue, [{"n": n, "meet": True} for n in range(4)])
+    event_pump.poll_seconds = 0.05
+    event_pump.start()
+    try:
+        wait_for(lambda: queue_depth(queue.queue_url) == 0, "the four messages", timeout=60)
+    finally:
+        event_pump.stop()
+
+    assert [sqs_handlers.received("n", n) for n in range(4)] == [[1], [1], [1], [1]]  # none waited in vain
+    assert sqs_handlers.most_running == 2
+
+
+def test_an_invalid_batch_response_fails_the_whole_batch():
+    messages = [{"MessageId": "a"}, {"MessageId": "b"}]
+    partial = ["ReportBatchItemFailures"]
+    assert pump.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "b"}]}, messages, partial) == {"b"}
+    assert pump.failed_message_ids({"batchItemFailures": []}, messages, partial) == set()
+    assert pump.failed_message_ids(None, messages, partial) == set()
+    assert pump.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "zz"}]}, messages, partial) == {"a", "b"}
+    assert pump.failed_message_ids({"batchItemFailures": [{}]}, messages, partial) == {"a", "b"}
+    assert pump.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "b"}]}, messages, []) == set()
+
+
+def test_a_missing_queue_leaves_its_binding_out(emulators, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="devstack.pump")
+    event_pump = pump.EventPump(
+        stage="test",
+        settings_file=queue_stage_settings(tmp_path, arn="arn:aws:sqs:us-east-1:123456789012:myblog-test-none"),
+        work_dir=tmp_path / "pump",
+    ).setup()
+    assert event_pump.bindings == []
+    assert f"queue {settings.MYBLOG_QUEUE_PREFIX}none does not exist" in caplog.text
+
+
+# --- the mailbox shows every email sent through SES v2 -------------------------------------------
+
+
+def test_the_mailbox_shows_newsletter_and_simple_emails_sent_through_ses_v2(emulators):
+    newsletter = EmailMessage()
+    newsletter["From"] = "MyBlog <hello@myblog.example>"
+    newsletter["To"] = "reader@example.com"
+    newsletter["Subject"] = "Nouveautés: a post with a café in its title"
+    newsletter["List-Id"] = "MyBlog <newsletter.myblog.example>"
+    newsletter["List-Unsubscribe"] = "<https://blog.example.com/subscribe/unsubscribe/abc/?one-click=1>"
+    newsletter["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    newsletter.set_content("Read it on the blog: https://blog.example.com/posts/cafe/ ☕")
+    newsletter.add_alternative("<p>Read <a href='https://blog.example.com/posts/cafe/'>the café post</a></p>", "html")
+    ses = myblog_aws.client("sesv2")
+    ses.send_email(
+        FromEmailAddress=newsletter["From"],
+        Destination={"ToAddresses": ["reader@example.com"]},
+        Content={"Raw": {"Data": newsletter.as_bytes()}},
+        EmailTags=[{"Name": "myblog-send", "Value": "cafe"}],
+    )
+    ses.send_email(
+        FromEmailAddress="hello@myblog.example",
+        Destination={"ToAddresses": ["editor@example.com"]},
+        Content={"Simple": {"Subject": {"Data": "A test send"}, "Body": {"Text": {"Data": "Hello editor"}}}},
+    )
+    app = mailbox.Mailbox(emulators)
+
+    def call(path):
+        captured = {}
+        body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET"}, lambda s, h: captured.update(s=s)))
+        return captured["s"], body.decode()
+
+    sent = mailbox.sent_messages(emulators)
+    assert sorted(item["message"]["To"] for item in sent) == ["editor@example.com", "reader@example.com"]
+    status, index = call("/")
+    assert status == "200 OK" and "Nouveautés" in index and "A test send" in index
+    (item,) = [item for item in sent if item["message"]["To"] == "reader@example.com"]
+    status, detail = call(f"/{item['id']}/")
+    assert status == "200 OK"
+    assert "List-Id" in detail and "https://blog.example.com/posts/cafe/" in detail and "☕" in detail
+    status, raw = call(f"/{item['id']}/raw")
+    assert status == "200 OK" and "List-Unsubscribe-Post" in raw
