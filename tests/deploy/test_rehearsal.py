@@ -405,6 +405,83 @@ def test_zappa_update_leaves_the_stream_mapping_complete(deployment, stage_confi
     assert line == f"{source['arn']} is up to date"
 
 
+QUEUE_BINDINGS = bindings_of("sqs")
+
+
+@pytest.mark.parametrize("handler", QUEUE_BINDINGS)
+def test_queue_exists_with_its_dead_letter_queue(deployment, home, stage_config, handler):
+    source = binding(stage_config, handler)["event_source"]
+    sqs = home.client("sqs")
+    name = source["arn"].rsplit(":", 1)[1]
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["QueueArn"] == source["arn"]
+    assert int(attributes["VisibilityTimeout"]) == 6 * stage_config["timeout_seconds"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert redrive["deadLetterTargetArn"] == source["arn"] + "-dlq"
+    dead_letter_url = sqs.get_queue_url(QueueName=name + "-dlq")["QueueUrl"]
+    dead_letter = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["All"])["Attributes"]
+    assert int(dead_letter["MessageRetentionPeriod"]) == 14 * 86400
+
+
+@pytest.mark.parametrize("handler", QUEUE_BINDINGS)
+def test_queue_mapping_as_zappa_sent_it(deployment, function, stage_config, handler):
+    """Zappa 0.63 creates an SQS mapping, but without partial batch responses or a concurrency limit."""
+    source = binding(stage_config, handler)["event_source"]
+    (sent,) = sent_mappings(deployment.deploy_calls, source["arn"])
+    assert function_name(sent["FunctionName"]) == function["FunctionName"]
+    assert sent["BatchSize"] == source["batch_size"]
+    assert set(event_mappings.mapping_settings(source)) - set(sent) == {"FunctionResponseTypes", "ScalingConfig"}
+
+
+@pytest.mark.parametrize("handler", QUEUE_BINDINGS)
+def test_event_mappings_completes_the_queue_mapping_zappa_made(deployment, stage_config, handler):
+    source = binding(stage_config, handler)["event_source"]
+    (line,) = [line for line in deployment.event_mappings_after_deploy if source["arn"] in line]
+    assert line == f"updated {source['arn']}: FunctionResponseTypes, ScalingConfig"
+
+
+@pytest.mark.parametrize("handler", QUEUE_BINDINGS)
+def test_queue_mapping_has_every_setting_of_the_binding(deployment, home, function, stage_config, handler):
+    source = binding(stage_config, handler)["event_source"]
+    client = home.client("lambda")
+    mappings = client.list_event_source_mappings(EventSourceArn=source["arn"])["EventSourceMappings"]
+    ours = [item for item in mappings if function_name(item["FunctionArn"]) == function["FunctionName"]]
+    assert len(ours) == 1, mappings
+    mapping = client.get_event_source_mapping(UUID=ours[0]["UUID"])
+    assert event_mappings.differences(mapping, event_mappings.mapping_settings(source)) == []
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": source["maximum_concurrency"]}
+    assert mapping["BatchSize"] == source["batch_size"]
+
+
+@pytest.mark.parametrize("handler", QUEUE_BINDINGS)
+def test_zappa_update_leaves_the_queue_mapping_complete(deployment, stage_config, handler):
+    source = binding(stage_config, handler)["event_source"]
+    (line,) = [line for line in deployment.event_mappings_after_update if source["arn"] in line]
+    assert line == f"{source['arn']} is up to date"
+
+
+def test_the_function_role_may_work_the_queues(deployment, home, stage_config, stacks):
+    # What myblog/queues.py and Lambda's SQS mappings do, allowed by the deployed role's policies.
+    policies = role_policies(home.client("iam"), stage_config["role_arn"].rsplit("/", 1)[-1])
+    granted = {
+        (action, resource)
+        for document in policies.values()
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+        if action.startswith("sqs:")
+        for resource in as_list(statement["Resource"])
+    }
+    for handler in QUEUE_BINDINGS:
+        arn = binding(stage_config, handler)["event_source"]["arn"]
+        for action in ("GetQueueUrl", "SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
+            assert (f"sqs:{action}", arn) in granted, (action, arn)
+        assert not [grant for grant in granted if grant[1] == arn + "-dlq"]
+
+
 @pytest.mark.parametrize("handler", bindings_of("sns"))
 def test_sns_subscription(deployment, home, function, stage_config, handler):
     topic = binding(stage_config, handler)["event_source"]["arn"]
@@ -472,6 +549,7 @@ def test_secondary_function_runs_in_its_region_as_its_role(secondary_function, s
 
 def test_secondary_stage_has_no_stream_mapping(secondary_deployment, secondary_function, home, secondary, stacks):
     # Each replica has its own stream: a second binding would send every welcome email twice.
+    # No queue mapping either: the batch jobs run in the home region.
     name = secondary_function["FunctionName"]
     assert [call for call in secondary_deployment.calls if call["operation"] == "CreateEventSourceMapping"] == []
     assert secondary_deployment.event_mappings == []
