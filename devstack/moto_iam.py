@@ -8,8 +8,12 @@ STS: for the other services it evaluates the policies against `*`, which
 no least-privilege statement matches. This launcher gives moto's response
 classes for the services MyBlog calls the resource ARN AWS authorises
 (SSM parameters by the path sent, the SES identity of the sender's domain,
-the CloudFront distribution, the SNS topic), then runs moto server as
-`python -m moto.server` would.
+the CloudFront distribution, the SNS topic, the queue a GetQueueUrl names:
+moto finds SQS queues by URL only), then runs moto server as
+`python -m moto.server` would. SQS's batch operations are authorised as AWS
+authorises them, as the action of one message (SendMessageBatch as
+sqs:SendMessage, DeleteMessageBatch as sqs:DeleteMessage): moto checks
+them under their own names, which no policy names.
 
 Every decision for a session key (the function role's) is appended to the
 JSON-lines file given as `--record` (or MYBLOG_IAM_RECORD). S3 requests signed in the URL
@@ -29,6 +33,12 @@ from moto.core import authorization
 from moto.core.exceptions import HTTPException
 
 _lock = threading.Lock()
+# The IAM action AWS checks for an SQS batch operation.
+SQS_BATCH_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 ACCESS_KEY_RE = re.compile(r"Credential=([^/,\s]+)/")
 
 
@@ -70,6 +80,14 @@ def _sns_resource(self):
     return self._get_param("TopicArn") or "*"
 
 
+def _sqs_resource(self, by_url):
+    name = self._get_param("QueueName")
+    if name and not self._get_param("QueueUrl"):
+        # GetQueueUrl (and CreateQueue) name the queue, not its URL.
+        return f"arn:aws:sqs:{self.region}:{self.current_account}:{name}"
+    return by_url(self)
+
+
 def _record(entry):
     path = os.environ.get("MYBLOG_IAM_RECORD")
     if not path:
@@ -93,7 +111,11 @@ def _authenticate_and_record(self, iam_request_cls, resource="*"):
     match = ACCESS_KEY_RE.search(headers.get("Authorization", ""))
     session = "X-Amz-Security-Token" in headers
     service = match and headers["Authorization"].split("Credential=", 1)[1].split("/")[3]
-    entry = {"time": time.time(), "action": f"{service}:{self._get_action()}", "resource": resource}
+    action = self._get_action()
+    authorised = SQS_BATCH_ACTIONS.get(action, action) if service == "sqs" else action
+    entry = {"time": time.time(), "action": f"{service}:{authorised}", "resource": resource}
+    if authorised != action:
+        self._get_action = lambda: authorised  # this request's response object only
     try:
         result = _authenticate(self, iam_request_cls, resource)
     except HTTPException:
@@ -104,6 +126,8 @@ def _authenticate_and_record(self, iam_request_cls, resource="*"):
         if session:
             _record({**entry, "allowed": False})
         raise
+    finally:
+        self.__dict__.pop("_get_action", None)
     if session:
         _record({**entry, "allowed": True})
     return result
@@ -114,6 +138,7 @@ def install():
     from moto.ses.responses import EmailResponse
     from moto.sesv2.responses import SESV2Response
     from moto.sns.responses import SNSResponse
+    from moto.sqs.responses import SQSResponse
     from moto.ssm.responses import SimpleSystemManagerResponse
 
     SimpleSystemManagerResponse._determine_resource = _ssm_resource
@@ -121,6 +146,8 @@ def install():
     SESV2Response._determine_resource = _sesv2_resource
     CloudFrontResponse._determine_resource = _cloudfront_resource
     SNSResponse._determine_resource = _sns_resource
+    by_url = SQSResponse._determine_resource
+    SQSResponse._determine_resource = lambda self: _sqs_resource(self, by_url)
     authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_record
 
 

@@ -29,7 +29,8 @@ def test_the_role_is_rendered_from_the_template_for_the_stage(role):
 
     resource = template.load()["Resources"]["LambdaRole"]["Properties"]
     assert role.name == "myblog-dev-us-east-1-lambda"
-    assert len(role.policies) == len([p for p in resource["Policies"] if "PolicyName" in p]) + 2  # two behind Fn::If
+    # Three behind Fn::If: email and the batch jobs (home region), invalidations.
+    assert len(role.policies) == len([p for p in resource["Policies"] if "PolicyName" in p]) + 3
     tables = json.dumps(role.policies["tables"])
     assert f"{TABLE}posts" in tables and "${" not in tables
     assert "distribution/E123LOCAL" in json.dumps(role.policies["invalidations"])
@@ -157,3 +158,31 @@ def test_moto_evaluates_ssm_and_ses_on_their_resource_arns(moto_with_iam):
         d.get("resource") == f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/someone/else/" and d["allowed"] is False
         for d in decisions
     )
+
+
+def test_the_function_works_the_batch_job_queues_as_the_code_and_the_mappings_do(moto_with_iam):
+    endpoint, local, record = moto_with_iam
+    admin = _client("sqs", endpoint, local.admin)
+    dead_letter = admin.create_queue(QueueName="myblog-dev-newsletter-send-dlq")["QueueUrl"]
+    admin.create_queue(QueueName="myblog-dev-newsletter-send")
+    sqs = _client("sqs", endpoint, local.function)
+
+    # myblog/queues.py: GetQueueUrl, SendMessageBatch; Lambda's mapping: receive, delete, attributes.
+    url = sqs.get_queue_url(QueueName="myblog-dev-newsletter-send")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "0", "MessageBody": '{"send": "s", "batch": "0-0"}'}])
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "0", "ReceiptHandle": message["ReceiptHandle"]}])
+
+    # An operator's work, not the function's.
+    with pytest.raises(ClientError, match="AccessDenied"):
+        sqs.purge_queue(QueueUrl=url)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        sqs.receive_message(QueueUrl=dead_letter)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        sqs.send_message(QueueUrl=dead_letter, MessageBody="{}")
+    decisions = [json.loads(line) for line in record.read_text().splitlines()]
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:myblog-dev-newsletter-send"
+    allowed = {(d["action"], d["resource"]) for d in decisions if d.get("allowed")}
+    # Batches are authorised as one message's action, as AWS does.
+    assert {("sqs:GetQueueUrl", queue), ("sqs:SendMessage", queue), ("sqs:DeleteMessage", queue)} <= allowed

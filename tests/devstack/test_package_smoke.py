@@ -79,6 +79,7 @@ def _admin_env(admin, moto, dynamodb, var):
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb,
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "MYBLOG_TABLE_PREFIX": "myblog-dev-",
+            "MYBLOG_QUEUE_PREFIX": "myblog-dev-",
             "MYBLOG_MEDIA_BUCKET": BUCKET,
             "MYBLOG_STATIC_ON_S3": "1",
             "MYBLOG_CLOUDFRONT_DOMAIN": "127.0.0.1:9",
