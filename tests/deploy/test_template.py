@@ -94,18 +94,18 @@ def template_tables(evaluator):
     return tables
 
 
-class _JobsByKind(GlobalSecondaryIndex):
+class _AllJobs(GlobalSecondaryIndex):
     class Meta:
         index_name = "all-index"
         projection = AllProjection()
 
-    kind = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class JobShape(Model):
     """The keys of the batch jobs' model (myblog/models.py `Job`: hash `job_id`, GSI
-    `all-index` on kind and created_at), the table is checked against while that
+    `all-index` on listing and created_at), the table is checked against while that
     model is not in the tree. A plain PynamoDB model: nothing else ever sees it."""
 
     class Meta:
@@ -113,9 +113,9 @@ class JobShape(Model):
         billing_mode = "PAY_PER_REQUEST"
 
     job_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()
+    listing = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    all_index = _JobsByKind()
+    all_index = _AllJobs()
 
 
 def model_tables():
