@@ -24,12 +24,10 @@ from django.template.loader import render_to_string
 
 from myblog import aws
 from subscribers import tokens
+from subscribers.ses_errors import THROTTLING_CODES, error_code
 
 log = logging.getLogger(__name__)
 
-# SESv2 answers TooManyRequestsException; SES v1 and the SMTP interface say
-# Throttling ("Maximum sending rate exceeded").
-THROTTLING_CODES = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
 SEND_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 4.0
@@ -67,11 +65,14 @@ def build_message(to, subject, text, html, unsubscribe_url):
     return message
 
 
-def send(message, *, sleep=time.sleep):
+def send(message, *, tags=None, sleep=time.sleep):
     """Send `message` through SES; returns SES's message id.
 
-    Throttling is retried up to SEND_ATTEMPTS times with full-jitter
-    exponential backoff; other errors are raised at once.
+    `tags` ({name: value}) become the message's SES tags, which SES hands
+    back in the message's bounce and complaint notifications (names and
+    values: ASCII letters, digits, "_" and "-"). Throttling is retried up to
+    SEND_ATTEMPTS times with full-jitter exponential backoff (pausing with
+    `sleep`); other errors are raised at once.
     """
     params = {
         "FromEmailAddress": message["From"],
@@ -80,12 +81,14 @@ def send(message, *, sleep=time.sleep):
     }
     if settings.MYBLOG_SES_CONFIGURATION_SET:
         params["ConfigurationSetName"] = settings.MYBLOG_SES_CONFIGURATION_SET
+    if tags:
+        params["EmailTags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
     client = aws.client("sesv2")
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return client.send_email(**params)["MessageId"]
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             if code not in THROTTLING_CODES or attempt == SEND_ATTEMPTS:
                 raise
             delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))

@@ -28,18 +28,16 @@ errors, since every welcome email fails until someone acts.
 
 import datetime
 import logging
-import re
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from botocore.exceptions import ClientError
-from django.conf import settings
 from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
 from myblog import aws, events
 from subscribers import emails, services
 from subscribers.models import BOUNCED, PENDING, Subscriber
+from subscribers.ses_errors import error_code, error_message, is_configuration_error, rejection_reason, rejects_address
 
 log = logging.getLogger(__name__)
 
@@ -52,33 +50,6 @@ IN_PROGRESS = "in-progress"
 NOT_MAILABLE = "not-mailable"
 UNKNOWN = "unknown"
 REJECTED = "rejected"  # the address can never be sent to: now marked bounced
-
-# SendEmail errors (SESv2 names, and SES v1's where they differ) that mean
-# the account or its configuration stops every send, whoever the recipient.
-CONFIGURATION_ERRORS = {
-    "AccountSuspendedException",
-    "SendingPausedException",
-    "AccountSendingPausedException",
-    "MailFromDomainNotVerifiedException",
-    "MailFromDomainNotVerified",
-    "NotFoundException",  # e.g. the configuration set
-    "ConfigurationSetDoesNotExist",
-    "ConfigurationSetSendingPausedException",
-    "LimitExceededException",
-    "AccessDenied",
-    "AccessDeniedException",
-}
-# Errors SES raises for bad input, the recipient's address among other things...
-REJECTION_ERRORS = {"MessageRejected", "BadRequestException", "InvalidParameterValue"}
-# ...and the reasons that name the address itself. Only these suppress it: a
-# rejection for any other reason ("Email address is not verified" of a
-# sender or, in the sandbox, of every recipient; content SES refuses) is
-# ours to fix, and would otherwise suppress every new subscriber.
-ADDRESS_REJECTION_RE = re.compile(
-    r"illegal address|address blacklisted|local address contains|domain contains|domain (?:starts|ends) with"
-    r"|missing final '@domain'|missing domain|non-ascii characters in the email address",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -132,7 +103,7 @@ def send_welcome(email, now=None):
         if not rejects_address(error):
             _release(email, now)
             raise
-        return _reject(email, now, f"rejected by SES: {error_code(error)}: {error_message(error)}")
+        return _reject(email, now, rejection_reason(error))
     except Exception:
         _release(email, now)
         raise
@@ -141,41 +112,6 @@ def send_welcome(email, now=None):
     )
     log.info("Welcome email sent to %s (SES message %s)", email, message_id)
     return SENT
-
-
-def error_code(error):
-    return error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
-
-
-def error_message(error):
-    return error.response.get("Error", {}).get("Message", "") if isinstance(error, ClientError) else ""
-
-
-def rejects_address(error):
-    """Whether SES refused a send because of the recipient's address (so a retry cannot succeed).
-
-    Only when our own sender address is well-formed: SES's messages do not
-    always say which address they mean.
-    """
-    return (
-        error_code(error) in REJECTION_ERRORS
-        and ADDRESS_REJECTION_RE.search(error_message(error)) is not None
-        and _sender_is_valid()
-    )
-
-
-def is_configuration_error(error):
-    """Whether SES refused a send for a reason of the account or its configuration, whoever the recipient."""
-    code = error_code(error)
-    return code in CONFIGURATION_ERRORS or (code in REJECTION_ERRORS and not rejects_address(error))
-
-
-def _sender_is_valid():
-    try:
-        services.normalise_email(parseaddr(settings.MYBLOG_SES_SENDER)[1])
-    except services.InvalidEmail:
-        return False
-    return True
 
 
 def _reject(email, now, reason):
