@@ -1,12 +1,14 @@
 """Lambda entry points of the subscribers app, bound in `zappa_settings.json`.
 
 Zappa calls each with `(event, context)` after its handler has set up
-Django. Thin on purpose: the work is in `subscribers.welcome` and
-`subscribers.notifications`, which tests call directly. Return values are
+Django. Thin on purpose: the work is in `subscribers.welcome`,
+`subscribers.notifications`, `subscribers.fanout` and
+`subscribers.delivery`, which tests call directly. Return values are
 JSON, as Lambda requires.
 """
 
-from subscribers import notifications, welcome
+from myblog import queues
+from subscribers import delivery, fanout, notifications, welcome
 
 
 def send_welcome_emails(event, context):
@@ -29,7 +31,7 @@ def fan_out_newsletter(event, context):
 
     Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
     """
-    raise NotImplementedError("subscribers.fanout")
+    return queues.batch_response(fanout.handle_event(event, context))
 
 
 def send_newsletter(event, context):
@@ -37,7 +39,7 @@ def send_newsletter(event, context):
 
     Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
     """
-    raise NotImplementedError("subscribers.delivery")
+    return queues.batch_response(delivery.handle_event(event, context))
 
 
 def import_subscribers(event, context):

@@ -188,6 +188,17 @@ class Send(DynamoModel):
         return self.post_slug
 
 
+# What became of a claimed recipient. A claim without an outcome was made
+# just before its SES call: sent, unless the sender died during that call
+# (see `subscribers.delivery`).
+DELIVERY_SENT = "sent"  # sent, and recorded so because the attempt stopped right after it
+DELIVERY_RELEASED = "released"  # not sent (SES refused for now): free for the next attempt
+DELIVERY_REJECTED = "rejected"  # SES refused the address for good
+DELIVERY_FAILED = "failed"  # SES refused this message for a reason of its own: not retried
+# The range key of a batch's marker: the batch is done and its counters added.
+BATCH_MARKER = "#batch#"
+
+
 class Delivery(DynamoModel):
     """One recipient's claim in a send (hash: the send's post slug; range: the address).
 
@@ -208,4 +219,9 @@ class Delivery(DynamoModel):
     attempt = NumberAttribute(default=1)  # that message's receive count when it claimed
     seq = NumberAttribute(default=0)  # the recipient's place in the batch
     claimed_at = UTCDateTimeAttribute(default=timezone.now)
+    outcome = UnicodeAttribute(null=True)  # one of DELIVERY_*; none while the SES call is (or was) under way
+    # Set when SES reports a bounce or a complaint of this email, so that a
+    # notification delivered twice counts once against the send.
+    bounced_at = UTCDateTimeAttribute(null=True)
+    complained_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)

@@ -16,6 +16,8 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
+from email.utils import formataddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -44,6 +46,8 @@ UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
 # The SES message tag that names the send, so bounces and complaints can be counted against it.
 SEND_TAG = "myblog-send"
 TEST_SUBJECT_PREFIX = "[Test] "
+# Each recipient the fan-out queues ends in exactly one of these.
+PROCESSED_COUNTERS = ("sent", "skipped", "failed", "rejected")
 
 
 class SendError(Exception):
@@ -67,15 +71,27 @@ def unpack(send):
 
 
 def personalise(content, email, *, unsubscribe_url=None):
-    """The MIME message of `content` for `email`, with its own one-click unsubscribe link."""
+    """The MIME message of `content` for `email`, with its own one-click unsubscribe link.
+
+    It names the list it belongs to (`List-Id`, RFC 2919), which mail
+    clients and providers use to file, filter and judge bulk mail.
+    """
     url = unsubscribe_url or tokens.unsubscribe_url(email)
-    return emails.build_message(
+    message = emails.build_message(
         email,
         content.subject,
         content.text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
         content.html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
         url,
     )
+    message["List-Id"] = list_id()
+    return message
+
+
+def list_id():
+    """The newsletter's List-Id: `<blog name> <newsletter.<site host>>`."""
+    host = urlsplit(settings.MYBLOG_SITE_URL).hostname or "localhost"
+    return formataddr((" ".join(settings.MYBLOG_BLOG_NAME.split()), f"newsletter.{host}"))
 
 
 def get_send(post_slug):
@@ -149,11 +165,16 @@ def pause_send(post_slug, reason, *, now=None):
 
 
 def resume_send(post_slug, *, now=None):
-    """Carry on a paused send (or start one whose fan-out never got queued)."""
+    """Carry on a paused send (or start one whose fan-out never got queued).
+
+    Batches that came while it was paused went back to the queue for later;
+    if every recipient was already processed, the send is done now.
+    """
     send = _change_state(post_slug, SEND_SENDING, allowed=(SEND_PAUSED, SEND_QUEUED), now=now)
     if not send.fanout_done:
         queue_fanout(send)
-    return send
+        return send
+    return complete_if_finished(post_slug, now=now) or send
 
 
 def cancel_send(post_slug, *, now=None):
@@ -161,11 +182,42 @@ def cancel_send(post_slug, *, now=None):
     return _change_state(post_slug, SEND_CANCELLED, allowed=(SEND_QUEUED, SEND_SENDING, SEND_PAUSED), now=now)
 
 
+def processed(send):
+    """How many recipients of the send are done with: sent, skipped, failed or rejected."""
+    return sum(int(getattr(send, name) or 0) for name in PROCESSED_COUNTERS)
+
+
+def complete_if_finished(post_slug, *, now=None):
+    """Mark the send done if the fan-out is over and every recipient it queued is processed.
+
+    Called by the sender after each batch and by the fan-out after its last
+    page (whichever comes last sees the send complete), and on resume.
+    Returns the send if this call marked it done, else None.
+    """
+    send = get_send(post_slug)
+    if send is None or send.state != SEND_SENDING or not send.fanout_done:
+        return None
+    if processed(send) != int(send.audience or 0):
+        return None
+    now = now or timezone.now()
+    try:
+        send.update(
+            actions=[Send.state.set(SEND_DONE), Send.finished_at.set(now), Send.updated_at.set(now)],
+            condition=(Send.state == SEND_SENDING) & (Send.fanout_done == True),  # noqa: E712
+        )
+    except UpdateError as error:
+        if aws.is_conditional_check_failure(error):
+            return None  # paused, cancelled or done meanwhile
+        raise
+    log.info("Newsletter send of %s is done: %s", post_slug, progress(send))
+    return send
+
+
 def progress(send):
     """What the admin shows of a send: its state and counters, and how far it is (0-100)."""
     counts = {name: int(getattr(send, name) or 0) for name in SEND_COUNTERS}
     audience = int(send.audience or 0)
-    processed = counts["sent"] + counts["skipped"] + counts["failed"] + counts["rejected"]
+    processed = sum(counts[name] for name in PROCESSED_COUNTERS)
     percent = 100 if send.state == SEND_DONE else (min(99, processed * 100 // audience) if audience else 0)
     return {
         "post": send.post_slug,
