@@ -97,6 +97,10 @@ def record(body, name, *, message_id="059f36b4-87a3-44ab-83d2-661975830a7d", rec
     }
 
 
+class Killed(BaseException):
+    """The function instance dies (a timeout, out of memory): nothing of the invocation completes."""
+
+
 class SqsMapping:
     """Lambda's SQS mapping of queue `name` to `handler`, on moto (see the module docstring)."""
 
@@ -106,13 +110,25 @@ class SqsMapping:
         self.batch_size = batch_size
         self.context = context
         self.failures = []  # message ids reported failed, in order
+        self.events = []  # every event the handler was given
+        self.kills = 0
 
     def poll(self):
-        """One invocation, if there are messages; returns the handler's answer or None."""
+        """One invocation, if there are messages; returns the handler's answer or None.
+
+        If the handler dies (`Killed`), every message of the invocation comes
+        back, as Lambda does after a function error.
+        """
         messages = receive(self.name, self.batch_size)
         if not messages:
             return None
-        answer = self.handler(sqs_event(messages, self.name), self.context)
+        event = sqs_event(messages, self.name)
+        self.events.append(event)
+        try:
+            answer = self.handler(event, self.context)
+        except Killed:
+            answer = {"batchItemFailures": [{"itemIdentifier": message["MessageId"]} for message in messages]}
+            self.kills += 1
         failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
         client, url = aws.client("sqs"), queues.queue_url(self.name)
         for message in messages:
