@@ -13,10 +13,13 @@ batch (`seq`). So when a batch comes again, its claims say what happened:
 - every claim of this batch below its highest one was sent (the sender
   claimed the next only after SES took the previous);
 - the highest claim is the one in doubt if the attempt that made it died
-  during its SES call: a later attempt takes it over (a conditional put on
-  exactly that claim, so only one attempt can) and sends it again. That is
-  the one window for a second email: a sender that died after SES took the
-  message and before it claimed the next recipient;
+  during its SES call: a later attempt (a higher receive count, or any
+  attempt once the claim is older than any Lambda call lasts) takes it over
+  (a conditional put on exactly that claim, so only one attempt can) and
+  sends it again. That is the one window for a second email: a sender that
+  died after SES took the message and before it claimed the next recipient.
+  A claim of an attempt no later than this one is another copy's at work:
+  this copy stops and comes back later;
 - a claim of another batch is that batch's to send (an address in two
   batches, which only an edit of the subscriber during the fan-out makes).
 
@@ -89,6 +92,10 @@ TIME_RESERVE_SECONDS = 20
 # Claims outlive every message that could still bring their batch back
 # (SQS keeps a message, and its dead-letter queue, up to 14 days).
 CLAIM_LIFETIME = timedelta(days=90)
+# A claim this old was made by an attempt that is over, whatever its number
+# (Lambda stops every call within 15 minutes): a batch replayed from the
+# dead-letter queue, whose receive count starts again at 1, takes it over.
+ABANDONED_AFTER = timedelta(minutes=20)
 # When SES's own figure cannot be read (GetAccount refused): its sandbox rate.
 FALLBACK_SEND_RATE = 1.0
 
@@ -336,7 +343,7 @@ class _Attempt:
                 return self.count("failed")
             if claim.outcome == DELIVERY_SENT or claim.seq < self.top.seq:
                 return self.count("sent")
-            if claim.attempt >= self.batch.attempt:
+            if claim.attempt >= self.batch.attempt and claim.claimed_at > self.now - ABANDONED_AFTER:
                 log.warning(
                     "Newsletter batch %s of %s is under way in another copy of its message; retried later",
                     self.batch.batch,
@@ -407,6 +414,7 @@ class _Attempt:
                 (Delivery.batch == self.batch.batch)
                 & (Delivery.attempt == takeover.attempt)
                 & (Delivery.seq == takeover.seq)
+                & (Delivery.claimed_at == takeover.claimed_at)
                 & Delivery.outcome.does_not_exist()
             )
         item = Delivery(

@@ -9,11 +9,13 @@ import copy
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
+from django.utils import timezone
 
 from myblog import aws, queues
 from subscribers import delivery, emails, fanout, handlers, newsletter, services, tokens
@@ -503,3 +505,24 @@ def test_the_sending_state_survives_a_batch_processed_before_its_page_is_recorde
     send = newsletter.get_send("tides")
     assert send.state != SEND_DONE and int(send.sent) == 1
     assert send.state in (SEND_SENDING, "queued")
+
+
+@pytest.mark.parametrize("minutes_ago, sent_again", [(30, True), (1, False)])
+def test_a_batch_replayed_from_the_dead_letter_queue_takes_over_an_abandoned_claim(
+    newsletter_aws, minutes_ago, sent_again
+):
+    first, second = add_subscribers(2)
+    newsletter.start_send("tides", CONTENT)
+    queued_bodies(newsletter.FANOUT_QUEUE)
+    claimed = timezone.now() - timedelta(minutes=minutes_ago)
+    for seq, address in enumerate((first, second)):  # the fifth receive died during its second SES call
+        Delivery("tides", address, batch="0-0", attempt=5, seq=seq, claimed_at=claimed).save()
+    item = record({"send": "tides", "batch": "0-0", "to": [first, second]}, newsletter.SEND_QUEUE, message_id="m-dlq")
+    answer = handlers.send_newsletter({"Records": [item]}, None)
+    if sent_again:
+        assert answer == {"batchItemFailures": []}
+        assert recipients() == [second]
+        assert counters() == exact(2, audience=0)
+    else:  # so recent, it may be another copy's at work
+        assert answer == {"batchItemFailures": [{"itemIdentifier": "m-dlq"}]}
+        assert recipients() == []
