@@ -417,14 +417,15 @@ class _Attempt:
                 & (Delivery.claimed_at == takeover.claimed_at)
                 & Delivery.outcome.does_not_exist()
             )
+        now = timezone.now()
         item = Delivery(
             self.batch.post_slug,
             address,
             batch=self.batch.batch,
             attempt=self.batch.attempt,
             seq=seq,
-            claimed_at=self.now,
-            expires_at=self.now + CLAIM_LIFETIME,
+            claimed_at=now,
+            expires_at=now + CLAIM_LIFETIME,
         )
         try:
             item.save(condition=condition)
