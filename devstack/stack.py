@@ -59,6 +59,9 @@ def local_environment(ports, var_dir):
         "MYBLOG_CLOUDFRONT_PROTOCOL": "http:",
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{ports.web}",
         "MYBLOG_QUEUE_PREFIX": "myblog-local-",
+        # moto's SES has no GetAccount to read the sending rate from: a new
+        # production SES account's rate.
+        "MYBLOG_SES_MAX_SEND_RATE": "14",
     }
 
 
