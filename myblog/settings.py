@@ -162,6 +162,9 @@ MYBLOG_BLOG_NAME = env_str("MYBLOG_BLOG_NAME", "MyBlog")
 MYBLOG_BLOG_DESCRIPTION = env_str("MYBLOG_BLOG_DESCRIPTION", "Notes on building things, served from the edge.")
 # Absolute base URL readers see (used in emails, feeds and canonical links).
 MYBLOG_SITE_URL = env_str("MYBLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Posts per child sitemap (each is one DynamoDB Query; see posts.sitemaps).
+# 5,000 entries of typical size fit in the 1 MB one Query reads.
+MYBLOG_SITEMAP_PAGE_SIZE = env_int("MYBLOG_SITEMAP_PAGE_SIZE", 5000)
 
 # Sign-up requests allowed per client (IP address; IPv6 per /64) and window.
 MYBLOG_SUBSCRIBE_RATE_LIMIT = env_int("MYBLOG_SUBSCRIBE_RATE_LIMIT", 10)

@@ -10,7 +10,8 @@ What a change touches, given the post before and after:
 - neither version visible to readers (a draft edited, a post scheduled):
   nothing;
 - a visible post: its page and API resource, the feeds (they carry the
-  full text) and the sitemap (its last-modified date);
+  full text: RSS, Atom and JSON Feed) and the sitemap index and its child
+  sitemaps (their last-modified dates; `/sitemaps/*` is one path);
 - and, if it appeared, disappeared, or changed anything a listing shows
   (title, excerpt, date, author, tags): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
@@ -59,7 +60,9 @@ def changed_paths(post, previous):
         public_path("api-post", args=[slug]),
         public_path("posts:rss"),
         public_path("posts:atom"),
+        public_path("posts:json-feed"),
         public_path("posts:sitemap"),
+        public_path("posts:sitemap-pages").rsplit("/", 1)[0] + "/*",
     ]
     if was_visible != is_visible or _listing_changed(post, previous):
         home = public_path("posts:list")

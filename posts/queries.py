@@ -183,22 +183,30 @@ def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     return _first_page(results, PostTag, limit)
 
 
-def sitemap_posts(limit=1000, *, now=None):
-    """Slug, dates and tags of the newest live posts: one Query that returns only those.
+def sitemap_page(limit, after=None, *, now=None):
+    """One page of the sitemap: live posts oldest first (slug, dates and tags only), and the next `Cursor`.
 
-    DynamoDB reads at most 1 MB per Query (before projection): enough for
-    hundreds of typical posts. Older posts stay reachable through the pages.
+    One Query on the sitemap index, whose items hold nothing else (about
+    150 bytes each), so thousands fit in the 1 MB DynamoDB reads per Query.
+    Oldest first, so a new post lands on the last page and the others keep
+    their boundaries. A page cut short by the 1 MB cap ends where the Query
+    stopped, and the next page starts there: no post is skipped whatever the
+    items weigh. `CursorOutOfRange` for a cursor after `now`.
     """
-    results = Post.published_index.query(
+    if not isinstance(limit, int) or not 1 <= limit <= rules.MAX_SITEMAP_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {rules.MAX_SITEMAP_PAGE_SIZE}")
+    now = _now(now)
+    if after is not None:
+        after.check_within(now)
+    results = Post.sitemap_index.query(
         FEED_PUBLISHED,
-        Post.publish_at <= _now(now),
-        scan_index_forward=False,
-        limit=limit,
-        page_size=limit,
-        attributes_to_get=["slug", "publish_at", "updated_at", "tags"],
+        Post.publish_at <= now,
+        scan_index_forward=True,
+        limit=limit + 1,
+        page_size=limit + 1,
+        last_evaluated_key=after.published_index_key() if after else None,
     )
-    posts, _ = _first_page(results, Post, limit)
-    return posts
+    return _first_page(results, Post, limit)
 
 
 def latest_change(*stamps):

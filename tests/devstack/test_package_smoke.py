@@ -220,12 +220,19 @@ def test_the_post_api_answers_json(stack):
 
 
 @pytest.mark.parametrize(
-    "path, marker", [("/feeds/rss.xml", "<rss"), ("/feeds/atom.xml", "<feed"), ("/sitemap.xml", "<urlset")]
+    "path, marker, text",
+    [
+        ("/feeds/rss.xml", "<rss", "writing-in-markdown"),
+        ("/feeds/atom.xml", "<feed", "writing-in-markdown"),
+        ("/feed.json", '"version": "https://jsonfeed.org/version/1.1"', "writing-in-markdown"),
+        ("/sitemap.xml", "<sitemapindex", "/sitemaps/posts.xml"),
+        ("/sitemaps/posts.xml", "<urlset", "writing-in-markdown"),
+    ],
 )
-def test_feeds_and_sitemap(stack, path, marker):
+def test_feeds_and_sitemap(stack, path, marker, text):
     status, _, body = stack.get(path)
     assert status == 200, body[:2000]
-    assert marker in body and "writing-in-markdown" in body
+    assert marker in body and text in body
 
 
 def test_the_admin_login_page(stack):
