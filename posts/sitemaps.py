@@ -70,7 +70,9 @@ def pages_sitemap(request):
             for tag in post.tags:
                 tags[tag] = queries.latest_change(tags.get(tag), changed)
     entries = [{"loc": site + reverse("posts:list"), "lastmod": newest}]
-    entries += [{"loc": site + reverse("posts:tag", args=[tag]), "lastmod": stamp} for tag, stamp in sorted(tags.items())]
+    entries += [
+        {"loc": site + reverse("posts:tag", args=[tag]), "lastmod": stamp} for tag, stamp in sorted(tags.items())
+    ]
     return _respond(request, "posts/sitemap.xml", entries, newest)
 
 
