@@ -81,7 +81,7 @@ def tag(request, tag, cursor=None):
 
 
 @require_safe
-@caching.public(caching.CONTENT)
+@caching.public(caching.POST)
 def post_detail(request, slug):
     page = pages.post(slug)
     if page is None:
