@@ -13,7 +13,7 @@ What a change touches, given the post before and after:
   full text: RSS, Atom and JSON Feed) and the sitemap index and its child
   sitemaps (their last-modified dates; `/sitemaps/*` is one path);
 - and, if it appeared, disappeared, or changed anything a listing shows
-  (title, excerpt, date, author, tags): the home page and its older
+  (title, excerpt, date, author, tags, reading time): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
@@ -37,7 +37,7 @@ from posts import rules
 
 log = logging.getLogger(__name__)
 
-LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags")
+LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags", "reading_minutes")
 
 
 # Paths are the public site's: reversed in its own URLconf, so a save made

@@ -115,6 +115,9 @@ class Post(DynamoModel):
     updated_by = UnicodeAttribute(default="")
     kind = UnicodeAttribute(default=KIND_POST)
     feed = UnicodeAttribute(null=True)  # rules.FEED_PUBLISHED while live, absent otherwise
+    # posts.reading.reading_minutes(body), stored for the cards (listings never read bodies);
+    # absent on posts not saved since it was added, whose cards then show none.
+    reading_minutes = NumberAttribute(null=True)
     version = VersionAttribute()
 
     published_index = PublishedIndex()
@@ -155,6 +158,7 @@ class PostTag(DynamoModel):
     cover_alt = UnicodeAttribute(default="")
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     author = UnicodeAttribute(default="")
+    reading_minutes = NumberAttribute(null=True)
 
 
 class Revision(DynamoModel):

@@ -30,7 +30,7 @@ from photos import queries as photo_queries
 from photos.models import Photo
 from photos.rendering import BODY_SIZES, picture_html
 from photos.status import PHOTO_PENDING
-from posts import queries, rules
+from posts import queries, reading, rules
 from posts.models import Post
 from posts.rendering import render_markdown
 
@@ -51,6 +51,7 @@ class Card(NamedTuple):
     author: str
     publish_at: datetime
     updated_at: datetime | None = None
+    reading_minutes: int | None = None  # stored with the post (see `posts.reading`)
 
     @classmethod
     def from_item(cls, item):
@@ -62,6 +63,7 @@ class Card(NamedTuple):
             author=item.author,
             publish_at=item.publish_at,
             updated_at=getattr(item, "updated_at", None),
+            reading_minutes=getattr(item, "reading_minutes", None),
         )
 
     @property
@@ -109,6 +111,10 @@ class PostPage(NamedTuple):
             fetchpriority="high",
             original_url=self.original_url,
         )
+
+    @property
+    def reading_minutes(self):
+        return reading.reading_minutes(self.post.body)
 
     @property
     def last_modified(self):

@@ -35,7 +35,7 @@ from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_S
 
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
-LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
+LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at", "reading_minutes")
 
 
 CURSOR_SALT = "posts.queries.cursor"
