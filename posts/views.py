@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from myblog import caching, public
 from myblog.views import bad_request, not_found
 from photos.rendering import photo_sources
-from posts import pages, queries, rules
+from posts import pages, queries, rules, structured_data
 
 
 def _site_url(path):
@@ -91,11 +91,13 @@ def post_detail(request, slug):
         sources = photo_sources(page.cover, page.post.cover_image)
         if sources is not None:
             og_image = _absolute(sources.src)
+    canonical_url = _site_url(page.post.get_absolute_url())
     context = {
         "page": page,
         "post": page.post,
         "og_image": og_image,
-        "canonical_url": _site_url(page.post.get_absolute_url()),
+        "canonical_url": canonical_url,
+        "json_ld": structured_data.json_ld_script(structured_data.post_graph(page, url=canonical_url, image=og_image)),
     }
     response = render(request, "posts/post_detail.html", context, using=public.ENGINE)
     response.last_modified = page.last_modified
