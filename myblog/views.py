@@ -1,4 +1,6 @@
-"""Site-wide pages: robots.txt, the API's description and docs, and the error pages."""
+"""Site-wide pages: robots.txt, /favicon.ico, the API's description and docs, and the error pages."""
+
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -24,6 +26,21 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+# The icons are hashed static files linked from every page (templates/base.html).
+TOUCH_ICON = Path(__file__).resolve().parent / "static" / "myblog" / "apple-touch-icon.png"
+
+
+@require_safe
+@caching.public(caching.STATIC)
+def favicon_ico(request):
+    """The icon, for browsers and tools that ask for /favicon.ico on their own (never a 404).
+
+    The PNG touch icon, read from the package (browsers take a PNG at this
+    address), cached like robots.txt: a deploy is what changes it.
+    """
+    return HttpResponse(TOUCH_ICON.read_bytes(), content_type="image/png")
 
 
 # The OpenAPI document is large and only these two views need it: it is
