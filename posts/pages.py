@@ -2,7 +2,8 @@
 
 The HTML views, the feeds and the JSON API all build on these functions, so
 the site and the API always agree and cost the same: a listing (home, tag
-pages, the API's list) is one Query; a post is one GetItem plus one
+pages, the API's list) is one Query, and an older page of the site one more (where
+its newer page starts, for its rel=prev link); a post is one GetItem plus one
 BatchGetItem for its cover and inline photos; a feed is one Query plus one
 BatchGetItem for the photos in its posts; a child sitemap is one Query of
 the lean sitemap index. Nothing here touches SQL.
@@ -140,6 +141,11 @@ def home(after=None, limit=rules.PAGE_SIZE):
 def tagged(tag, after=None, limit=rules.PAGE_SIZE):
     """The newest posts with a tag: one Query (post-tags)."""
     return _listing(*queries.posts_tagged(tag, limit, after), tag=tag)
+
+
+def newer_page(after, tag=None, limit=rules.PAGE_SIZE):
+    """The cursor of the page before (newer than) the page after `after`, None for the first: one Query."""
+    return queries.newer_page_cursor(after, limit, tag=tag)
 
 
 def post_page(post, original_url=None):

@@ -183,6 +183,47 @@ def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     return _first_page(results, PostTag, limit)
 
 
+def newer_page_cursor(after, limit=PAGE_SIZE, *, tag=None, now=None):
+    """Where the newer page before the one that starts after `after` starts: a `Cursor`, or None for the first page.
+
+    That page ends with the post `after` names, so it starts after the
+    `limit`-th post newer than it: one Query, oldest first from `after`,
+    of the published index (or of the tag's items, with `tag`). Fewer
+    newer posts than that: the newer page is the listing's first.
+    """
+    _check_limit(limit)
+    now = _now(now)
+    after.check_within(now)
+    if tag is None:
+        results = Post.published_index.query(
+            FEED_PUBLISHED,
+            Post.publish_at <= now,
+            scan_index_forward=True,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=after.published_index_key(),
+            attributes_to_get=["slug", "publish_at"],
+        )
+        model = Post
+    else:
+        results = PostTag.query(
+            tag,
+            PostTag.sort_key < rules.tag_sort_key_ceiling(now),
+            scan_index_forward=True,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=after.post_tag_key(tag),
+            attributes_to_get=["tag", "sort_key", "slug", "publish_at"],
+        )
+        model = PostTag
+    try:
+        page = next(results.page_iter)
+    except StopIteration:
+        return None
+    items = page.get("Items", [])
+    return Cursor.after(model.from_raw_data(items[limit - 1])) if len(items) >= limit else None
+
+
 def sitemap_page(limit, after=None, *, now=None):
     """One page of the sitemap: live posts oldest first (slug, dates and tags only), and the next `Cursor`.
 

@@ -105,6 +105,12 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         dynamodb_calls.clear()
         client.get(path)
         assert dynamodb_calls.names == operations, path
+    # An older page also finds where its newer page starts, for its rel=prev link.
+    for first in ("/", "/tags/aws/"):
+        older = _next(client, first, r'href="([^"]*/page/[^"]+/)" rel="next"')
+        dynamodb_calls.clear()
+        client.get(older)
+        assert dynamodb_calls.names == ["Query", "Query"], older
     dynamodb_calls.clear()
     client.get("/posts/with-photos/")
     [_, (_, batch)] = dynamodb_calls.operations
