@@ -11,12 +11,12 @@ pytestmark = pytest.mark.usefixtures("no_sql")
 
 def _links(html):
     head = html.split("</head>", 1)[0]
-    return dict((rel, href) for rel, href in re.findall(r'<link rel="(prev|next)" href="([^"]+)">', head))
+    return dict(re.findall(r'<link rel="(prev|next)" href="([^"]+)">', head))
 
 
 def _pager(html):
     nav = re.search(r'<nav class="pager" aria-label="Pagination">(.*?)</nav>', html, re.S)
-    return dict((href, rel) for href, rel in re.findall(r'<a href="([^"]+)" rel="(prev|next)">', nav.group(1))) if nav else {}
+    return dict(re.findall(r'<a href="([^"]+)" rel="(prev|next)">', nav.group(1))) if nav else {}
 
 
 def _titles(html):
