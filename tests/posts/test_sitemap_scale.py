@@ -109,3 +109,53 @@ def test_every_live_post_is_listed_however_many(big_blog, client, settings, dyna
     children = _children(client)
     assert len(children) == LIVE_POSTS // 250
     assert _listed(client, children) == sorted(big_blog, reverse=True)
+
+
+def _index_names(dynamo):
+    table = dynamo.describe_table(TableName=Post.Meta.table_name)["Table"]
+    return {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+
+
+def _posts_table_without_the_sitemap_index(dynamo):
+    """The posts table as it was made before the sitemap index existed."""
+    name = Post.Meta.table_name
+    dynamo.delete_table(TableName=name)
+    dynamo.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+    schema = Post._get_schema()
+    indexes = [index for index in schema["global_secondary_indexes"] if index["index_name"] != "sitemap-index"]
+    dynamo.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=schema["attribute_definitions"],
+        KeySchema=schema["key_schema"],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
+                "Projection": index["projection"],
+            }
+            for index in indexes
+        ],
+    )
+    dynamo.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+
+
+def test_createtables_adds_the_index_and_it_holds_the_posts_already_live(dynamodb, client):
+    """A table made before the sitemap index gains it (createtables), with every live post in it at once."""
+    from devstack.tables import ensure_table
+    from myblog import aws
+    from tests.reader_fixtures import publish
+
+    dynamo = aws.client("dynamodb")
+    _posts_table_without_the_sitemap_index(dynamo)
+    assert "sitemap-index" not in _index_names(dynamo)
+    publish("before-the-index", days_ago=2)
+    assert ensure_table(Post) == f"updated {Post.Meta.table_name}: added index sitemap-index"
+    [index] = [
+        index
+        for index in dynamo.describe_table(TableName=Post.Meta.table_name)["Table"]["GlobalSecondaryIndexes"]
+        if index["IndexName"] == "sitemap-index"
+    ]
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["updated_at", "tags"]}
+    # Keyed on what live posts already carry: nothing to rewrite, they are listed.
+    assert "/posts/before-the-index/" in client.get("/sitemaps/posts.xml").content.decode()
