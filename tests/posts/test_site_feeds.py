@@ -111,3 +111,24 @@ def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
     assert response.status_code == 200
     assert "s-maxage=60" in response["Cache-Control"] and "86400" not in response["Cache-Control"]
     assert "originals" not in response.content.decode()
+
+
+def test_a_child_sitemap_no_page_starts_from_is_a_404(blog, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posts import queries
+
+    signed = queries.Cursor(timezone.now() - timedelta(days=2), "older").encode()
+    assert "/posts/newer/" in client.get(f"/sitemaps/posts/{signed}.xml").content.decode()
+    for cursor in (
+        "not-a-cursor",
+        signed[:-2] + "xx",  # tampered
+        signed + "a" * 300,  # too long
+        queries.Cursor(timezone.now() + timedelta(days=1), "later").encode(),  # after now
+        queries.Cursor(timezone.now() - timedelta(minutes=1), "past-the-newest").encode(),  # an empty page
+    ):
+        response = client.get(f"/sitemaps/posts/{cursor}.xml")
+        assert response.status_code == 404, cursor
+        assert "max-age=60" in response["Cache-Control"]
