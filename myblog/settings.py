@@ -77,7 +77,7 @@ TEMPLATES = [
             ],
         },
     },
-    # The public pages' engine: built-in tags only (and {% static %}), no user or messages (see myblog.public).
+    # The public pages' engine: built-in tags only, no user or messages (see myblog.public).
     {
         "NAME": "public",
         "BACKEND": "myblog.public.PublicTemplates",
@@ -88,7 +88,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "myblog.context_processors.site",
             ],
-            "libraries": {"static": "django.templatetags.static"},
         },
     },
 ]

@@ -1,7 +1,5 @@
 """Site-wide pages: robots.txt, /favicon.ico, the API's description and docs, and the error pages."""
 
-from pathlib import Path
-
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -9,7 +7,7 @@ from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.http import require_safe
 
-from myblog import caching, jsonapi, public
+from myblog import caching, icons, jsonapi, public
 from myblog.jsonapi import json_response
 
 
@@ -28,10 +26,6 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
-# The icons are hashed static files linked from every page (templates/base.html).
-TOUCH_ICON = Path(__file__).resolve().parent / "static" / "myblog" / "apple-touch-icon.png"
-
-
 @require_safe
 @caching.public(caching.STATIC)
 def favicon_ico(request):
@@ -40,7 +34,7 @@ def favicon_ico(request):
     The PNG touch icon, read from the package (browsers take a PNG at this
     address), cached like robots.txt: a deploy is what changes it.
     """
-    return HttpResponse(TOUCH_ICON.read_bytes(), content_type="image/png")
+    return HttpResponse((icons.STATIC_DIR / icons.TOUCH_ICON).read_bytes(), content_type="image/png")
 
 
 # The OpenAPI document is large and only these two views need it: it is
