@@ -2,8 +2,10 @@
 
 collectstatic stores a file it does not rewrite (an image) as
 `<name>.<first 12 hex digits of its MD5>.<ext>` (`HashedFilesMixin.hashed_name`).
-The icons are in the package, so their names are computed from the files
-themselves, once per process. `{% static %}` would instead read the
+The icons ship in the package (in `myblog/icons/`, not a `static/` folder,
+which the package leaves out) and are published by collectstatic as
+`myblog/<name>` (STATICFILES_DIRS), so their names are computed from the
+files themselves, once per process. `{% static %}` would instead read the
 manifest from the bucket on each instance's first page (a request on
 every cold start), and fail on every page of an instance started before
 collectstatic uploaded the icons.
@@ -16,9 +18,10 @@ from django.conf import settings
 from django.contrib.staticfiles.storage import HashedFilesMixin
 from django.core.files import File
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-ICON = "myblog/favicon.svg"  # SVG, light and dark
-TOUCH_ICON = "myblog/apple-touch-icon.png"  # 180 x 180 PNG, opaque
+ICONS_DIR = Path(__file__).resolve().parent / "icons"
+PREFIX = "myblog/"  # where collectstatic publishes them (STATICFILES_DIRS)
+ICON = PREFIX + "favicon.svg"  # SVG, light and dark
+TOUCH_ICON = PREFIX + "apple-touch-icon.png"  # 180 x 180 PNG, opaque
 
 
 def _hashes_names():
@@ -30,11 +33,16 @@ def _hashes_names():
 
 @functools.cache
 def static_url(name):
-    """The URL of this app's static file `name` as collectstatic publishes it."""
+    """The URL of the icon `name` (`ICON`, `TOUCH_ICON`) as collectstatic publishes it."""
     if _hashes_names():
-        with (STATIC_DIR / name).open("rb") as handle:
+        with path(name).open("rb") as handle:
             name = HashedFilesMixin().hashed_name(name, content=File(handle))
     return settings.STATIC_URL + name
+
+
+def path(name):
+    """The packaged file of the icon `name`."""
+    return ICONS_DIR / name.removeprefix(PREFIX)
 
 
 def icon_urls():

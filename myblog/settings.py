@@ -188,6 +188,9 @@ _edge = f"{MYBLOG_CLOUDFRONT_PROTOCOL}//{MYBLOG_CLOUDFRONT_DOMAIN}" if MYBLOG_CL
 MYBLOG_STATIC_ON_S3 = env_bool("MYBLOG_STATIC_ON_S3", False)
 STATIC_URL = f"{_edge}/static/" if MYBLOG_STATIC_ON_S3 else "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# The site's icons, published as myblog/<name>: kept outside any static/ folder because the
+# package ships them too (the pages compute their hashed names from them, see myblog.icons).
+STATICFILES_DIRS = [("myblog", BASE_DIR / "myblog" / "icons")]
 MEDIA_URL = f"{_edge}/media/" if _edge else "/media/"
 
 _s3_options = {

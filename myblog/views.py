@@ -34,7 +34,7 @@ def favicon_ico(request):
     The PNG touch icon, read from the package (browsers take a PNG at this
     address), cached like robots.txt: a deploy is what changes it.
     """
-    return HttpResponse((icons.STATIC_DIR / icons.TOUCH_ICON).read_bytes(), content_type="image/png")
+    return HttpResponse(icons.path(icons.TOUCH_ICON).read_bytes(), content_type="image/png")
 
 
 # The OpenAPI document is large and only these two views need it: it is

@@ -14,6 +14,7 @@ role's grants nothing used.
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -299,3 +300,14 @@ def test_the_scheduled_publish_publishes_the_due_post(stack):
 def test_the_function_cannot_import_the_development_virtualenv(stack):
     for module in ("moto", "devstack", "pytest"):
         assert stack.function.http.probe(f"__import__('importlib.util').util.find_spec({module!r})") is None
+
+
+def test_the_icons_every_page_links_were_collected(stack):
+    """The icons' hashed names, computed from the packaged files, are the files collectstatic uploaded."""
+    status, _, body = stack.get("/")
+    assert status == 200, body[:2000]
+    keys = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="https?://[^/"]+/(static/[^"]+)"', body)
+    assert len(keys) == 2 and all(re.search(r"\.[0-9a-f]{12}\.(svg|png)$", key) for key in keys), keys
+    s3 = stack.admin("s3")
+    for key in keys:
+        assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0, key
