@@ -57,6 +57,11 @@ class Policy(NamedTuple):
 # Pages and API reads that publishing invalidates: the edge keeps them for a
 # day (an edit purges them at once); browsers recheck after a few minutes.
 CONTENT = Policy(max_age=5 * MINUTE, s_maxage=DAY, stale_while_revalidate=DAY, stale_if_error=WEEK)
+# A post's page: once it is unpublished or changed, a reader's browser shows
+# the old one for at most a minute. The edge keeps it for a day and is
+# invalidated on every change; no stale-while-revalidate, which browsers
+# honour too and would let them show a stale post once more for a day.
+POST = Policy(max_age=MINUTE, s_maxage=DAY, stale_if_error=WEEK)
 # Listings change with every new post: browsers recheck every minute.
 LISTING = Policy(max_age=MINUTE, s_maxage=DAY, stale_while_revalidate=DAY, stale_if_error=WEEK)
 # A page whose photos are still being processed: refetch soon to get the renditions.

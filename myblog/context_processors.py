@@ -1,6 +1,8 @@
-"""Template context shared by every page: the blog's name and base URL."""
+"""Template context shared by every page: the blog's name, base URL and icons."""
 
 from django.conf import settings
+
+from myblog import icons
 
 
 def site(request):
@@ -8,4 +10,5 @@ def site(request):
         "blog_name": settings.MYBLOG_BLOG_NAME,
         "blog_description": settings.MYBLOG_BLOG_DESCRIPTION,
         "site_url": settings.MYBLOG_SITE_URL,
+        "site_icons": icons.icon_urls(),
     }

@@ -21,7 +21,9 @@ libraries), and readers never use it. So:
 Public responses also carry a Content-Security-Policy that makes "no
 external requests" a browser-enforced rule: no scripts at all, the one
 inline stylesheet (`templates/site.css`, allowed by its hash), images from
-the site and its media domain only, forms posted to the site only.
+the site and its media and static domains only (photos, the icons), forms
+posted to the site only. The post pages' JSON-LD is a data block, which
+browsers never run: the policy needs no exception for it.
 """
 
 import base64
@@ -62,8 +64,13 @@ def stylesheet_hash():
 
 @functools.cache
 def content_security_policy():
-    media = urlsplit(settings.MEDIA_URL)
-    images = ["'self'"] + ([f"{media.scheme}://{media.netloc}"] if media.netloc else [])
+    # Photos come from the media domain, the icons from the static files' (the same CloudFront domain when both are).
+    images = ["'self'"]
+    for url in (settings.MEDIA_URL, settings.STATIC_URL):
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.netloc and origin not in images:
+            images.append(origin)
     return "; ".join(
         [
             "default-src 'none'",

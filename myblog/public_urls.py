@@ -22,6 +22,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon_ico, name="favicon"),
     path("", include("subscribers.urls")),
     path("", include("posts.urls")),
 ]

@@ -162,6 +162,9 @@ MYBLOG_BLOG_NAME = env_str("MYBLOG_BLOG_NAME", "MyBlog")
 MYBLOG_BLOG_DESCRIPTION = env_str("MYBLOG_BLOG_DESCRIPTION", "Notes on building things, served from the edge.")
 # Absolute base URL readers see (used in emails, feeds and canonical links).
 MYBLOG_SITE_URL = env_str("MYBLOG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Posts per child sitemap (each is one DynamoDB Query; see posts.sitemaps).
+# 5,000 entries of typical size fit in the 1 MB one Query reads.
+MYBLOG_SITEMAP_PAGE_SIZE = env_int("MYBLOG_SITEMAP_PAGE_SIZE", 5000)
 
 # Sign-up requests allowed per client (IP address; IPv6 per /64) and window.
 MYBLOG_SUBSCRIBE_RATE_LIMIT = env_int("MYBLOG_SUBSCRIBE_RATE_LIMIT", 10)
@@ -185,6 +188,9 @@ _edge = f"{MYBLOG_CLOUDFRONT_PROTOCOL}//{MYBLOG_CLOUDFRONT_DOMAIN}" if MYBLOG_CL
 MYBLOG_STATIC_ON_S3 = env_bool("MYBLOG_STATIC_ON_S3", False)
 STATIC_URL = f"{_edge}/static/" if MYBLOG_STATIC_ON_S3 else "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# The site's icons, published as myblog/<name>: kept outside any static/ folder because the
+# package ships them too (the pages compute their hashed names from them, see myblog.icons).
+STATICFILES_DIRS = [("myblog", BASE_DIR / "myblog" / "icons")]
 MEDIA_URL = f"{_edge}/media/" if _edge else "/media/"
 
 _s3_options = {

@@ -1,4 +1,4 @@
-"""Site-wide pages: robots.txt, the API's description and docs, and the error pages."""
+"""Site-wide pages: robots.txt, /favicon.ico, the API's description and docs, and the error pages."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.http import require_safe
 
-from myblog import caching, jsonapi, public
+from myblog import caching, icons, jsonapi, public
 from myblog.jsonapi import json_response
 
 
@@ -24,6 +24,17 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@caching.public(caching.STATIC)
+def favicon_ico(request):
+    """The icon, for browsers and tools that ask for /favicon.ico on their own (never a 404).
+
+    The PNG touch icon, read from the package (browsers take a PNG at this
+    address), cached like robots.txt: a deploy is what changes it.
+    """
+    return HttpResponse(icons.path(icons.TOUCH_ICON).read_bytes(), content_type="image/png")
 
 
 # The OpenAPI document is large and only these two views need it: it is

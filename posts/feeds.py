@@ -1,11 +1,17 @@
-"""RSS 2.0 and Atom 1.0 feeds of the newest posts, with their full content.
+"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds of the newest posts, with their full content.
 
-Built with Django's `feedgenerator` (the syndication framework's writer,
-without its class machinery), imported on first use to keep it off the
-cold start of other pages. One Query and one BatchGetItem per feed.
+RSS and Atom are built with Django's `feedgenerator` (the syndication
+framework's writer, without its class machinery), imported on first use to
+keep it off the cold start of other pages. The JSON Feed is a dict, as its
+specification (https://jsonfeed.org/version/1.1) lays out. All three show
+the same entries (`pages.feed`): one Query and one BatchGetItem per feed.
 """
 
+import json
+import re
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -68,3 +74,76 @@ def atom(request):
     from django.utils.feedgenerator import Atom1Feed
 
     return _respond(_build(Atom1Feed, "posts:atom"))
+
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+JSON_FEED_CONTENT_TYPE = "application/feed+json"
+
+# Every URL attribute of the sanitised HTML (nh3 writes each value in double quotes).
+_URL_ATTRIBUTE = re.compile(r'\b(href|src|srcset)="([^"]*)"')
+
+
+def absolute_urls(html, site):
+    """`html` with its site-relative URLs ("/media/...") made absolute under `site`.
+
+    A feed is read away from the site, where a reader has no base URL to
+    resolve a relative link or image against.
+    """
+
+    def absolute(url):
+        return site + url if url.startswith("/") and not url.startswith("//") else url
+
+    def replace(match):
+        name, value = match.groups()
+        if name == "srcset":
+            candidates = (candidate.strip().split(" ", 1) for candidate in value.split(","))
+            value = ", ".join(" ".join([absolute(parts[0]), *parts[1:]]) for parts in candidates if parts[0])
+        else:
+            value = absolute(value)
+        return f'{name}="{value}"'
+
+    return _URL_ATTRIBUTE.sub(replace, html)
+
+
+def json_feed_document(entries):
+    """The JSON Feed 1.1 document of `entries` (`pages.FeedEntry`), every URL absolute."""
+    site = settings.MYBLOG_SITE_URL
+    items = []
+    for entry in entries:
+        card = entry.card
+        url = site + card.url
+        item = {
+            "id": url,
+            "url": url,
+            "title": card.title,
+            "content_html": absolute_urls(entry.content_html, site),
+            "date_published": card.publish_at,
+            "date_modified": entry.updated_at or card.publish_at,
+            "tags": list(card.tags),
+        }
+        if card.excerpt:
+            item["summary"] = card.excerpt
+        if card.author:
+            item["authors"] = [{"name": card.author}]
+        items.append(item)
+    return {
+        "version": JSON_FEED_VERSION,
+        "title": settings.MYBLOG_BLOG_NAME,
+        "home_page_url": site + reverse("posts:list"),
+        "feed_url": site + reverse("posts:json-feed"),
+        "description": settings.MYBLOG_BLOG_DESCRIPTION,
+        "language": "en",
+        "items": items,
+    }
+
+
+@require_safe
+@caching.public(caching.LISTING, validate_last_modified=False)
+def json_feed(request):
+    entries = pages.feed()
+    body = json.dumps(json_feed_document(entries), cls=DjangoJSONEncoder, ensure_ascii=False, indent=1)
+    response = HttpResponse(body, content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8")
+    response.last_modified = max((entry.updated_at or entry.card.publish_at for entry in entries), default=None)
+    if any(entry.pending_photos for entry in entries):
+        response.headers["Cache-Control"] = caching.PROCESSING.header
+    return response

@@ -10,9 +10,10 @@ What a change touches, given the post before and after:
 - neither version visible to readers (a draft edited, a post scheduled):
   nothing;
 - a visible post: its page and API resource, the feeds (they carry the
-  full text) and the sitemap (its last-modified date);
+  full text: RSS, Atom and JSON Feed) and the sitemap index and its child
+  sitemaps (their last-modified dates; `/sitemaps/*` is one path);
 - and, if it appeared, disappeared, or changed anything a listing shows
-  (title, excerpt, date, author, tags): the home page and its older
+  (title, excerpt, date, author, tags, reading time): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
@@ -36,7 +37,7 @@ from posts import rules
 
 log = logging.getLogger(__name__)
 
-LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags")
+LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags", "reading_minutes")
 
 
 # Paths are the public site's: reversed in its own URLconf, so a save made
@@ -59,7 +60,9 @@ def changed_paths(post, previous):
         public_path("api-post", args=[slug]),
         public_path("posts:rss"),
         public_path("posts:atom"),
+        public_path("posts:json-feed"),
         public_path("posts:sitemap"),
+        public_path("posts:sitemap-pages").rsplit("/", 1)[0] + "/*",
     ]
     if was_visible != is_visible or _listing_changed(post, previous):
         home = public_path("posts:list")

@@ -7,6 +7,8 @@ one Query:
 - a post by slug: `Post` GetItem (hash key `slug`);
 - published posts, newest first: `Post.published_index` (sparse: only live
   posts carry `feed`), range `publish_at`;
+- the sitemap: `Post.sitemap_index`, the same keys with only the slug,
+  dates and tags projected (see `SitemapIndex`);
 - posts by tag, newest first: `PostTag` Query (one item per live post and
   tag, copied from the post when it is published);
 - the admin: every post newest first (`Post.all_index`), or one status
@@ -27,7 +29,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
 from myblog.aws import DynamoModel, table_name
 
@@ -42,6 +44,28 @@ class PublishedIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "published-index"
         projection = AllProjection()
+
+    feed = UnicodeAttribute(hash_key=True)
+    publish_at = UTCDateTimeAttribute(range_key=True)
+
+
+# What a sitemap shows of a post, besides its keys (slug, feed, publish_at).
+SITEMAP_ATTRIBUTES = ("updated_at", "tags")
+
+
+class SitemapIndex(GlobalSecondaryIndex):
+    """Live posts by date with only what a sitemap needs: slug, dates and tags.
+
+    The published index holds whole posts, so one of its Queries (capped by
+    DynamoDB at 1 MB read) stops after a few hundred posts of typical size;
+    an item of this one is about 150 bytes, so one Query reads thousands.
+    Keyed like the published index (sparse on `feed`), so every live post
+    is in it from the moment the index exists: nothing new is written.
+    """
+
+    class Meta:
+        index_name = "sitemap-index"
+        projection = IncludeProjection(list(SITEMAP_ATTRIBUTES))
 
     feed = UnicodeAttribute(hash_key=True)
     publish_at = UTCDateTimeAttribute(range_key=True)
@@ -91,9 +115,13 @@ class Post(DynamoModel):
     updated_by = UnicodeAttribute(default="")
     kind = UnicodeAttribute(default=KIND_POST)
     feed = UnicodeAttribute(null=True)  # rules.FEED_PUBLISHED while live, absent otherwise
+    # posts.reading.reading_minutes(body), stored for the cards (listings never read bodies);
+    # absent on posts not saved since it was added, whose cards then show none.
+    reading_minutes = NumberAttribute(null=True)
     version = VersionAttribute()
 
     published_index = PublishedIndex()
+    sitemap_index = SitemapIndex()
     status_index = StatusIndex()
     all_index = AllPostsIndex()
 
@@ -130,6 +158,7 @@ class PostTag(DynamoModel):
     cover_alt = UnicodeAttribute(default="")
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     author = UnicodeAttribute(default="")
+    reading_minutes = NumberAttribute(null=True)
 
 
 class Revision(DynamoModel):

@@ -2,9 +2,11 @@
 
 The HTML views, the feeds and the JSON API all build on these functions, so
 the site and the API always agree and cost the same: a listing (home, tag
-pages, the API's list) is one Query; a post is one GetItem plus one
+pages, the API's list) is one Query, and an older page of the site one more (where
+its newer page starts, for its rel=prev link); a post is one GetItem plus one
 BatchGetItem for its cover and inline photos; a feed is one Query plus one
-BatchGetItem for the photos in its posts. Nothing here touches SQL.
+BatchGetItem for the photos in its posts; a child sitemap is one Query of
+the lean sitemap index. Nothing here touches SQL.
 
 Listings show no photos on purpose: covers would cost every listing a
 second call (a BatchGetItem of the Photo items, for their renditions) and
@@ -22,18 +24,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
+from django.conf import settings
 from django.urls import reverse
 
 from photos import queries as photo_queries
 from photos.models import Photo
 from photos.rendering import BODY_SIZES, picture_html
 from photos.status import PHOTO_PENDING
-from posts import queries, rules
+from posts import queries, reading, rules
 from posts.models import Post
 from posts.rendering import render_markdown
 
 FEED_SIZE = 20
-SITEMAP_SIZE = 1000
 
 
 def _pending(photo):
@@ -50,6 +52,7 @@ class Card(NamedTuple):
     author: str
     publish_at: datetime
     updated_at: datetime | None = None
+    reading_minutes: int | None = None  # stored with the post (see `posts.reading`)
 
     @classmethod
     def from_item(cls, item):
@@ -61,6 +64,7 @@ class Card(NamedTuple):
             author=item.author,
             publish_at=item.publish_at,
             updated_at=getattr(item, "updated_at", None),
+            reading_minutes=getattr(item, "reading_minutes", None),
         )
 
     @property
@@ -110,6 +114,10 @@ class PostPage(NamedTuple):
         )
 
     @property
+    def reading_minutes(self):
+        return reading.reading_minutes(self.post.body)
+
+    @property
     def last_modified(self):
         """When anything the page shows last changed: the post, or a photo's renditions."""
         return queries.latest_change(self.post.updated_at, *(photo.updated_at for photo in self.photos.values()))
@@ -133,6 +141,11 @@ def home(after=None, limit=rules.PAGE_SIZE):
 def tagged(tag, after=None, limit=rules.PAGE_SIZE):
     """The newest posts with a tag: one Query (post-tags)."""
     return _listing(*queries.posts_tagged(tag, limit, after), tag=tag)
+
+
+def newer_page(after, tag=None, limit=rules.PAGE_SIZE):
+    """The cursor of the page before (newer than) the page after `after`, None for the first: one Query."""
+    return queries.newer_page_cursor(after, limit, tag=tag)
 
 
 def post_page(post, original_url=None):
@@ -183,6 +196,39 @@ def feed(limit=FEED_SIZE):
     ]
 
 
-def sitemap():
-    """The newest live posts (slug, dates and tags only): one Query."""
-    return queries.sitemap_posts(SITEMAP_SIZE)
+class SitemapPage(NamedTuple):
+    """The posts of one child sitemap, oldest first, and the cursor of the next one (or None)."""
+
+    posts: list
+    next_cursor: queries.Cursor | None
+
+    @property
+    def updated_at(self):
+        return queries.latest_change(*(post.updated_at or post.publish_at for post in self.posts))
+
+
+def sitemap_page_size():
+    """Posts per child sitemap: the `MYBLOG_SITEMAP_PAGE_SIZE` setting, within what the protocol allows."""
+    return min(max(1, settings.MYBLOG_SITEMAP_PAGE_SIZE), rules.MAX_SITEMAP_PAGE_SIZE)
+
+
+def sitemap_page(after=None):
+    """The child sitemap of posts that starts after `after` (None: the first): one Query."""
+    return SitemapPage(*queries.sitemap_page(sitemap_page_size(), after))
+
+
+def sitemap_pages():
+    """Every child sitemap of posts, in order, as (its start cursor, its `SitemapPage`): one Query each.
+
+    What the sitemap index and the sitemap of tag pages need: the first
+    reads where each page starts, the second every post's tags. Each Query
+    reads the sitemap index only (about 150 bytes a post), so a blog of
+    10,000 posts costs two. An empty blog has one empty page.
+    """
+    found, after = [], None
+    while True:
+        page = sitemap_page(after)
+        found.append((after, page))
+        if page.next_cursor is None:
+            return found
+        after = page.next_cursor

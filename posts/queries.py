@@ -35,7 +35,7 @@ from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_S
 
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
-LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at")
+LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at", "reading_minutes")
 
 
 CURSOR_SALT = "posts.queries.cursor"
@@ -183,22 +183,71 @@ def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):
     return _first_page(results, PostTag, limit)
 
 
-def sitemap_posts(limit=1000, *, now=None):
-    """Slug, dates and tags of the newest live posts: one Query that returns only those.
+def newer_page_cursor(after, limit=PAGE_SIZE, *, tag=None, now=None):
+    """Where the newer page before the one that starts after `after` starts: a `Cursor`, or None for the first page.
 
-    DynamoDB reads at most 1 MB per Query (before projection): enough for
-    hundreds of typical posts. Older posts stay reachable through the pages.
+    That page ends with the post `after` names, so it starts after the
+    `limit`-th post newer than it: one Query, oldest first from `after`,
+    of the published index (or of the tag's items, with `tag`). Fewer
+    newer posts than that: the newer page is the listing's first.
     """
-    results = Post.published_index.query(
+    _check_limit(limit)
+    now = _now(now)
+    after.check_within(now)
+    if tag is None:
+        results = Post.published_index.query(
+            FEED_PUBLISHED,
+            Post.publish_at <= now,
+            scan_index_forward=True,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=after.published_index_key(),
+            attributes_to_get=["slug", "publish_at"],
+        )
+        model = Post
+    else:
+        results = PostTag.query(
+            tag,
+            PostTag.sort_key < rules.tag_sort_key_ceiling(now),
+            scan_index_forward=True,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=after.post_tag_key(tag),
+            attributes_to_get=["tag", "sort_key", "slug", "publish_at"],
+        )
+        model = PostTag
+    try:
+        page = next(results.page_iter)
+    except StopIteration:
+        return None
+    items = page.get("Items", [])
+    return Cursor.after(model.from_raw_data(items[limit - 1])) if len(items) >= limit else None
+
+
+def sitemap_page(limit, after=None, *, now=None):
+    """One page of the sitemap: live posts oldest first (slug, dates and tags only), and the next `Cursor`.
+
+    One Query on the sitemap index, whose items hold nothing else (about
+    150 bytes each), so thousands fit in the 1 MB DynamoDB reads per Query.
+    Oldest first, so a new post lands on the last page and the others keep
+    their boundaries. A page cut short by the 1 MB cap ends where the Query
+    stopped, and the next page starts there: no post is skipped whatever the
+    items weigh. `CursorOutOfRange` for a cursor after `now`.
+    """
+    if not isinstance(limit, int) or not 1 <= limit <= rules.MAX_SITEMAP_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {rules.MAX_SITEMAP_PAGE_SIZE}")
+    now = _now(now)
+    if after is not None:
+        after.check_within(now)
+    results = Post.sitemap_index.query(
         FEED_PUBLISHED,
-        Post.publish_at <= _now(now),
-        scan_index_forward=False,
-        limit=limit,
-        page_size=limit,
-        attributes_to_get=["slug", "publish_at", "updated_at", "tags"],
+        Post.publish_at <= now,
+        scan_index_forward=True,
+        limit=limit + 1,
+        page_size=limit + 1,
+        last_evaluated_key=after.published_index_key() if after else None,
     )
-    posts, _ = _first_page(results, Post, limit)
-    return posts
+    return _first_page(results, Post, limit)
 
 
 def latest_change(*stamps):

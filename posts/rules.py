@@ -189,3 +189,8 @@ MAX_PAGE_SIZE = 50
 # The longest page cursor the site makes (a signed (publish_at, slug) of the
 # longest slug is about 220 characters): anything longer is refused unread.
 MAX_CURSOR_LENGTH = 300
+# The sitemaps protocol allows 50,000 URLs per sitemap; one page of the
+# sitemap is one Query, which DynamoDB caps at 1 MB read, about 6,000
+# entries of the sitemap index. The size a page asks for is a setting
+# (MYBLOG_SITEMAP_PAGE_SIZE), at most this.
+MAX_SITEMAP_PAGE_SIZE = 50_000

@@ -30,6 +30,7 @@ from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
 from posts import rules
 from posts.models import Post, PostTag, Revision
+from posts.reading import reading_minutes
 from posts.rules import (
     DRAFT,
     FIELD_NAMES,
@@ -204,6 +205,7 @@ def _tag_items(post):
             cover_alt=post.cover_alt,
             tags=list(post.tags),
             author=post.author,
+            reading_minutes=post.reading_minutes,
         )
         for tag in post.tags
     }
@@ -260,6 +262,7 @@ def _write(post, previous, user, note=""):
     The post's VersionAttribute adds `version = <loaded>` (or "does not
     exist" for a new post) as the transaction's condition.
     """
+    post.reading_minutes = reading_minutes(post.body)
     old_items = _tag_items(previous)
     new_items = _tag_items(post)
 

@@ -3,7 +3,8 @@
 Older pages carry their cursor in the path, not the query string, so the
 edge can cache pages while ignoring query strings altogether (a random
 `?x=` cannot bypass the cache) and an invalidation of `/page/*` or
-`/tags/<tag>/*` reaches every cached page of a listing.
+`/tags/<tag>/*` reaches every cached page of a listing; `/sitemaps/*`
+reaches every child sitemap.
 """
 
 from django.urls import path
@@ -19,5 +20,9 @@ urlpatterns = [
     path("tags/<str:tag>/page/<str:cursor>/", views.tag, name="tag-page"),
     path("feeds/rss.xml", feeds.rss, name="rss"),
     path("feeds/atom.xml", feeds.atom, name="atom"),
-    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
+    path("feed.json", feeds.json_feed, name="json-feed"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemaps/pages.xml", sitemaps.pages_sitemap, name="sitemap-pages"),
+    path("sitemaps/posts.xml", sitemaps.posts_sitemap, name="sitemap-posts"),
+    path("sitemaps/posts/<str:cursor>.xml", sitemaps.posts_sitemap, name="sitemap-posts-page"),
 ]

@@ -1,7 +1,7 @@
 """Public pages for posts: home, older pages, tag pages and the post itself.
 
-Each view is one call to `posts.pages` (at most two DynamoDB calls, never
-SQL) and a template; `myblog.caching` makes the response cacheable at the
+Each view is a call or two to `posts.pages` (at most two DynamoDB calls,
+never SQL) and a template; `myblog.caching` makes the response cacheable at the
 edge and answers conditional requests. Nothing here reads the session or
 the user, so an editor's cookies never make a public page personal.
 """
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from myblog import caching, public
 from myblog.views import bad_request, not_found
 from photos.rendering import photo_sources
-from posts import pages, queries, rules
+from posts import pages, queries, rules, structured_data
 
 
 def _site_url(path):
@@ -25,14 +25,23 @@ def _absolute(url):
     return url if url.startswith(("http://", "https://")) else settings.MYBLOG_SITE_URL + url
 
 
-def _listing_response(request, listing, cursor, page_url_name, page_args=()):
-    next_url = None
+def _listing_response(request, listing, after, cursor, first_url_name, page_url_name, page_args=()):
+    """A listing page, linked to its older page and (past the first) its newer one: one more Query for that."""
+    next_url = prev_url = None
     if listing.next_cursor:
         next_url = reverse(page_url_name, args=[*page_args, listing.next_cursor.encode()])
+    if after is not None:
+        newer = pages.newer_page(after, tag=listing.tag)
+        prev_url = (
+            reverse(page_url_name, args=[*page_args, newer.encode()])
+            if newer
+            else reverse(first_url_name, args=page_args)
+        )
     context = {
         "listing": listing,
         "cursor": cursor,
         "next_url": next_url,
+        "prev_url": prev_url,
         "canonical_url": _site_url(request.path_info),
     }
     response = render(request, "posts/post_list.html", context, using=public.ENGINE)
@@ -63,7 +72,7 @@ def post_list(request, cursor=None):
         return _invalid_cursor(request, error)
     if after and not listing.cards:
         return not_found(request)
-    return _listing_response(request, listing, cursor, "posts:page")
+    return _listing_response(request, listing, after, cursor, "posts:list", "posts:page")
 
 
 @require_safe
@@ -72,16 +81,17 @@ def tag(request, tag, cursor=None):
     if not rules.is_valid_tag(tag):
         return not_found(request)
     try:
-        listing = pages.tagged(tag, _decode(cursor))
+        after = _decode(cursor)
+        listing = pages.tagged(tag, after)
     except queries.InvalidCursor as error:
         return _invalid_cursor(request, error)
     if not listing.cards:
         return not_found(request)
-    return _listing_response(request, listing, cursor, "posts:tag-page", [tag])
+    return _listing_response(request, listing, after, cursor, "posts:tag", "posts:tag-page", [tag])
 
 
 @require_safe
-@caching.public(caching.CONTENT)
+@caching.public(caching.POST)
 def post_detail(request, slug):
     page = pages.post(slug)
     if page is None:
@@ -91,11 +101,13 @@ def post_detail(request, slug):
         sources = photo_sources(page.cover, page.post.cover_image)
         if sources is not None:
             og_image = _absolute(sources.src)
+    canonical_url = _site_url(page.post.get_absolute_url())
     context = {
         "page": page,
         "post": page.post,
         "og_image": og_image,
-        "canonical_url": _site_url(page.post.get_absolute_url()),
+        "canonical_url": canonical_url,
+        "json_ld": structured_data.json_ld_script(structured_data.post_graph(page, url=canonical_url, image=og_image)),
     }
     response = render(request, "posts/post_detail.html", context, using=public.ENGINE)
     response.last_modified = page.last_modified

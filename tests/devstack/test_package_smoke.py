@@ -14,6 +14,7 @@ role's grants nothing used.
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -220,12 +221,19 @@ def test_the_post_api_answers_json(stack):
 
 
 @pytest.mark.parametrize(
-    "path, marker", [("/feeds/rss.xml", "<rss"), ("/feeds/atom.xml", "<feed"), ("/sitemap.xml", "<urlset")]
+    "path, marker, text",
+    [
+        ("/feeds/rss.xml", "<rss", "writing-in-markdown"),
+        ("/feeds/atom.xml", "<feed", "writing-in-markdown"),
+        ("/feed.json", '"version": "https://jsonfeed.org/version/1.1"', "writing-in-markdown"),
+        ("/sitemap.xml", "<sitemapindex", "/sitemaps/posts.xml"),
+        ("/sitemaps/posts.xml", "<urlset", "writing-in-markdown"),
+    ],
 )
-def test_feeds_and_sitemap(stack, path, marker):
+def test_feeds_and_sitemap(stack, path, marker, text):
     status, _, body = stack.get(path)
     assert status == 200, body[:2000]
-    assert marker in body and "writing-in-markdown" in body
+    assert marker in body and text in body
 
 
 def test_the_admin_login_page(stack):
@@ -292,3 +300,14 @@ def test_the_scheduled_publish_publishes_the_due_post(stack):
 def test_the_function_cannot_import_the_development_virtualenv(stack):
     for module in ("moto", "devstack", "pytest"):
         assert stack.function.http.probe(f"__import__('importlib.util').util.find_spec({module!r})") is None
+
+
+def test_the_icons_every_page_links_were_collected(stack):
+    """The icons' hashed names, computed from the packaged files, are the files collectstatic uploaded."""
+    status, _, body = stack.get("/")
+    assert status == 200, body[:2000]
+    keys = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="https?://[^/"]+/(static/[^"]+)"', body)
+    assert len(keys) == 2 and all(re.search(r"\.[0-9a-f]{12}\.(svg|png)$", key) for key in keys), keys
+    s3 = stack.admin("s3")
+    for key in keys:
+        assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0, key

@@ -8,7 +8,15 @@ from posts import invalidation, services
 from posts.models import Post
 from tests.reader_fixtures import publish
 
-POST_PATHS = ["/posts/{slug}/", "/api/posts/{slug}", "/feeds/rss.xml", "/feeds/atom.xml", "/sitemap.xml"]
+POST_PATHS = [
+    "/posts/{slug}/",
+    "/api/posts/{slug}",
+    "/feeds/rss.xml",
+    "/feeds/atom.xml",
+    "/feed.json",
+    "/sitemap.xml",
+    "/sitemaps/*",
+]
 LISTING_PATHS = ["/", "/page/*", "/api/posts", "/api/posts?*"]
 
 

@@ -52,7 +52,11 @@ def _public_reads(client):
         ("/tags/no-such-tag/", 404),
         ("/feeds/rss.xml", 200),
         ("/feeds/atom.xml", 200),
+        ("/feed.json", 200),
         ("/sitemap.xml", 200),
+        ("/sitemaps/pages.xml", 200),
+        ("/sitemaps/posts.xml", 200),
+        ("/sitemaps/posts/not-a-cursor.xml", 404),
         ("/robots.txt", 200),
         ("/api/posts", 200),
         (f"/api/posts?limit=3&cursor={cursor}", 200),
@@ -88,7 +92,10 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         "/tags/photos/": ["Query"],  # the tag's listing items
         "/api/posts": ["Query"],
         "/feeds/atom.xml": ["Query", "BatchGetItem"],  # the newest posts + every photo in them
-        "/sitemap.xml": ["Query"],
+        "/feed.json": ["Query", "BatchGetItem"],  # the same entries as RSS and Atom
+        "/sitemap.xml": ["Query"],  # one per child sitemap: a single one for a blog this size
+        "/sitemaps/pages.xml": ["Query"],
+        "/sitemaps/posts.xml": ["Query"],
         "/api/posts/with-photos": ["GetItem", "BatchGetItem"],
         "/posts/no-such-post/": ["GetItem"],
         "/robots.txt": [],
@@ -98,6 +105,12 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         dynamodb_calls.clear()
         client.get(path)
         assert dynamodb_calls.names == operations, path
+    # An older page also finds where its newer page starts, for its rel=prev link.
+    for first in ("/", "/tags/aws/"):
+        older = _next(client, first, r'href="([^"]*/page/[^"]+/)" rel="next"')
+        dynamodb_calls.clear()
+        client.get(older)
+        assert dynamodb_calls.names == ["Query", "Query"], older
     dynamodb_calls.clear()
     client.get("/posts/with-photos/")
     [_, (_, batch)] = dynamodb_calls.operations
@@ -206,3 +219,24 @@ def test_the_post_page_and_the_preview_load_their_photos_with_the_same_one_call(
     assert sorted(requested) == sorted(page.photos)  # the cover and the body's photos, together
     assert sorted(previewed.photos) == sorted(page.photos) and len(page.photos) == 3
     assert previewed.cover.key == page.cover.key == page.post.cover_image
+
+
+def test_each_child_sitemap_is_one_query_on_the_lean_index(aws, client, dynamodb_calls, settings):
+    settings.MYBLOG_SITEMAP_PAGE_SIZE = 4
+    for day in range(10):
+        publish(f"mapped-{day}", days_ago=day + 1)
+    dynamodb_calls.clear()
+    index = client.get("/sitemap.xml").content.decode()
+    children = re.findall(r"<loc>https://blog\.example\.com(/sitemaps/posts[^<]*)</loc>", index)
+    assert len(children) == 3  # 4 + 4 + 2 posts
+    assert dynamodb_calls.names == ["Query"] * 3  # the index reads where each page starts
+    queried = {kwargs.get("IndexName") for _, kwargs in dynamodb_calls.operations}
+    assert queried == {"sitemap-index"}
+    listed = []
+    for path in children:
+        dynamodb_calls.clear()
+        response = client.get(path)
+        assert response.status_code == 200
+        assert dynamodb_calls.names == ["Query"], path
+        listed += re.findall(r"/posts/(mapped-\d+)/", response.content.decode())
+    assert listed == [f"mapped-{day}" for day in reversed(range(10))]

@@ -1,4 +1,4 @@
-"""RSS, Atom and the sitemap: well-formed XML with absolute links, newest first, live posts only."""
+"""RSS, Atom and the sitemaps: well-formed XML with absolute links, live posts only."""
 
 from xml.etree import ElementTree
 
@@ -60,29 +60,49 @@ def test_atom_feed(blog, client):
     assert entries[0].findtext(f"{ATOM}updated")
 
 
-def test_sitemap_lists_home_posts_and_tags(blog, client):
+def _locations(content, element="url"):
+    return [entry.findtext(f"{SITEMAP}loc") for entry in _xml(content).findall(f"{SITEMAP}{element}")]
+
+
+def test_sitemap_index_lists_the_pages_and_posts_sitemaps(blog, client):
     response = client.get("/sitemap.xml")
     assert response["Content-Type"] == "application/xml; charset=utf-8"
-    urls = _xml(response.content).findall(f"{SITEMAP}url")
-    locations = [url.findtext(f"{SITEMAP}loc") for url in urls]
-    assert locations == [
+    index = _xml(response.content)
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    assert _locations(response.content, "sitemap") == [
+        "https://blog.example.com/sitemaps/pages.xml",
+        "https://blog.example.com/sitemaps/posts.xml",
+    ]
+    assert all(entry.findtext(f"{SITEMAP}lastmod") for entry in index.findall(f"{SITEMAP}sitemap"))
+
+
+def test_sitemaps_list_home_posts_and_tags(blog, client):
+    response = client.get("/sitemaps/pages.xml")
+    assert response["Content-Type"] == "application/xml; charset=utf-8"
+    assert _locations(response.content) == [
         "https://blog.example.com/",
-        "https://blog.example.com/posts/newer/",
-        "https://blog.example.com/posts/older/",
         "https://blog.example.com/tags/aws/",
         "https://blog.example.com/tags/python/",
     ]
-    assert all(url.findtext(f"{SITEMAP}lastmod") for url in urls)
+    posts = client.get("/sitemaps/posts.xml").content
+    assert _locations(posts) == [  # oldest first: a new post only ever changes the last page
+        "https://blog.example.com/posts/older/",
+        "https://blog.example.com/posts/newer/",
+    ]
+    for content in (response.content, posts):
+        assert all(url.findtext(f"{SITEMAP}lastmod") for url in _xml(content).findall(f"{SITEMAP}url"))
 
 
 def test_feeds_of_an_empty_blog_are_valid(aws, client):
     assert _xml(client.get("/feeds/rss.xml").content).find("channel/item") is None
     assert _xml(client.get("/feeds/atom.xml").content).find(f"{ATOM}entry") is None
-    urls = _xml(client.get("/sitemap.xml").content).findall(f"{SITEMAP}url")
-    assert [url.findtext(f"{SITEMAP}loc") for url in urls] == ["https://blog.example.com/"]
+    assert client.get("/feed.json").json()["items"] == []
+    assert _locations(client.get("/sitemap.xml").content, "sitemap") == ["https://blog.example.com/sitemaps/pages.xml"]
+    assert _locations(client.get("/sitemaps/pages.xml").content) == ["https://blog.example.com/"]
+    assert client.get("/sitemaps/posts.xml").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml"])
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
 def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
     publish("ready", days_ago=2, body="Ready:\n\n" + markdown_for_photo(ready_photo("done").key, "Done"))
     assert "s-maxage=86400" in client.get(path)["Cache-Control"]
@@ -91,3 +111,24 @@ def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
     assert response.status_code == 200
     assert "s-maxage=60" in response["Cache-Control"] and "86400" not in response["Cache-Control"]
     assert "originals" not in response.content.decode()
+
+
+def test_a_child_sitemap_no_page_starts_from_is_a_404(blog, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posts import queries
+
+    signed = queries.Cursor(timezone.now() - timedelta(days=2), "older").encode()
+    assert "/posts/newer/" in client.get(f"/sitemaps/posts/{signed}.xml").content.decode()
+    for cursor in (
+        "not-a-cursor",
+        signed[:-2] + "xx",  # tampered
+        signed + "a" * 300,  # too long
+        queries.Cursor(timezone.now() + timedelta(days=1), "later").encode(),  # after now
+        queries.Cursor(timezone.now() - timedelta(minutes=1), "past-the-newest").encode(),  # an empty page
+    ):
+        response = client.get(f"/sitemaps/posts/{cursor}.xml")
+        assert response.status_code == 404, cursor
+        assert "max-age=60" in response["Cache-Control"]

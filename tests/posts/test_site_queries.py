@@ -63,9 +63,9 @@ def test_nothing_from_the_future_is_listed(dynamodb):
 
 
 def test_sitemap_query_reads_keys_and_dates(dynamodb):
-    publish("mapped", tags=["aws"], body="Body " * 50)
-    [post] = queries.sitemap_posts()
-    assert (post.slug, post.tags, post.body) == ("mapped", ["aws"], "")
+    publish("mapped", tags=["aws"], body="Body " * 50, title="Mapped")
+    [post], cursor = queries.sitemap_page(10)
+    assert (post.slug, post.tags, post.body, post.title, cursor) == ("mapped", ["aws"], "", None, None)
     assert post.updated_at and post.publish_at
 
 

@@ -15,6 +15,7 @@ from tests.reader_fixtures import pending_photo, publish
 pytestmark = pytest.mark.usefixtures("no_sql")
 
 LISTING = "public, max-age=60, s-maxage=86400, stale-while-revalidate=86400, stale-if-error=604800"
+POST = "public, max-age=60, s-maxage=86400, stale-if-error=604800"
 CONTENT = "public, max-age=300, s-maxage=86400, stale-while-revalidate=86400, stale-if-error=604800"
 STATIC = "public, max-age=3600, s-maxage=86400, stale-while-revalidate=86400, stale-if-error=604800"
 NEGATIVE = "public, max-age=60, s-maxage=300"
@@ -35,8 +36,11 @@ def blog(aws):
         ("get", "/feeds/rss.xml", LISTING),
         ("get", "/feeds/atom.xml", LISTING),
         ("get", "/sitemap.xml", LISTING),
+        ("get", "/sitemaps/pages.xml", LISTING),
+        ("get", "/sitemaps/posts.xml", LISTING),
+        ("get", "/feed.json", LISTING),
         ("get", "/api/posts", LISTING),
-        ("get", "/posts/cached/", CONTENT),
+        ("get", "/posts/cached/", POST),
         ("get", "/api/posts/cached", CONTENT),
         ("get", "/robots.txt", STATIC),
         ("get", "/api/openapi.json", STATIC),
@@ -45,6 +49,7 @@ def blog(aws):
         ("get", "/api/posts/missing", NEGATIVE),
         ("get", "/api/posts?cursor=bad", NEGATIVE),
         ("get", "/page/bad-cursor/", NEGATIVE),
+        ("get", "/sitemaps/posts/bad-cursor.xml", NEGATIVE),
         ("get", "/elsewhere/", NEGATIVE),
         ("get", "/subscribe/", NEVER_CACHED),
         ("get", "/subscribe/unsubscribe/bad-token/", NEVER_CACHED),
@@ -60,7 +65,8 @@ def test_cache_control_per_kind_of_response(blog, client, method, path, cache_co
 
 
 def test_public_responses_carry_validators_and_no_vary_or_cookies(blog, client):
-    for path in ("/", "/posts/cached/", "/tags/aws/", "/feeds/rss.xml", "/sitemap.xml", "/api/posts/cached"):
+    paths = ["/", "/posts/cached/", "/tags/aws/", "/feeds/rss.xml", "/feed.json", "/api/posts/cached"]
+    for path in [*paths, "/sitemap.xml", "/sitemaps/pages.xml", "/sitemaps/posts.xml"]:
         response = client.get(path)
         assert response["ETag"].startswith('"') and response["Last-Modified"]
         assert "Vary" not in response, path
@@ -68,7 +74,17 @@ def test_public_responses_carry_validators_and_no_vary_or_cookies(blog, client):
 
 
 def test_if_none_match_gets_a_304_until_the_content_changes(blog, client):
-    for path in ("/posts/cached/", "/", "/tags/aws/", "/api/posts/cached", "/api/posts", "/feeds/atom.xml"):
+    for path in (
+        "/posts/cached/",
+        "/",
+        "/tags/aws/",
+        "/api/posts/cached",
+        "/api/posts",
+        "/feeds/atom.xml",
+        "/feed.json",
+        "/sitemap.xml",
+        "/sitemaps/posts.xml",
+    ):
         first = client.get(path)
         again = client.get(path, headers={"If-None-Match": first["ETag"]})
         assert again.status_code == 304, path
@@ -144,6 +160,17 @@ def test_the_safety_net_never_lets_a_personal_response_be_public():
 def test_policies_render_as_cache_control_headers():
     assert caching.Policy(max_age=10, s_maxage=20).header == "public, max-age=10, s-maxage=20"
     assert caching.CONTENT.header == CONTENT
+
+
+def test_an_unpublished_post_leaves_a_readers_browser_within_a_minute(blog, client):
+    directives = dict(
+        (part.split("=") + [""])[:2] for part in client.get("/posts/cached/")["Cache-Control"].split(", ")
+    )
+    assert int(directives["max-age"]) <= 60 and "stale-while-revalidate" not in directives
+    assert int(directives["s-maxage"]) == 86400  # the edge keeps it, and is invalidated on change
+    services.unpublish_post("cached", user="ed")
+    gone = client.get("/posts/cached/")
+    assert gone.status_code == 404 and "max-age=60" in gone["Cache-Control"]
 
 
 def test_public_pages_forbid_every_external_request(blog, client):

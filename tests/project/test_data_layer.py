@@ -30,6 +30,7 @@ def test_tables_exist_with_indexes_and_stream(dynamodb):
     posts = client.describe_table(TableName=Post.Meta.table_name)["Table"]
     assert {i["IndexName"] for i in posts["GlobalSecondaryIndexes"]} == {
         "published-index",
+        "sitemap-index",
         "status-index",
         "all-index",
     }
