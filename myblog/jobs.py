@@ -118,8 +118,11 @@ def _error_actions(errors, room):
     return [Job.errors.set(Job.errors.append(errors))] if errors else []
 
 
-def advance(job, *, page, cursor, last=False, errors=(), now=None, **counts):
-    """Record step `page` of `job`: the job moves to page + 1 at `cursor`, adding `counts`.
+def advance(job, *, page, cursor=None, next_page=None, last=False, errors=(), now=None, **counts):
+    """Record step `page` of `job`: the job moves to `next_page` (page + 1) at `cursor`, adding `counts`.
+
+    A step's "page" is whatever numbers the job's steps in order: a page
+    number, or (for a file read row by row) the row the step starts at.
 
     `last` says this step queued the job's last unit (or was its last step).
     Conditional on the job still being at `page` and running; returns the
@@ -130,7 +133,7 @@ def advance(job, *, page, cursor, last=False, errors=(), now=None, **counts):
     """
     now = now or timezone.now()
     actions = [
-        Job.page.set(page + 1),
+        Job.page.set(page + 1 if next_page is None else next_page),
         Job.cursor.set(encode_cursor(cursor)) if cursor is not None else Job.cursor.remove(),
         Job.updated_at.set(now),
         *_counter_actions(counts),
