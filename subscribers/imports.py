@@ -22,6 +22,8 @@ a redelivered message never adds or counts a row twice:
   it (the attempt died before recording the step), and it counts as added;
 - an invalid address is counted failed, with its row number in the job's
   first errors.
+
+When the last rows are recorded the stored file is deleted.
 """
 
 import csv
@@ -335,7 +337,20 @@ def import_step(job, offset, context=None, now=None):
         log.info("Import %s: rows from %d were recorded by another copy", job.job_id, offset)
         return DROPPED
     log.info("Import %s: rows %d-%d: %s", job.job_id, offset, end, counts)
+    if recorded.state == jobs.DONE:
+        _delete_file(job)
     return DONE
+
+
+def _delete_file(job):
+    """Delete the finished import's file: the addresses are in the table now, and a copy is one more to protect.
+
+    Best effort: a file left behind is removed by the bucket's lifecycle rule for IMPORTS_PREFIX.
+    """
+    try:
+        aws.client("s3").delete_object(Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=file_key(job.job_id))
+    except Exception:
+        log.exception("Import %s: its file could not be deleted", job.job_id)
 
 
 def handle_message(body, context=None, now=None):
