@@ -7,6 +7,7 @@ page shows its progress), which needs the "add subscriber" permission.
 """
 
 import csv
+import logging
 from functools import partial
 
 from django import forms
@@ -22,6 +23,8 @@ from myblog import jobs
 from subscribers import imports, services
 from subscribers.models import KIND_SUBSCRIBER, STATUS_CHOICES, Subscriber
 from subscribers.placeholders import Subscriber as SubscriberPlaceholder
+
+log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("email", "status", "created_at", "confirmed_at", "unsubscribed_at", "suppressed_reason")
 # A cell starting with one of these is a formula to a spreadsheet.
@@ -215,13 +218,18 @@ class SubscriberAdmin(DynamoModelAdmin):
         if request.method == "POST":
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():
-                job, parsed = imports.start_import(
-                    form.contents,
-                    filename=form.cleaned_data["file"].name,
-                    confirmed=form.cleaned_data["confirmed"],
-                    consent_note=form.cleaned_data["consent_note"],
-                    created_by=request.user.get_username(),
-                )
+                try:
+                    job, parsed = imports.start_import(
+                        form.contents,
+                        filename=form.cleaned_data["file"].name,
+                        confirmed=form.cleaned_data["confirmed"],
+                        consent_note=form.cleaned_data["consent_note"],
+                        created_by=request.user.get_username(),
+                    )
+                except Exception:
+                    log.exception("A subscriber import could not be started")
+                    form.add_error(None, "The import could not be started (the file was not stored). Try again.")
+                    return self._import_page(request, form)
                 self.message_user(
                     request,
                     f"The import of {len(parsed.rows)} rows has started; this page shows its progress.",
@@ -230,6 +238,9 @@ class SubscriberAdmin(DynamoModelAdmin):
                 return HttpResponseRedirect(reverse(self._url_name("import_job"), args=(job.job_id,)))
         else:
             form = ImportForm()
+        return self._import_page(request, form)
+
+    def _import_page(self, request, form):
         context = self.base_context(
             request,
             title="Import subscribers",

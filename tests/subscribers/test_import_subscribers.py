@@ -393,3 +393,12 @@ def test_the_command_imports_a_file_through_the_same_job(aws, job_queues, tmp_pa
     path.write_bytes(b"name\nAnn\n")
     with pytest.raises(CommandError, match="No email column"):
         call_command("import-subscribers", str(path), stdout=io.StringIO())
+
+
+def test_an_import_that_cannot_be_stored_says_so_on_the_form(importer, aws, caplog):
+    aws.client("s3").delete_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
+    response = importer.post(IMPORT_URL, {"file": upload("l.csv", csv_bytes("email", "a@example.com"))})
+    assert response.status_code == 200
+    assert "The import could not be started" in response.content.decode()
+    (job,) = jobs.recent(imports.KIND)
+    assert job.state == jobs.FAILED and "could not be started" in job.errors[0]
