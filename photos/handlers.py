@@ -2,10 +2,10 @@
 
 Zappa calls each with `(event, context)` after its handler has set up
 Django, so models and settings are ready. Kept thin: the work is in
-`photos.processing`, which tests call directly.
+`photos.processing` and `photos.rerender`, which tests call directly.
 """
 
-from photos import processing
+from photos import processing, rerender
 
 
 def make_renditions(event, context):
@@ -14,5 +14,8 @@ def make_renditions(event, context):
 
 
 def rerender_photos(event, context):
-    """SQS (photo-renders queue): fan out a re-render job, or make one photo's renditions again."""
-    raise NotImplementedError("photos.rerender")
+    """SQS (photo-renders queue): fan out a re-render job, or make one photo's renditions again.
+
+    Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
+    """
+    return rerender.handle_event(event, context)

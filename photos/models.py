@@ -4,7 +4,11 @@ Keys are designed for the pages and the CMS, so that every read is one call:
 
 - a photo's renditions: `Photo` GetItem / BatchGetItem by its original's S3 key;
 - the photos uploaded for one owner (the CMS photo panel of a post):
-  `Photo.owner_index` (sparse: only photos uploaded for an owner carry one).
+  `Photo.owner_index` (sparse: only photos uploaded for an owner carry one);
+- every photo of one status, oldest first (the re-render job's fan-out,
+  `photos.rerender`): `Photo.status_index`. Every photo has a status and a
+  creation time from its first write, so the index covers photos stored
+  before it existed without a backfill.
 
 The table, its key and its index keep the names they were created with
 (`photos`, `key`, `post-index` over `post_slug`), so existing items load
@@ -38,6 +42,17 @@ class OwnerIndex(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class StatusIndex(GlobalSecondaryIndex):
+    """The photos of one status, oldest first: Query status=<status> (see `photos.status`)."""
+
+    class Meta:
+        index_name = "status-index"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Photo(DynamoModel):
     """An uploaded photo (its original's S3 key) and its generated renditions."""
 
@@ -60,5 +75,11 @@ class Photo(DynamoModel):
     uploaded_by = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute(default=timezone.now)
     updated_at = UTCDateTimeAttribute(default=timezone.now)
+    # The last re-render job that handled this photo (a conditional write
+    # sets it with the outcome, so a redelivered message does nothing twice),
+    # and why that job could not make its renditions, if it could not.
+    render_job = UnicodeAttribute(null=True)
+    render_error = UnicodeAttribute(null=True)
 
     owner_index = OwnerIndex()
+    status_index = StatusIndex()

@@ -122,13 +122,10 @@ def process(obj, now=None):
     if _already_done(photo, etag):
         return UNCHANGED
     try:
-        rendered = images.render(data)
+        rendered = render_original(obj.key, data)
     except images.InvalidImage as error:
         return _record_failure(obj.key, etag, str(error), now)
-    except Exception as error:  # any other fault of the image work is this file's, not AWS's
-        log.exception("Renditions of %s could not be made", obj.key)
-        return _record_failure(obj.key, etag, f"the image could not be processed ({type(error).__name__})", now)
-    records = _upload(obj.bucket, obj.key, rendered)
+    records = upload_renditions(obj.bucket, obj.key, rendered)
     _record_ready(obj.key, etag, rendered, records, now)
     log.info("Made %d renditions of %s (%dx%d)", len(records), obj.key, rendered.width, rendered.height)
     return PROCESSED
@@ -139,27 +136,66 @@ def _already_done(photo, etag):
     return photo is not None and photo.status in (PHOTO_READY, PHOTO_FAILED) and photo.etag == etag
 
 
-def _download(obj):
-    """(bytes, etag) of the original, or None if it is gone or was replaced."""
-    params = {"Bucket": obj.bucket, "Key": obj.key}
-    if obj.etag:
-        params["IfMatch"] = obj.etag
+class OriginalGone(Exception):
+    """The original is not there (deleted), or not the version asked for (replaced)."""
+
+
+class OriginalTooLarge(Exception):
+    def __init__(self, size):
+        super().__init__(_too_large_reason(size))
+        self.size = size
+
+
+def read_original(bucket, key, etag=None):
+    """(bytes, etag) of the original `key` (of version `etag` if given).
+
+    Raises OriginalGone or OriginalTooLarge (read no further than the limit);
+    AWS's other errors propagate, for a retry.
+    """
+    params = {"Bucket": bucket, "Key": key}
+    if etag:
+        params["IfMatch"] = etag
     try:
         response = aws.client("s3").get_object(**params)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in GONE_CODES:
-            log.info("Skipped %s: %s (deleted or replaced since the event)", obj.key, code)
-            return None
+            raise OriginalGone(code) from error
         raise
     with response["Body"] as body:
         length = response.get("ContentLength")
         if length is not None and length > MAX_ORIGINAL_BYTES:
-            return _too_large(obj, length)
+            raise OriginalTooLarge(length)
         data = body.read(MAX_ORIGINAL_BYTES + 1)
     if len(data) > MAX_ORIGINAL_BYTES:
-        return _too_large(obj, len(data))
-    return data, response.get("ETag", "").strip('"') or obj.etag
+        raise OriginalTooLarge(len(data))
+    return data, response.get("ETag", "").strip('"') or etag
+
+
+def render_original(key, data):
+    """The renditions of the original `key` (its bytes `data`); InvalidImage if they cannot be made.
+
+    Any fault of the image work is the file's, not AWS's (see the module
+    docstring): it is logged and raised as InvalidImage with its kind.
+    """
+    try:
+        return images.render(data)
+    except images.InvalidImage:
+        raise
+    except Exception as error:
+        log.exception("Renditions of %s could not be made", key)
+        raise images.InvalidImage(f"the image could not be processed ({type(error).__name__})") from error
+
+
+def _download(obj):
+    """(bytes, etag) of the original, or None if it is gone, was replaced or is too large (then recorded)."""
+    try:
+        return read_original(obj.bucket, obj.key, obj.etag)
+    except OriginalGone as error:
+        log.info("Skipped %s: %s (deleted or replaced since the event)", obj.key, error)
+        return None
+    except OriginalTooLarge as error:
+        return _too_large(obj, error.size)
 
 
 def _too_large_reason(size):
@@ -171,7 +207,8 @@ def _too_large(obj, size):
     return None
 
 
-def _upload(bucket, original_key, rendered):
+def upload_renditions(bucket, original_key, rendered):
+    """Put every rendition of `rendered` on S3 (keys derived from the original's); their `Rendition` records."""
     s3 = aws.client("s3")
     records = []
     for rendition in rendered.renditions:
@@ -187,21 +224,24 @@ def _upload(bucket, original_key, rendered):
     return records
 
 
+def ready_actions(etag, rendered, records, now):
+    """The update that records a photo's renditions (made from version `etag` of its original) as ready."""
+    return [
+        Photo.status.set(PHOTO_READY),
+        Photo.width.set(rendered.width),
+        Photo.height.set(rendered.height),
+        Photo.content_type.set(rendered.content_type),
+        Photo.renditions.set(records),
+        Photo.etag.set(etag),
+        Photo.error.remove(),
+        Photo.updated_at.set(now),
+        Photo.created_at.set(Photo.created_at | now),
+    ]
+
+
 def _record_ready(key, etag, rendered, records, now):
     now = now or timezone.now()
-    Photo(key).update(
-        actions=[
-            Photo.status.set(PHOTO_READY),
-            Photo.width.set(rendered.width),
-            Photo.height.set(rendered.height),
-            Photo.content_type.set(rendered.content_type),
-            Photo.renditions.set(records),
-            Photo.etag.set(etag),
-            Photo.error.remove(),
-            Photo.updated_at.set(now),
-            Photo.created_at.set(Photo.created_at | now),
-        ]
-    )
+    Photo(key).update(actions=ready_actions(etag, rendered, records, now))
 
 
 def _record_failure(key, etag, reason, now):

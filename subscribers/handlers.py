@@ -43,5 +43,10 @@ def send_newsletter(event, context):
 
 
 def import_subscribers(event, context):
-    """SQS (subscriber-imports queue): add the next rows of an uploaded CSV as subscribers."""
-    raise NotImplementedError("subscribers.imports")
+    """SQS (subscriber-imports queue): add the next rows of an uploaded CSV as subscribers.
+
+    Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
+    """
+    from subscribers import imports
+
+    return imports.handle_event(event, context)

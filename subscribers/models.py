@@ -79,6 +79,14 @@ class Subscriber(DynamoModel):
     welcome_sent_at = UTCDateTimeAttribute(null=True)
     welcome_message_id = UnicodeAttribute(null=True)
     suppressed_reason = UnicodeAttribute(null=True)
+    # Added by a CSV import (see `subscribers.imports`): the name the file
+    # gave, when and by which job, from which row, and for addresses
+    # imported as already confirmed, the editor's note of how they consented.
+    name = UnicodeAttribute(null=True)
+    imported_at = UTCDateTimeAttribute(null=True)
+    import_job = UnicodeAttribute(null=True)
+    import_row = NumberAttribute(null=True)
+    consent_note = UnicodeAttribute(null=True)
 
     status_index = SubscriberStatusIndex()
     all_index = AllSubscribersIndex()

@@ -28,6 +28,8 @@ pytest_plugins = [
     "tests.lambda_package",
     # The whole local stack over HTTP (`local_stack`).
     "tests.devstack.stack",
+    # The batch jobs' queues on moto, and a pump feeding them to their handlers (`job_queues`).
+    "tests.sqs_fixtures",
 ]
 
 
