@@ -274,8 +274,13 @@ def test_lambda_role_names_its_tables_prefixes_and_services():
     assert all(arn.endswith("/index/*") for arn in by_action["dynamodb:Query"] if "/index/" in arn)
     assert by_action["dynamodb:GetRecords"] == [table_arn + "subscribers/stream/*"]
     bucket = f"arn:aws:s3:::myblog-prod-media-{ACCOUNT}"
-    assert sorted(by_action["s3:PutObject"]) == [f"{bucket}/media/originals/*", f"{bucket}/media/renditions/*"]
-    assert "s3:DeleteObject" not in by_action  # nothing deletes media
+    assert sorted(by_action["s3:PutObject"]) == [
+        f"{bucket}/imports/*",
+        f"{bucket}/media/originals/*",
+        f"{bucket}/media/renditions/*",
+    ]
+    # Nothing deletes media: only a finished subscriber import deletes its own file.
+    assert by_action["s3:DeleteObject"] == [f"{bucket}/imports/*"]
     # Listing the bucket is what makes S3 answer 404, not 403, for a missing
     # key; S3 checks it with no s3:prefix, so it must carry no prefix condition.
     (listing,) = [s for s in found if "s3:ListBucket" in as_list(s["Action"])]
