@@ -21,6 +21,7 @@ its slug as their owner.
 from django.conf import settings
 from django.utils import timezone
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -91,6 +92,11 @@ class Post(DynamoModel):
     updated_by = UnicodeAttribute(default="")
     kind = UnicodeAttribute(default=KIND_POST)
     feed = UnicodeAttribute(null=True)  # rules.FEED_PUBLISHED while live, absent otherwise
+    # The newsletter: whether the post is emailed to subscribers when it first
+    # goes live (None: never chosen, which sends nothing), and when that was.
+    # Only the first publication can send (see `posts.newsletter`).
+    email_subscribers = BooleanAttribute(null=True)
+    first_published_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
     published_index = PublishedIndex()
