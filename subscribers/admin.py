@@ -133,3 +133,6 @@ class SubscriberAdmin(DynamoModelAdmin):
             query.pop("q", None)
             extra["export_url"] = reverse(self._url_name("export")) + ("?" + query.urlencode() if query else "")
         return super().changelist_view(request, extra)
+
+
+from subscribers import admin_sends  # noqa: E402, F401  (the newsletter sends' admin registers itself)
