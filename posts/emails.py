@@ -163,7 +163,7 @@ class _TextWriter(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.blocks = []  # (text, preformatted, prefix)
+        self.blocks = []  # (text, preformatted, prefix, is a list item)
         self.current = []
         self.links = []  # the hrefs of the open <a> elements
         self.lists = []  # a counter (ol) or None (ul) per open list
@@ -175,7 +175,7 @@ class _TextWriter(HTMLParser):
         text = "".join(self.current)
         self.current = []
         if text.strip():
-            self.blocks.append((text, bool(self.pre), "> " * self.quote + self.prefix))
+            self.blocks.append((text, bool(self.pre), "> " * self.quote + self.prefix, bool(self.lists)))
             self.prefix = ""  # a list item's marker goes on its first block only
 
     def handle_starttag(self, tag, attrs):
@@ -204,7 +204,7 @@ class _TextWriter(HTMLParser):
         elif tag in ("td", "th") and self.current:
             self.current.append(" | ")
         elif tag == "hr":
-            self.blocks.append(("* * *", True, ""))
+            self.blocks.append(("* * *", True, "", False))
 
     def handle_endtag(self, tag):
         if tag == "a" and self.links:
@@ -227,7 +227,12 @@ class _TextWriter(HTMLParser):
     def text(self):
         self.flush()
         out = []
-        for text, preformatted, prefix in self.blocks:
+        previous_in_list = False
+        for text, preformatted, prefix, in_list in self.blocks:
+            # The items of a list go on consecutive lines; other blocks are paragraphs.
+            if out:
+                out.append("\n" if in_list and previous_in_list else "\n\n")
+            previous_in_list = in_list
             if preformatted:
                 out.append("\n".join(prefix + line for line in text.strip("\n").split("\n")))
                 continue
@@ -244,7 +249,7 @@ class _TextWriter(HTMLParser):
                 for index, line in enumerate(words.split("\n"))
             ]
             out.append("\n".join(lines))
-        return "\n\n".join(out)
+        return "".join(out)
 
 
 def html_to_text(html):

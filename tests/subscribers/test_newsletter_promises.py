@@ -1,4 +1,4 @@
-"""What the site promises subscribers is what the newsletter does: one email for each new post, unsubscribe any time."""
+"""The site promises subscribers what the newsletter does: one email for each new post, unsubscribe any time."""
 
 import re
 
