@@ -105,6 +105,13 @@ class PostForm(DynamoModelForm):
         elif post is None or post.email_subscribers is None:
             self.initial["email_subscribers"] = True
 
+    def attribute_values(self):
+        values = super().attribute_values()
+        if self.fields["email_subscribers"].disabled:
+            # Shown off because it is not offered; what the post stored stays as it was.
+            values.pop("email_subscribers", None)
+        return values
+
     def clean_slug(self):
         if not self.adding:
             return self.instance.slug

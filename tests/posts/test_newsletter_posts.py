@@ -129,7 +129,7 @@ def test_the_box_is_refused_once_the_post_was_published(editor_client, fanout_qu
     editor_client.post(
         change_url("old-news"), form_data(title="Old news", email_subscribers="on", _version=str(post.version))
     )
-    assert Post.get("old-news").email_subscribers is False
+    assert Post.get("old-news").email_subscribers is None  # as it was
     services.unpublish_post("old-news")
     assert Post.get("old-news").status == DRAFT
     box = checkbox(text(editor_client.get(change_url("old-news"))))
@@ -220,6 +220,12 @@ def test_a_send_that_cannot_start_is_logged_never_fails_the_publish_and_can_be_s
     page = text(sender.get(change_url("unlucky")))
     assert "The email to subscribers was not started" in page
     assert 'name="action" value="start"' in page
+
+    # Saving the post again (the box no longer offered) keeps the panel saying so.
+    version = str(Post.get("unlucky").version)
+    sender.post(change_url("unlucky"), form_data(title="Unlucky", body="Edited.", _version=version))
+    assert Post.get("unlucky").body == "Edited." and Post.get("unlucky").email_subscribers is True
+    assert "The email to subscribers was not started" in text(sender.get(change_url("unlucky")))
 
     monkeypatch.setattr(newsletter, "start_send", original)
     response = sender.post("/admin/posts/post/unlucky/send/", {"action": "start"})
