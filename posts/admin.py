@@ -301,13 +301,17 @@ class PostAdmin(DynamoModelAdmin):
 
     def send_panel(self, request, post):
         """What the change page shows of the post's send (one GetItem), or None when there is nothing to say."""
-        send = sends.get_send(post.slug)
         panel = {
             "status_url": reverse(self._url_name("send_status"), args=(quote(post.slug),)),
             "control_url": reverse(self._url_name("send_control"), args=(quote(post.slug),)),
             "can_control": self.has_send_control_permission(request),
-            "send": send,
         }
+        try:
+            send = panel["send"] = sends.get_send(post.slug)
+        except Exception:
+            # The post's page still opens; the panel says what it could not read.
+            log.exception("The newsletter send of %s could not be read", post.slug)
+            return {**panel, "unreadable": True, "can_control": False}
         if send is not None:
             panel["progress"] = sends.progress(send)
             panel["state_label"] = SEND_STATE_LABELS.get(send.state, send.state)
@@ -325,7 +329,11 @@ class PostAdmin(DynamoModelAdmin):
         """GET -> the send's progress as JSON (`subscribers.newsletter.progress`); the change page polls it."""
         if not self.has_view_or_change_permission(request):
             return JsonResponse({"error": "You may not see posts."}, status=403)
-        send = sends.get_send(unquote(object_id))
+        try:
+            send = sends.get_send(unquote(object_id))
+        except Exception:
+            log.exception("The newsletter send of %s could not be read", unquote(object_id))
+            return JsonResponse({"error": "The send could not be read right now."}, status=503)
         if send is None:
             return JsonResponse({"error": "This post has no newsletter send."}, status=404)
         return JsonResponse({**sends.progress(send), "state_label": SEND_STATE_LABELS.get(send.state, send.state)})

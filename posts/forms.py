@@ -6,6 +6,8 @@ photos app's), the slug rules, and that the slug is filled from the title
 when left empty.
 """
 
+import logging
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.text import slugify
@@ -15,6 +17,8 @@ from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
 from posts import newsletter, rules, services
 from posts.models import Post
+
+log = logging.getLogger(__name__)
 
 
 class PostForm(DynamoModelForm):
@@ -96,7 +100,11 @@ class PostForm(DynamoModelForm):
         if post is not None and not newsletter.was_published(post):
             from subscribers.newsletter import get_send
 
-            send = get_send(post.slug)
+            try:
+                send = get_send(post.slug)
+            except Exception:
+                # Offered all the same: the send's conditional put still lets a post go out once.
+                log.exception("The newsletter send of %s could not be read", post.slug)
         refusal = newsletter.email_refusal(post, send)
         if refusal:
             field.disabled = True

@@ -218,3 +218,21 @@ def test_a_send_page_is_read_only_and_cannot_be_deleted(controller, fanout_queue
 def test_the_list_of_sends_needs_its_permission(editor_client, fanout_queue):
     # Every post permission, none of the sends'.
     assert editor_client.get(SENDS).status_code == 403
+
+
+def test_a_send_that_cannot_be_read_leaves_the_post_page_working(editor_client, aws, monkeypatch, caplog):
+    from botocore.exceptions import ClientError
+
+    services.create_post(slug="dark", title="Dark", email_subscribers=True)
+
+    def denied(slug):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetItem")
+
+    monkeypatch.setattr(newsletter, "get_send", denied)
+    response = editor_client.get(change_url("dark"))
+    assert response.status_code == 200
+    page = text(response)
+    assert "could not be read right now" in page
+    assert 'name="email_subscribers"' in page  # still offered: the send's conditional put guards it
+    assert editor_client.get(status_url("dark")).status_code == 503
+    assert "could not be read" in caplog.text
