@@ -316,13 +316,13 @@ class PostAdmin(DynamoModelAdmin):
             panel["progress"] = sends.progress(send)
             panel["state_label"] = SEND_STATE_LABELS.get(send.state, send.state)
             return panel
-        if post.email_subscribers and newsletter.was_published(post):
-            # Published with the box ticked, yet no send: starting it failed (logged).
-            panel["not_started"] = rules.is_live(post)
-            return panel if rules.is_live(post) else None
-        if post.email_subscribers and not newsletter.was_published(post):
-            panel["pending"] = True
-            return panel
+        if not post.email_subscribers:
+            return None
+        if not newsletter.was_published(post):
+            return {**panel, "pending": True}
+        if rules.is_live(post):
+            # Live with the box ticked, yet no send: starting it failed (logged), and can be retried.
+            return {**panel, "not_started": True}
         return None
 
     def send_status_view(self, request, object_id):

@@ -17,6 +17,7 @@ from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
 from posts import newsletter, rules, services
 from posts.models import Post
+from subscribers import newsletter as sends
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,8 @@ class PostForm(DynamoModelForm):
         post = self.instance
         send = None
         if post is not None and not newsletter.was_published(post):
-            from subscribers.newsletter import get_send
-
             try:
-                send = get_send(post.slug)
+                send = sends.get_send(post.slug)
             except Exception:
                 # Offered all the same: the send's conditional put still lets a post go out once.
                 log.exception("The newsletter send of %s could not be read", post.slug)
