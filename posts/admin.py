@@ -5,13 +5,14 @@ tag listings, the `post_changed` signal); this module only turns requests
 into those calls and their errors into form errors and messages.
 """
 
+import logging
 from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,11 +27,17 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import preview, rules, services
+from posts import emails, newsletter, preview, rules, services
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
 from posts.rules import DRAFT, KIND_POST, PUBLISHED, SCHEDULED, STATUS_CHOICES
+from subscribers import newsletter as sends
+from subscribers.models import SEND_STATES
+
+log = logging.getLogger(__name__)
+
+SEND_STATE_LABELS = dict(SEND_STATES)
 
 # What each submit button of the post form does.
 SAVE, PUBLISH, SCHEDULE, UNPUBLISH = "_save", "_publish", "_schedule", "_unpublish"
@@ -61,7 +68,7 @@ class PostAdmin(DynamoModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
         ("Cover photo", {"fields": ["cover_image", "cover_alt"], "classes": ["post-cover"]}),
-        ("Publishing", {"fields": ["author", "publish_at"]}),
+        ("Publishing", {"fields": ["author", "publish_at", "email_subscribers"]}),
     ]
     change_form_template = "admin/posts/post/change_form.html"
     delete_confirmation_template = "admin/posts/post/delete_confirmation.html"
@@ -276,9 +283,152 @@ class PostAdmin(DynamoModelAdmin):
             post_status=obj.status if obj else None,
             can_publish=self.has_publish_permission(request),
         )
+        extra.update(
+            email_preview_url=reverse(self._url_name("email_preview")),
+            email_test_url=reverse(self._url_name("email_test")),
+            editor_email=request.user.email,
+        )
         if obj is not None:
             extra["current_url"] = self.change_url(obj.slug)
+            extra["send_panel"] = self.send_panel(request, obj)
         return super().changeform_view(request, object_id, form_url, extra)
+
+    # -- the newsletter: the post's send, its controls, test and preview --------------------
+
+    def has_send_control_permission(self, request):
+        """Starting, pausing, resuming and cancelling sends: the sends' own change permission."""
+        return request.user.has_perm("subscribers.change_send")
+
+    def send_panel(self, request, post):
+        """What the change page shows of the post's send (one GetItem), or None when there is nothing to say."""
+        panel = {
+            "status_url": reverse(self._url_name("send_status"), args=(quote(post.slug),)),
+            "control_url": reverse(self._url_name("send_control"), args=(quote(post.slug),)),
+            "can_control": self.has_send_control_permission(request),
+        }
+        try:
+            send = panel["send"] = sends.get_send(post.slug)
+        except Exception:
+            # The post's page still opens; the panel says what it could not read.
+            log.exception("The newsletter send of %s could not be read", post.slug)
+            return {**panel, "unreadable": True, "can_control": False}
+        if send is not None:
+            panel["progress"] = sends.progress(send)
+            panel["state_label"] = SEND_STATE_LABELS.get(send.state, send.state)
+            return panel
+        if not post.email_subscribers:
+            return None
+        if not newsletter.was_published(post):
+            return {**panel, "pending": True}
+        if rules.is_live(post):
+            # Live with the box ticked, yet no send: starting it failed (logged), and can be retried.
+            return {**panel, "not_started": True}
+        return None
+
+    def send_status_view(self, request, object_id):
+        """GET -> the send's progress as JSON (`subscribers.newsletter.progress`); the change page polls it."""
+        if not self.has_view_or_change_permission(request):
+            return JsonResponse({"error": "You may not see posts."}, status=403)
+        try:
+            send = sends.get_send(unquote(object_id))
+        except Exception:
+            log.exception("The newsletter send of %s could not be read", unquote(object_id))
+            return JsonResponse({"error": "The send could not be read right now."}, status=503)
+        if send is None:
+            return JsonResponse({"error": "This post has no newsletter send."}, status=404)
+        return JsonResponse({**sends.progress(send), "state_label": SEND_STATE_LABELS.get(send.state, send.state)})
+
+    def send_control_view(self, request, object_id):
+        """POST action=start|pause|resume|cancel: control the post's send, then back to the change page."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405)
+        if not self.has_send_control_permission(request):
+            raise PermissionDenied
+        post = self.get_object(request, object_id)
+        if post is None:
+            raise Http404("No such post.")
+        action = request.POST.get("action", "")
+        user = request.user.get_username()
+        done = {
+            "pause": "The email to subscribers is paused; resume it to send the rest.",
+            "resume": "The email to subscribers is sending again.",
+            "cancel": "The email to subscribers is cancelled; what was sent stays sent.",
+            "start": "The email to subscribers is started.",
+        }
+        try:
+            if action == "pause":
+                sends.pause_send(post.slug, f"Paused by {user}.")
+            elif action == "resume":
+                sends.resume_send(post.slug)
+            elif action == "cancel":
+                sends.cancel_send(post.slug)
+            elif action == "start":
+                newsletter.start_again(post, user=user)
+            else:
+                self.message_user(request, "Choose what to do with the send.", messages.WARNING)
+                return HttpResponseRedirect(self.change_url(post.slug))
+        except (sends.SendError, newsletter.StartRefused) as error:
+            self.message_user(request, str(error), messages.ERROR)
+        except Exception:
+            log.exception("The send of %s could not be changed (%s)", post.slug, action)
+            self.message_user(
+                request, "The send could not be changed right now; nothing was changed. Try again.", messages.ERROR
+            )
+        else:
+            self.log_dynamo_action(request, post.slug, post, CHANGE, f"Newsletter send: {action}.")
+            self.message_user(request, done[action], messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(post.slug))
+
+    def _form_post(self, request):
+        """The post the form's current (unsaved) values make, or a JSON error response."""
+        if request.method != "POST":
+            return None, JsonResponse({"error": "Use POST."}, status=405)
+        if not self._can_edit(request):
+            return None, JsonResponse({"error": "You may not edit posts."}, status=403)
+        if len(request.POST.get("body", "")) > MAX_PREVIEW_CHARS:
+            return None, JsonResponse({"error": "The text is too long to email."}, status=400)
+        slug = request.POST.get("post", "")
+        original = self.get_object(request, quote(slug)) if slug else None
+        post = preview.post_from_form_data(request.POST, original=original, author=request.user.get_username())
+        if not post.title.strip():
+            return None, JsonResponse({"error": "Give the post a title first: it is the email's subject."}, status=400)
+        return post, None
+
+    def email_preview_view(self, request):
+        """POST the post form's fields -> the email subscribers would get: {"subject", "html", "text"}."""
+        post, refused = self._form_post(request)
+        if refused:
+            return refused
+        content = emails.render(post)
+        # The preview's unsubscribe link goes nowhere: the editor is no subscriber.
+        return JsonResponse(
+            {
+                "subject": content.subject,
+                "html": content.html.replace(sends.UNSUBSCRIBE_PLACEHOLDER, "#unsubscribe"),
+                "text": content.text.replace(sends.UNSUBSCRIBE_PLACEHOLDER, "(your unsubscribe link)"),
+            }
+        )
+
+    def email_test_view(self, request):
+        """POST the post form's fields -> that email, marked [Test], sent to the editor's own address."""
+        post, refused = self._form_post(request)
+        if refused:
+            return refused
+        to = (request.user.email or "").strip()
+        if not to:
+            return JsonResponse(
+                {
+                    "error": "Your account has no email address, so there is nowhere to send the test. "
+                    "Ask an administrator to add one to your user."
+                },
+                status=400,
+            )
+        try:
+            newsletter.send_test(post, to)
+        except Exception:
+            log.exception("The test email of %s to %s could not be sent", post.slug, to)
+            return JsonResponse({"error": "The test email could not be sent right now. Try again."}, status=502)
+        return JsonResponse({"message": f"A test email was sent to {to}."})
 
     # -- extra views: preview, photos, revisions -------------------------------------------
 
@@ -287,6 +437,10 @@ class PostAdmin(DynamoModelAdmin):
         wrap = self.wrap_view
         return [
             path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
+            path("email/preview/", wrap(self.email_preview_view), name=f"{prefix}_email_preview"),
+            path("email/test/", wrap(self.email_test_view), name=f"{prefix}_email_test"),
+            path("<path:object_id>/send/status/", wrap(self.send_status_view), name=f"{prefix}_send_status"),
+            path("<path:object_id>/send/", wrap(self.send_control_view), name=f"{prefix}_send_control"),
             path("photos/upload/", wrap(self.photo_upload_view), name=f"{prefix}_photo_upload"),
             path("photos/status/", wrap(self.photo_status_view), name=f"{prefix}_photo_status"),
             path(

@@ -6,7 +6,9 @@ class PostsConfig(AppConfig):
     verbose_name = "Posts"
 
     def ready(self):
-        # Purge the CDN's copies of whatever a saved post changes.
-        from posts import invalidation, services
+        from posts import invalidation, newsletter, services
 
+        # Purge the CDN's copies of whatever a saved post changes.
         services.post_changed.connect(invalidation.on_post_changed, dispatch_uid="posts.invalidation")
+        # Email a post to subscribers on its first publication.
+        services.post_changed.connect(newsletter.on_post_changed, dispatch_uid="posts.newsletter")

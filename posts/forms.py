@@ -6,6 +6,8 @@ photos app's), the slug rules, and that the slug is filled from the title
 when left empty.
 """
 
+import logging
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.text import slugify
@@ -13,14 +15,28 @@ from django.utils.text import slugify
 from dynamo_admin import DynamoModelForm
 from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
-from posts import rules, services
+from posts import newsletter, rules, services
 from posts.models import Post
+from subscribers import newsletter as sends
+
+log = logging.getLogger(__name__)
 
 
 class PostForm(DynamoModelForm):
     class Meta:
         model = Post
-        fields = ["title", "slug", "excerpt", "body", "tags", "cover_image", "cover_alt", "author", "publish_at"]
+        fields = [
+            "title",
+            "slug",
+            "excerpt",
+            "body",
+            "tags",
+            "cover_image",
+            "cover_alt",
+            "author",
+            "publish_at",
+            "email_subscribers",
+        ]
         widgets = {
             "title": forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
             "slug": forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
@@ -31,7 +47,11 @@ class PostForm(DynamoModelForm):
             "cover_alt": forms.TextInput(attrs={"class": "vTextField"}),
             "author": forms.TextInput(attrs={"class": "vTextField"}),
         }
-        labels = {"cover_alt": "Cover image description", "publish_at": "Go live at"}
+        labels = {
+            "cover_alt": "Cover image description",
+            "publish_at": "Go live at",
+            "email_subscribers": "Email to subscribers",
+        }
         help_texts = {
             "slug": "The post's address: /posts/your-slug/. Lowercase letters, numbers and hyphens; "
             "filled from the title if left empty. It cannot be changed once the post exists.",
@@ -41,6 +61,8 @@ class PostForm(DynamoModelForm):
             "cover_alt": "Describes the cover photo for readers who cannot see it.",
             "author": "Defaults to your user name.",
             "publish_at": "Only for “Schedule”: when the post goes live (time zone: UTC).",
+            "email_subscribers": "Sends the post to every confirmed subscriber when it goes live "
+            "(for a scheduled post, at its time). Only a post's first publication is emailed.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -64,6 +86,38 @@ class PostForm(DynamoModelForm):
                 "The post is live and keeps this date when you save it. "
                 "To give it another, unpublish it, then schedule it (time zone: UTC)."
             )
+
+        self._offer_email()
+
+    def _offer_email(self):
+        """The newsletter box: ticked for a post never published, refused (disabled, saying why) after that.
+
+        A disabled field keeps its initial value whatever is posted, so a
+        tampered form cannot tick it either.
+        """
+        field = self.fields["email_subscribers"]
+        post = self.instance
+        send = None
+        if post is not None and not newsletter.was_published(post):
+            try:
+                send = sends.get_send(post.slug)
+            except Exception:
+                # Offered all the same: the send's conditional put still lets a post go out once.
+                log.exception("The newsletter send of %s could not be read", post.slug)
+        refusal = newsletter.email_refusal(post, send)
+        if refusal:
+            field.disabled = True
+            field.help_text = refusal
+            self.initial["email_subscribers"] = False
+        elif post is None or post.email_subscribers is None:
+            self.initial["email_subscribers"] = True
+
+    def attribute_values(self):
+        values = super().attribute_values()
+        if self.fields["email_subscribers"].disabled:
+            # Shown off because it is not offered; what the post stored stays as it was.
+            values.pop("email_subscribers", None)
+        return values
 
     def clean_slug(self):
         if not self.adding:

@@ -23,6 +23,7 @@ its slug as their owner.
 from django.conf import settings
 from django.utils import timezone
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -118,6 +119,11 @@ class Post(DynamoModel):
     # posts.reading.reading_minutes(body), stored for the cards (listings never read bodies);
     # absent on posts not saved since it was added, whose cards then show none.
     reading_minutes = NumberAttribute(null=True)
+    # The newsletter: whether the post is emailed to subscribers when it first
+    # goes live (None: never chosen, which sends nothing), and when that was.
+    # Only the first publication can send (see `posts.newsletter`).
+    email_subscribers = BooleanAttribute(null=True)
+    first_published_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
     published_index = PublishedIndex()

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # deleted) and `previous` (None when created).
 post_changed = Signal()
 
-EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt")
+EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt", "email_subscribers")
 # What a revision keeps of the content, and what restoring one brings back.
 REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt")
 
@@ -256,6 +256,17 @@ def _set_status(post, status, publish_at, now):
     post.feed = rules.feed_of(resolved)
 
 
+def _mark_first_publication(post, now):
+    """Record when `post` first went live (also for a live post saved before this was recorded).
+
+    Set once and never cleared, so unpublishing and publishing again is
+    not a first publication: the newsletter (`posts.newsletter`) sends only
+    on the save that sets it.
+    """
+    if rules.is_live(post) and post.first_published_at is None:
+        post.first_published_at = post.publish_at or now
+
+
 def _write(post, previous, user, note=""):
     """Write post + revision + tag items in one transaction.
 
@@ -304,6 +315,7 @@ def create_post(*, slug, title, user="", status=DRAFT, publish_at=None, now=None
     post.author = post.author or user
     validate_content(post)
     _set_status(post, status, publish_at, now)
+    _mark_first_publication(post, now)
     return _write(post, None, user, note="Created")
 
 
@@ -332,6 +344,7 @@ def update_post(slug, *, expected_version, user="", status=None, publish_at=None
     current.version = expected_version
     if status is not None:
         _set_status(current, status, publish_at, now)
+    _mark_first_publication(current, now)
     return _write(current, previous, user, note=note)
 
 

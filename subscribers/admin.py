@@ -292,3 +292,6 @@ class SubscriberAdmin(DynamoModelAdmin):
         if self.has_import_permission(request):
             extra["import_url"] = reverse(self._url_name("import"))
         return super().changelist_view(request, extra)
+
+
+from subscribers import admin_sends  # noqa: E402, F401  (the newsletter sends' admin registers itself)

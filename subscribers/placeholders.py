@@ -1,8 +1,10 @@
-"""The admin's Django-side stand-in for the PynamoDB `Subscriber` (see `dynamo_admin.models`).
+"""The admin's Django-side stand-ins for the PynamoDB `Subscriber` and `Send` (see `dynamo_admin.models`).
 
-It gives subscribers their content type and permissions
-(`subscribers.export_subscriber` among them); `subscribers.models` imports
-it so that Django loads it with the app's models.
+They give subscribers and newsletter sends their content types and
+permissions (`subscribers.export_subscriber`; `subscribers.change_send`
+is what starting, pausing, resuming and cancelling a send takes);
+`subscribers.models` imports them so that Django loads them with the app's
+models.
 """
 
 from dynamo_admin.models import DynamoPlaceholder
@@ -14,3 +16,10 @@ class Subscriber(DynamoPlaceholder):
         verbose_name = "subscriber"
         verbose_name_plural = "subscribers"
         permissions = [("export_subscriber", "Can export subscribers as CSV")]
+
+
+class Send(DynamoPlaceholder):
+    class Meta(DynamoPlaceholder.Meta):
+        app_label = "subscribers"
+        verbose_name = "newsletter send"
+        verbose_name_plural = "newsletter sends"

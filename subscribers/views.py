@@ -110,7 +110,12 @@ def confirm(request, token):
             button="Confirm subscription",
         )
     if services.confirm(email):
-        return _message(request, "Subscription confirmed", "Thanks: you will get an email when a new post is out.")
+        return _message(
+            request,
+            "Subscription confirmed",
+            "Thanks: you will get one email for each new post, from the next one on. "
+            "Every email has a link to unsubscribe at any time.",
+        )
     return _message(
         request,
         "Nothing to confirm",

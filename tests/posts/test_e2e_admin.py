@@ -5,8 +5,9 @@ admin, writes a post with a live preview (the post page itself, in a frame),
 drops a photo on the form (it goes from the browser straight to the bucket
 with a presigned POST), sees it from its private original (a presigned S3
 URL) until its thumbnails replace it, inserts it and sets it as the cover,
-publishes, and finds the post on the public site, its photos shown from
-their renditions only.
+previews the email subscribers will get, publishes with "Email to
+subscribers" ticked and sees the post's send, and finds the post on the
+public site, its photos shown from their renditions only.
 """
 
 import io
@@ -159,11 +160,31 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     page.fill("#id_cover_alt", "A red kite above the ridge")
     preview.locator("article.post .prose img").first.wait_for()
 
+    # The email subscribers will get, from the form's unsaved content.
+    page.click("#email-preview-button")
+    email_frame = page.frame_locator("#email-preview")
+    email_frame.locator("h1:has-text('A kite over the ridge')").wait_for()
+    assert "Subject: A kite over the ridge" in page.inner_text("#email-subject")
+    assert (
+        email_frame.locator("a:has-text('Read on the site')")
+        .get_attribute("href")
+        .endswith("/posts/a-kite-over-the-ridge/")
+    )
+
+    # A post never published is emailed to subscribers by default; keep the box ticked.
+    assert page.is_checked("#id_email_subscribers")
+    page.check("#id_email_subscribers")
+
     # Publish now.
     page.click("input[name=_publish]")
     page.wait_for_selector(".messagelist .success")
     assert "was published" in page.inner_text(".messagelist")
     assert page.locator('a.viewsitelink[href="/posts/a-kite-over-the-ridge/"]').count() == 1
+
+    # The post's page shows its send, with its progress; the box is no longer offered.
+    page.wait_for_selector("#send-panel progress.send-progress")
+    assert page.inner_text("#send-panel [data-field=state_label]") in ("Queued", "Sending", "Sent")
+    assert page.is_disabled("#id_email_subscribers") and not page.is_checked("#id_email_subscribers")
 
     # The change list shows it, published.
     page.goto(site + "/admin/posts/post/?status=published")
