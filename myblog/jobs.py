@@ -75,14 +75,19 @@ def create(kind, *, created_by="", options=None, cursor=None, now=None):
     raise RuntimeError("could not allocate a job id")  # pragma: no cover - three uuid4 collisions
 
 
-def get(job_id):
-    """The job `job_id` (a consistent read), or None."""
+def get(job_id, kind=None):
+    """The job `job_id` (a consistent read), or None; None too if it is not of `kind` (when given).
+
+    Queue messages carry the id: anything else there (not a string, too
+    long, another kind's job) is no job, so the handler drops the message.
+    """
     if not isinstance(job_id, str) or not job_id or len(job_id) > 100:
         return None
     try:
-        return Job.get(job_id, consistent_read=True)
+        job = Job.get(job_id, consistent_read=True)
     except Job.DoesNotExist:
         return None
+    return job if kind is None or job.kind == kind else None
 
 
 def recent(kind=None, limit=20):

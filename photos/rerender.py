@@ -243,8 +243,8 @@ def handle_message(body, now=None):
     """Handle one message body of the photo-renders queue; the outcome (NotYet: retry it later)."""
     job_id = body.get("job")
     kind = body.get("kind")
-    job = jobs.get(job_id) if isinstance(job_id, str) else None
-    if job is None or job.kind != KIND:
+    job = jobs.get(job_id, kind=KIND)
+    if job is None:
         log.warning("Photo-renders message for no re-render job dropped: %.300r", body)
         return DROPPED
     if job.state in ENDED:

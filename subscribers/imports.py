@@ -356,8 +356,8 @@ def _delete_file(job):
 def handle_message(body, context=None, now=None):
     job_id = body.get("job")
     offset = body.get("offset")
-    job = jobs.get(job_id) if isinstance(job_id, str) else None
-    if job is None or job.kind != KIND:
+    job = jobs.get(job_id, kind=KIND)
+    if job is None:
         log.warning("Subscriber-imports message for no import job dropped: %.300r", body)
         return DROPPED
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
