@@ -38,7 +38,7 @@ from django.utils.safestring import mark_safe
 
 from myblog import aws, caching
 from posts import search_index
-from posts.search_text import MAX_TERM_LENGTH, WORD_RE, normalise, terms
+from posts.search_text import MAX_TERM_LENGTH, WORD_RE, normalise, stem, terms
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Query(NamedTuple):
 
     def matches(self, term):
         """Whether `term` (a normalised word) is one this query looks for: for highlighting."""
-        return term in self.terms or (self.prefix is not None and term.startswith(self.prefix))
+        return stem(term) in self.terms or (self.prefix is not None and term.startswith(self.prefix))
 
 
 def parse_query(text):
@@ -89,18 +89,18 @@ def parse_query(text):
         raise InvalidQuery("Type the words to search for.")
     if len(text) > MAX_QUERY_LENGTH:
         raise InvalidQuery(f"Search for at most {MAX_QUERY_LENGTH} characters.")
-    text = text.strip()
     words = WORD_RE.findall(text)
     if len(words) > MAX_QUERY_WORDS:
         raise InvalidQuery(f"Search for at most {MAX_QUERY_WORDS} words.")
     found = list(dict.fromkeys(terms(text)))
     prefix = None
+    # A word still being typed ends the text; "kites " or "kites," is finished.
     if words and text.endswith(words[-1]):
-        last = normalise(words[-1])
+        last = stem(normalise(words[-1]))
         if MIN_PREFIX_LENGTH <= len(last) <= MAX_TERM_LENGTH:
             prefix = last
             found = [term for term in found if term != last]
-    return Query(text, tuple(found), prefix)
+    return Query(text.strip(), tuple(found), prefix)
 
 
 # -- the index in memory --------------------------------------------------------------------------
@@ -310,8 +310,9 @@ class Results(NamedTuple):
         return self.page - 1 if self.page > 1 else None
 
 
-def search(query, page=1, page_size=PAGE_SIZE):
+def search(query, page=1, page_size=None):
     """Page `page` of the posts matching `query` (a `Query`); no S3 call for a query with no terms."""
+    page_size = page_size or PAGE_SIZE
     if query.is_empty:
         return Results(query, [], 0, page, page_size)
     index = current_index()

@@ -3,8 +3,9 @@
 The index (`posts.search_index`) and the query side (`posts.search`) cut
 text into terms the same way, here, so a word in a post and the same word
 typed by a reader always meet: Unicode letters and digits, case-folded,
-accents removed ("Café" and "cafe" are one term), very short stop words
-dropped (they are in every post and would only grow the index).
+accents removed ("Café" and "cafe" are one term), plain plurals made
+singular (`stem`), and very short stop words dropped (they are in every
+post and would only grow the index).
 
 A post's body is Markdown. Its plain text is taken without rendering it
 (rendering every body would make a rebuild of a large blog take minutes):
@@ -78,13 +79,24 @@ def normalise(word):
     return "".join(char for char in folded if not unicodedata.combining(char))
 
 
+def stem(term):
+    """The singular of a plain English plural ("kites" -> "kite"); any other term as it is.
+
+    Deliberately tiny: one rule, applied to the index and the queries
+    alike, so "kite" finds "kites" and "kites" finds "kite".
+    """
+    if len(term) > 3 and term.endswith("s") and not term.endswith(("ss", "us", "is")):
+        return term[:-1]
+    return term
+
+
 def terms(text):
     """The terms of `text`, in order, repeats kept (for term frequencies), stop words dropped."""
     found = []
     for match in WORD_RE.finditer(text or ""):
         term = normalise(match.group())
         if term and len(term) <= MAX_TERM_LENGTH and term not in STOP_WORDS:
-            found.append(term)
+            found.append(stem(term))
     return found
 
 
