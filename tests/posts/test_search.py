@@ -1,6 +1,7 @@
 """The search index: its terms and BM25 ranking, its rebuilds when posts change, and its ETag re-validation."""
 
 import gzip
+import itertools
 import json
 import logging
 from datetime import timedelta
@@ -80,7 +81,8 @@ def test_more_occurrences_rank_higher_but_saturate():
     wide = _index(*(_post(f"p{n}", body=FILLER + "lambda " * n) for n in (1, 2, 4, 8, 16)))
     by_slug = {wide.posts[n][0]: score for n, score in wide.rank(search.parse_query("lambda"))}
     by_count = {n: by_slug[f"p{n}"] for n in (1, 2, 4, 8, 16)}
-    gains = [by_count[2] - by_count[1], by_count[4] - by_count[2], by_count[8] - by_count[4], by_count[16] - by_count[8]]
+    counts = (1, 2, 4, 8, 16)
+    gains = [by_count[after] - by_count[before] for before, after in itertools.pairwise(counts)]
     assert all(gain > 0 for gain in gains) and gains == sorted(gains, reverse=True)  # BM25's k1 saturation
     assert by_count[16] < by_count[1] * (search.K1 + 1)  # bounded above, unlike raw term frequency
 
@@ -99,7 +101,9 @@ def test_rare_words_weigh_more_and_more_words_matched_rank_higher():
 
 def test_the_last_word_matches_as_a_prefix_below_an_exact_match():
     index = _index(
-        _post("exact", body=FILLER + "server"), _post("longer", body=FILLER + "serverless"), _post("other", body=FILLER)
+        _post("exact", body=FILLER + "server"),
+        _post("longer", body=FILLER + "serverless"),
+        _post("other", body=FILLER),
     )
     assert _ranked(index, "server") == ["exact", "longer"]
     assert _ranked(index, "serverl") == ["longer"]
@@ -128,7 +132,8 @@ def test_highlight_escapes_everything_and_marks_only_the_words():
     query = search.parse_query("script kit")
     html = search.highlight('<script>alert("kit")</script> & kites', query)
     assert html == (
-        "&lt;<mark>script</mark>&gt;alert(&quot;<mark>kit</mark>&quot;)&lt;/<mark>script</mark>&gt; &amp; <mark>kites</mark>"
+        "&lt;<mark>script</mark>&gt;alert(&quot;<mark>kit</mark>&quot;)&lt;/<mark>script</mark>&gt; "
+        "&amp; <mark>kites</mark>"
     )
 
 
@@ -136,8 +141,8 @@ def test_highlight_escapes_everything_and_marks_only_the_words():
 
 
 def _stored():
-    body = myblog_aws.client("s3").get_object(Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=settings.MYBLOG_SEARCH_INDEX_KEY)
-    return search_index.decode(body["Body"].read())
+    bucket, key = search_index.location()
+    return search_index.decode(myblog_aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 def _slugs():
@@ -310,7 +315,8 @@ def test_a_missing_index_is_empty_and_an_unreadable_one_keeps_the_copy(aws, s3_g
     assert len(search.current_index()) == 1
 
     def refuse(**kwargs):
-        raise ClientError({"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject")
+        denied = {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        raise ClientError(denied, "GetObject")
 
     monkeypatch.setattr(aws.client("s3"), "get_object", refuse)
     clock.value += 60
