@@ -98,8 +98,8 @@ def weighted_terms(post):
         found = terms(text)
         weight = FIELD_WEIGHTS[name]
         length += weight * len(found)
-        for term in found:
-            counts[term] += weight
+        for term, count in Counter(found).items():
+            counts[term] += weight * count
     return counts, length
 
 

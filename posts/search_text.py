@@ -13,6 +13,7 @@ the words of link and image texts stay, their addresses go, and so do
 HTML tags; Markdown's punctuation is not a word anyway.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -90,14 +91,19 @@ def stem(term):
     return term
 
 
+@functools.lru_cache(maxsize=100_000)
+def _term(word):
+    """The term a word is indexed under, or None (a stop word, or too long). Words repeat: cached."""
+    term = word.lower() if word.isascii() else normalise(word)
+    if not term or len(term) > MAX_TERM_LENGTH or term in STOP_WORDS:
+        return None
+    return stem(term)
+
+
 def terms(text):
     """The terms of `text`, in order, repeats kept (for term frequencies), stop words dropped."""
-    found = []
-    for match in WORD_RE.finditer(text or ""):
-        term = normalise(match.group())
-        if term and len(term) <= MAX_TERM_LENGTH and term not in STOP_WORDS:
-            found.append(stem(term))
-    return found
+    found = [_term(word) for word in WORD_RE.findall(text or "")]
+    return [term for term in found if term is not None]
 
 
 def markdown_text(markdown):
