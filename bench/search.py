@@ -51,10 +51,11 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from posts.search_text import STOP_WORDS  # noqa: E402 - after the path tweak above
+
 VOCABULARY_SIZE = 30_000
 TAGS = [f"topic-{n}" for n in range(60)]
-SYLLABLES = "ka lo mi re sa tu ven dor pli stra que nix bar fel gon hal jur kem lin mor nep pod rix sul tav".split()
-from posts.search_text import STOP_WORDS  # noqa: E402 - after the path tweak above
+SYLLABLES = "ka lo mi re sa tu ven dor pli stra que nix bar fel gon hal jur kem lin mor nep pod rix sul tav".split()  # noqa: SIM905
 
 PAGE_BYTES = 1024 * 1024  # DynamoDB reads at most 1 MB per Query page
 RCU_BYTES = 4096  # one read capacity unit: 4 KB, strongly consistent; half for an eventually consistent read
@@ -90,7 +91,8 @@ def _body(rng, vocabulary, target=2500):
         elif kind < 0.2:
             parts.append("\n".join(f"- {_sentence(rng, vocabulary, 6)}" for _ in range(3)))
         elif kind < 0.25:
-            parts.append(f"![{_sentence(rng, vocabulary, 3)}](photo:media/originals/2026/11/{rng.randrange(10**6)}.jpg)")
+            photo = f"media/originals/2026/11/{rng.randrange(10**6)}.jpg"
+            parts.append(f"![{_sentence(rng, vocabulary, 3)}](photo:{photo})")
         else:
             link = f"[{' '.join(_words(rng, vocabulary, 2))}](https://example.com/{rng.randrange(10**6)})"
             parts.append(" ".join(_sentence(rng, vocabulary, rng.randint(8, 20)) for _ in range(3)) + " " + link)
