@@ -38,6 +38,7 @@ not assertions: it exits 0 unless the code under test fails.
 
 import argparse
 import gzip
+import itertools
 import json
 import math
 import random
@@ -70,11 +71,11 @@ def _vocabulary(rng):
     # The commonest words of real text are stop words, which indexing drops.
     ordered[: len(STOP_WORDS)] = sorted(STOP_WORDS)
     weights = [1 / (rank + 1) ** 1.07 for rank in range(len(ordered))]
-    return ordered, weights
+    return ordered, list(itertools.accumulate(weights))
 
 
 def _words(rng, vocabulary, count):
-    return rng.choices(vocabulary[0], weights=vocabulary[1], k=count)
+    return rng.choices(vocabulary[0], cum_weights=vocabulary[1], k=count)
 
 
 def _sentence(rng, vocabulary, count):

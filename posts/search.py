@@ -285,6 +285,8 @@ class Hit:
         self.excerpt_html = highlight(card.excerpt, query) if card.excerpt else ""
 
     def __getattr__(self, name):
+        if name == "card":  # not set yet (a copy being made): never recurse
+            raise AttributeError(name)
         return getattr(self.card, name)
 
 
