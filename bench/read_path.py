@@ -33,7 +33,8 @@ The figures are the origin's: behind CloudFront most reads never reach it.
 DynamoDB Local answers more slowly than DynamoDB (a few ms per call), so the
 latencies are upper bounds, and the ratios understate MyBlog's own cost
 (DynamoDB's share of every request is larger here than on AWS). Exits 1 if
-a page makes more than two DynamoDB calls or any call other than GetItem,
+a page makes more DynamoDB calls than it may (two; the post page three, the
+third for its related posts) or any call other than GetItem,
 Query and BatchGetItem.
 
 Then the sitemap at scale: --sitemap-posts live posts of realistic size
@@ -72,6 +73,8 @@ PAGES = [
 ]
 BARE_PAGE = ("bare app", "/", "hello")
 READ_OPERATIONS = {"GetItem", "Query", "BatchGetItem"}
+# The most DynamoDB calls a page may make (2 unless named).
+MAX_CALLS = {"post page": 3}
 WARM_UP_SECONDS = 1.0
 
 # A warm "Lambda instance": reads one request per line (name, event, expected
@@ -309,7 +312,7 @@ def main():
     for row in pages:
         ratio = row["rps"] / row["reference_rps"]
         print(_row(row, ratio, ratio * row["calls"] / row["reference_calls"]))
-        ok = ok and row["calls"] <= 2 and set(row["operations"]) <= READ_OPERATIONS
+        ok = ok and row["calls"] <= MAX_CALLS.get(row["name"], 2) and set(row["operations"]) <= READ_OPERATIONS
     bare_rps = [run["rps"] for run in bare_runs]
     print(
         _row(

@@ -144,6 +144,12 @@ MYBLOG_ORIGINALS_PREFIX = "media/originals/"
 MYBLOG_RENDITIONS_PREFIX = "media/renditions/"
 # Largest photo editors may upload (browser to S3 by presigned POST; S3 enforces it).
 MYBLOG_MAX_UPLOAD_BYTES = env_int("MYBLOG_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+# Search (posts.search_index, posts.search): the index object in the media
+# bucket, under a prefix CloudFront cannot read; how often a function
+# instance rechecks its ETag; whether saving a post rebuilds it.
+MYBLOG_SEARCH_INDEX_KEY = env_str("MYBLOG_SEARCH_INDEX_KEY", "search/index.json.gz")
+MYBLOG_SEARCH_INDEX_CHECK_SECONDS = env_float("MYBLOG_SEARCH_INDEX_CHECK_SECONDS", 30.0)
+MYBLOG_SEARCH_AUTO_UPDATE = env_bool("MYBLOG_SEARCH_AUTO_UPDATE", True)
 MYBLOG_CLOUDFRONT_DOMAIN = env_str("MYBLOG_CLOUDFRONT_DOMAIN", "")
 MYBLOG_CLOUDFRONT_PROTOCOL = env_str("MYBLOG_CLOUDFRONT_PROTOCOL", "https:")
 MYBLOG_CLOUDFRONT_DISTRIBUTION_ID = env_str("MYBLOG_CLOUDFRONT_DISTRIBUTION_ID", "")

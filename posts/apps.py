@@ -6,9 +6,11 @@ class PostsConfig(AppConfig):
     verbose_name = "Posts"
 
     def ready(self):
-        from posts import invalidation, newsletter, services
+        from posts import invalidation, newsletter, search_index, services
 
         # Purge the CDN's copies of whatever a saved post changes.
         services.post_changed.connect(invalidation.on_post_changed, dispatch_uid="posts.invalidation")
         # Email a post to subscribers on its first publication.
         services.post_changed.connect(newsletter.on_post_changed, dispatch_uid="posts.newsletter")
+        # Rebuild the search index when a change shows in it.
+        services.post_changed.connect(search_index.on_post_changed, dispatch_uid="posts.search_index")

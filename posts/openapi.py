@@ -16,6 +16,7 @@ from myblog.openapi import (
     ref,
 )
 from posts import rules
+from posts import search as search_limits
 
 SLUG = {"type": "string", "pattern": rules.slug_schema_pattern(), "maxLength": rules.MAX_SLUG_LENGTH}
 TAG = {"type": "string", "pattern": rules.slug_schema_pattern(), "maxLength": rules.MAX_TAG_LENGTH}
@@ -160,4 +161,85 @@ PATHS = {
             },
         }
     },
+}
+
+
+# -- search (`posts.search_api`) --------------------------------------------------------------------
+
+ERROR_CODES.append("search_unavailable")
+SCHEMAS["SearchResults"] = {
+    "type": "object",
+    "required": ["query", "total", "page", "items", "next_page"],
+    "additionalProperties": False,
+    "properties": {
+        "query": {"type": "string", "description": "The query as searched (spaces trimmed)."},
+        "total": {"type": "integer", "minimum": 0, "description": "How many posts match."},
+        "page": {"type": "integer", "minimum": 1},
+        "items": {"type": "array", "items": ref("PostSummary"), "description": "Best matches first."},
+        "next_page": {
+            "type": ["integer", "null"],
+            "minimum": 2,
+            "description": "Pass as `page` for the next results; null on the last page.",
+        },
+    },
+}
+PATHS["/api/search"] = {
+    "get": {
+        "operationId": "searchPosts",
+        "summary": "Search published posts, best matches first",
+        "description": (
+            "Ranks posts by the words of `q` in their title, tags, excerpt and text (BM25; the last word "
+            f"also matches as a prefix). At most {search_limits.MAX_QUERY_WORDS} words; pages up to "
+            f"{search_limits.MAX_PAGE}. Unknown query parameters are rejected."
+        ),
+        "tags": ["posts"],
+        "parameters": [
+            {
+                "name": "q",
+                "in": "query",
+                "required": True,
+                "description": "The words to search for.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": search_limits.MAX_QUERY_LENGTH},
+            },
+            {
+                "name": "page",
+                "in": "query",
+                "description": f"A whole number from 1 to {search_limits.MAX_PAGE} in ASCII digits (1 when left out).",
+                "schema": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 3},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "description": (
+                    f"Results per page: a whole number from 1 to {search_limits.MAX_PAGE_SIZE} "
+                    f"in ASCII digits ({search_limits.PAGE_SIZE} when left out)."
+                ),
+                "schema": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 3},
+            },
+            *CONDITIONAL_PARAMETERS,
+        ],
+        "responses": {
+            "200": {
+                **json_body(ref("SearchResults"), "A page of results."),
+                "headers": CACHED,
+                "links": {
+                    "GetFirstResult": {
+                        "operationId": "getPost",
+                        "parameters": {"slug": "$response.body#/items/0/slug"},
+                    },
+                    "NextResults": {
+                        "operationId": "searchPosts",
+                        "parameters": {"q": "$response.body#/query", "page": "$response.body#/next_page"},
+                    },
+                },
+            },
+            "304": NOT_MODIFIED,
+            "400": error("A missing or bad parameter, or a query over the limits (`invalid_parameter`)."),
+            "405": NOT_ALLOWED,
+            "503": error(
+                "The search index cannot be read right now (`search_unavailable`); retry after a while.",
+                {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}},
+            ),
+        },
+    }
 }

@@ -9,7 +9,7 @@ reaches every child sitemap.
 
 from django.urls import path
 
-from posts import feeds, sitemaps, views
+from posts import feeds, search_views, sitemaps, views
 
 app_name = "posts"
 urlpatterns = [
@@ -25,4 +25,5 @@ urlpatterns = [
     path("sitemaps/pages.xml", sitemaps.pages_sitemap, name="sitemap-pages"),
     path("sitemaps/posts.xml", sitemaps.posts_sitemap, name="sitemap-posts"),
     path("sitemaps/posts/<str:cursor>.xml", sitemaps.posts_sitemap, name="sitemap-posts-page"),
+    path("search/", search_views.search_page, name="search"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from myblog import caching, public
 from myblog.views import bad_request, not_found
 from photos.rendering import photo_sources
-from posts import pages, queries, rules, structured_data
+from posts import pages, queries, related, rules, structured_data
 
 
 def _site_url(path):
@@ -108,6 +108,7 @@ def post_detail(request, slug):
         "og_image": og_image,
         "canonical_url": canonical_url,
         "json_ld": structured_data.json_ld_script(structured_data.post_graph(page, url=canonical_url, image=og_image)),
+        "related": related.related_posts(page.post),  # one more Query: the post's first tag
     }
     response = render(request, "posts/post_detail.html", context, using=public.ENGINE)
     response.last_modified = page.last_modified

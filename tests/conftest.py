@@ -33,6 +33,14 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_search_index_in_memory():
+    """Each test's function instance starts without a search index loaded (each test has its own S3)."""
+    from posts import search
+
+    search.forget_index()
+
+
 def _create_bucket():
     myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
 

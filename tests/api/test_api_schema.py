@@ -7,7 +7,7 @@ from django.urls import URLResolver, get_resolver
 from openapi_spec_validator import validate
 
 from myblog import public_urls
-from posts import services
+from posts import search, services
 from subscribers import services as subscriber_services
 from subscribers import tokens
 from tests.reader_fixtures import publish
@@ -50,6 +50,7 @@ def test_the_document_describes_exactly_the_api_routes(aws, client):
     for path in documented:
         assert resolver.resolve(path.replace("{slug}", "a-slug")).func.__module__ in (
             "posts.api",
+            "posts.search_api",
             "subscribers.api",
             "myblog.views",
         )
@@ -84,6 +85,17 @@ def test_every_documented_response_happens_and_matches_the_document(aws, client,
     check(client.get("/api/posts/toured", headers={"If-None-Match": post["ETag"]}), "/api/posts/{slug}")
     check(client.get("/api/posts/nope"), "/api/posts/{slug}")
     check(client.put("/api/posts/toured"), "/api/posts/{slug}")
+    # Search.
+    found = client.get("/api/search", {"q": "toured"})
+    assert check(found, "/api/search")["items"][0]["slug"] == "toured"
+    check(client.get("/api/search", {"q": "toured"}, headers={"If-None-Match": found["ETag"]}), "/api/search")
+    check(client.get("/api/search", {"q": "toured", "page": "0"}), "/api/search")
+    check(client.post("/api/search", {"q": "toured"}), "/api/search")
+    bucket = settings.MYBLOG_MEDIA_BUCKET
+    settings.MYBLOG_MEDIA_BUCKET = "no-such-bucket-here"  # the index cannot be read
+    search.forget_index()
+    check(client.get("/api/search", {"q": "toured"}), "/api/search")
+    settings.MYBLOG_MEDIA_BUCKET = bucket
     # Subscribe.
     settings.MYBLOG_SUBSCRIBE_RATE_LIMIT = 2  # counted: valid addresses only
     path = "/api/subscribers"

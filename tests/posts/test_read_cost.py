@@ -1,5 +1,8 @@
 """Every public page and API read costs at most two DynamoDB reads, never a Scan, and no SQL.
 
+A post page makes one more: a Query for its related posts (`posts.related`).
+Search makes none: it ranks over the index held in memory (`posts.search`).
+
 The calls are counted where PynamoDB sends them (`dynamodb_calls`), so a
 call through DAX counts the same. SQL is refused outright (`no_sql`), also
 when the reader's browser carries an editor's session cookie.
@@ -68,7 +71,15 @@ def _public_reads(client):
         ("/api/docs/", 200),
         ("/subscribe/", 200),
         ("/no/such/page/", 404),
+        ("/search/", 200),
+        ("/search/?q=post", 200),
+        ("/search/?q=post&page=2", 200),
+        ("/api/search?q=photos", 200),
     ]
+
+
+# A post page: the post, its photos, and the Query of its related posts.
+POST_PAGE_CALLS = 3
 
 
 def _assert_cheap(client, dynamodb_calls, reads):
@@ -78,7 +89,8 @@ def _assert_cheap(client, dynamodb_calls, reads):
         assert response.status_code == status, path
         operations = dynamodb_calls.names
         assert set(operations) <= READ_OPERATIONS, f"{path}: {operations}"
-        assert len(operations) <= 2, f"{path}: {operations}"
+        limit = POST_PAGE_CALLS if path.startswith("/posts/") else 2
+        assert len(operations) <= limit, f"{path}: {operations}"
 
 
 def test_every_public_read_is_at_most_two_get_or_query_calls_and_no_sql(site, client, dynamodb_calls):
@@ -88,7 +100,8 @@ def test_every_public_read_is_at_most_two_get_or_query_calls_and_no_sql(site, cl
 def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
     expected = {
         "/": ["Query"],  # the published index (listings show no photos)
-        "/posts/with-photos/": ["GetItem", "BatchGetItem"],  # the post + cover and inline photos at once
+        # The post + cover and inline photos at once + its first tag's newest posts (related posts).
+        "/posts/with-photos/": ["GetItem", "BatchGetItem", "Query"],
         "/tags/photos/": ["Query"],  # the tag's listing items
         "/api/posts": ["Query"],
         "/feeds/atom.xml": ["Query", "BatchGetItem"],  # the newest posts + every photo in them
@@ -100,6 +113,8 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         "/posts/no-such-post/": ["GetItem"],
         "/robots.txt": [],
         "/subscribe/": [],
+        "/search/?q=aws": [],  # the index in memory (S3, rechecked by ETag): no DynamoDB call
+        "/api/search?q=aws": [],
     }
     for path, operations in expected.items():
         dynamodb_calls.clear()
@@ -113,7 +128,8 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         assert dynamodb_calls.names == ["Query", "Query"], older
     dynamodb_calls.clear()
     client.get("/posts/with-photos/")
-    [_, (_, batch)] = dynamodb_calls.operations
+    [_, (_, batch), (_, related)] = dynamodb_calls.operations
+    assert related["TableName"] == "test-post-tags" and related["Limit"] == 5  # three, itself, and one to spare
     [keys] = [request["Keys"] for request in batch["RequestItems"].values()]
     assert sorted(key["key"]["S"].rsplit("/", 1)[1] for key in keys) == ["cover.jpg", "inline.jpg", "waiting.jpg"]
 
@@ -196,13 +212,13 @@ def test_a_cold_home_page_leaves_the_admin_and_renderers_unloaded():
     assert [name for name in OFF_THE_READ_PATH if name in loaded] == []
 
 
-def test_a_post_whose_photos_are_all_missing_still_costs_two_calls(aws, client, dynamodb_calls):
+def test_a_post_whose_photos_are_all_missing_still_costs_its_three_calls(aws, client, dynamodb_calls):
     body = markdown_for_photo("media/originals/2026/11/never-uploaded.jpg", "Gone")
     publish("missing-photos", body=body, cover_image="media/originals/2026/11/no-cover.jpg", cover_alt="None")
     dynamodb_calls.clear()
     response = client.get("/posts/missing-photos/")
     assert response.status_code == 200
-    assert dynamodb_calls.names == ["GetItem", "BatchGetItem"]
+    assert dynamodb_calls.names == ["GetItem", "BatchGetItem", "Query"]  # the Query: related posts
 
 
 def test_the_post_page_and_the_preview_load_their_photos_with_the_same_one_call(site, dynamodb_calls):

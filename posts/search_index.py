@@ -1,0 +1,310 @@
+"""The search index: built from the live posts, stored as one object in S3, rebuilt when a post changes.
+
+There is no search server. The index is a gzipped JSON object in the
+private media bucket (`MYBLOG_SEARCH_INDEX_KEY`, under `search/`, which
+CloudFront cannot read: its bucket policy grants it `static/` and
+`media/renditions/` only). It holds, for each live post, what a result card
+shows (slug, title, excerpt, tags, author, date, cover) and the post's
+terms (`posts.search_text`) with their frequencies, so `posts.search` ranks
+results with BM25 at query time from the stored figures alone.
+
+Layout (format 1)::
+
+    {"format": 1, "built_at": "<ISO 8601>", "fields": [...],
+     "posts": [[slug, title, excerpt, tags, author, published_at, cover_image, cover_alt, length], ...],
+     "terms": {"<term>": "<posting list>", ...}}
+
+`posts` are newest first; a post's number is its place in that list.
+A posting list is "<gap>[:<tf>],<gap>[:<tf>],...": the post numbers that
+hold the term, ascending, each written as its distance from the previous
+one, and the term's weighted frequency in that post when it is not 1.
+Frequencies and lengths are weighted by field (`FIELD_WEIGHTS`): a word in
+the title counts as much as four in the body. Posting lists stay strings
+until a query needs one, so loading the index parses one string per term.
+
+When it is rebuilt: `on_post_changed` (a `posts.services.post_changed`
+receiver) rebuilds it whenever what it holds changes: a post published,
+changed while live, unpublished or deleted. A rebuild reads every live post
+with Queries on the published index (never a Scan), then lays the change
+it was called for over them (the index is eventually consistent and may not
+show a write made a moment ago), and writes with a conditional put: only
+if the object is still the one it saw before reading (`IfMatch` its ETag,
+or `IfNoneMatch: *` when there is none). Two rebuilds racing cannot leave
+the older one in place: the loser's put fails and it starts again, reading
+the posts after the winner wrote. A rebuild that fails is logged and never
+fails the editor's save: the post is saved, and `manage.py
+rebuild-search-index` (or the next change) repairs the index.
+
+Bulk work (an import, seeding thousands of posts) wraps its saves in
+`deferred()`: one rebuild at the end instead of one per save.
+"""
+
+import contextlib
+import gzip
+import json
+import logging
+import threading
+import time
+from collections import Counter
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.utils import timezone
+
+from myblog import aws
+from posts import rules
+from posts.search_text import markdown_text, terms
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+FIELDS = ["slug", "title", "excerpt", "tags", "author", "published_at", "cover_image", "cover_alt", "length"]
+# How much a term counts in each field of a post (BM25F-style weights).
+FIELD_WEIGHTS = {"title": 4, "tags": 3, "excerpt": 2, "body": 1}
+# What a rebuild reads of each post (the published index holds whole posts).
+POST_ATTRIBUTES = ["slug", "title", "excerpt", "tags", "author", "publish_at", "cover_image", "cover_alt", "body"]
+# A change to any of these, or to whether the post is live, changes the index.
+INDEXED_FIELDS = ("title", "excerpt", "tags", "author", "publish_at", "cover_image", "cover_alt", "body")
+# Conditional puts lost to a concurrent rebuild before giving up (and logging).
+MAX_ATTEMPTS = 4
+CONTENT_TYPE = "application/gzip"
+
+_deferred = threading.local()
+
+
+class RebuildFailed(RuntimeError):
+    """The index could not be written (S3 refused, or every attempt lost a race)."""
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _tag_words(tags):
+    return " ".join(tag.replace("-", " ") for tag in tags)
+
+
+def weighted_terms(post):
+    """Counter of a post's terms (weighted by field) and its weighted length."""
+    counts = Counter()
+    fields = {
+        "title": post.title,
+        "tags": _tag_words(post.tags or ()),
+        "excerpt": post.excerpt,
+        "body": markdown_text(post.body),
+    }
+    length = 0
+    for name, text in fields.items():
+        found = terms(text)
+        weight = FIELD_WEIGHTS[name]
+        length += weight * len(found)
+        for term, count in Counter(found).items():
+            counts[term] += weight * count
+    return counts, length
+
+
+def _posting(numbers_and_counts):
+    parts, previous = [], 0
+    for number, count in numbers_and_counts:
+        gap = number - previous
+        previous = number
+        parts.append(str(gap) if count == 1 else f"{gap}:{count}")
+    return ",".join(parts)
+
+
+def build(posts, now=None):
+    """The index (a dict, see the module's docstring) of `posts`, which it orders newest first."""
+    ordered = sorted(posts, key=lambda post: (post.publish_at, post.slug), reverse=True)
+    rows, postings = [], {}
+    for number, post in enumerate(ordered):
+        counts, length = weighted_terms(post)
+        for term, count in counts.items():
+            postings.setdefault(term, []).append((number, count))
+        rows.append(
+            [
+                post.slug,
+                post.title,
+                post.excerpt or "",
+                list(post.tags or ()),
+                post.author or "",
+                _iso(post.publish_at),
+                post.cover_image,
+                post.cover_alt or "",
+                length,
+            ]
+        )
+    return {
+        "format": FORMAT,
+        "built_at": _iso(now or timezone.now()),
+        "fields": FIELDS,
+        "posts": rows,
+        "terms": {term: _posting(entries) for term, entries in sorted(postings.items())},
+    }
+
+
+def encode(index):
+    """The index as the bytes stored in S3 (compact JSON, gzipped)."""
+    data = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def decode(body):
+    """The index dict stored as `body` (bytes); ValueError if it is not one."""
+    try:
+        index = json.loads(gzip.decompress(body))
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError("The search index is not readable.") from error
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        raise ValueError("The search index has an unknown format.")
+    return index
+
+
+# -- reading the posts ----------------------------------------------------------------------------
+
+
+def live_posts(now=None):
+    """Every live post (the fields the index needs): Queries on the published index, all its pages.
+
+    Only rebuilds call this, on the edit path or from the command line:
+    no request a reader makes ever does.
+    """
+    from posts.models import Post
+
+    now = now or timezone.now()
+    return list(
+        Post.published_index.query(
+            rules.FEED_PUBLISHED,
+            Post.publish_at <= now,
+            scan_index_forward=False,
+            attributes_to_get=POST_ATTRIBUTES,
+        )
+    )
+
+
+def changes(post, previous):
+    """The change from `previous` to `post` (either may be None), as {slug: the post now, or None}."""
+    return {(post or previous).slug: post}
+
+
+def _with_changes(posts, changed, now):
+    """`posts` with `changed` ({slug: post or None}) applied, whatever the published index already showed."""
+    kept = [item for item in posts if item.slug not in changed]
+    kept += [post for post in changed.values() if post is not None and rules.is_visible(post, now)]
+    return kept
+
+
+# -- S3 -------------------------------------------------------------------------------------------
+
+
+def _s3():
+    return aws.client("s3")
+
+
+def location():
+    return settings.MYBLOG_MEDIA_BUCKET, settings.MYBLOG_SEARCH_INDEX_KEY
+
+
+def _error_code(error):
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _status(error):
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
+def current_etag():
+    """The stored index's ETag, or None if there is none yet (one HeadObject)."""
+    bucket, key = location()
+    try:
+        return _s3().head_object(Bucket=bucket, Key=key)["ETag"]
+    except ClientError as error:
+        if _status(error) == 404 or _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+class LostRace(Exception):
+    """Another rebuild wrote the index after this one read it."""
+
+
+def write(body, etag):
+    """Put `body` only if the stored index is still `etag` (None: only if there is none); returns the new ETag."""
+    bucket, key = location()
+    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    try:
+        response = _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType=CONTENT_TYPE, **condition)
+    except ClientError as error:
+        if _status(error) in (409, 412) or _error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise LostRace() from error
+        raise
+    return response["ETag"]
+
+
+# -- rebuilding -----------------------------------------------------------------------------------
+
+
+def rebuild(changed=None, now=None):
+    """Rebuild and store the index from the live posts; returns (index, ETag).
+
+    `changed` ({slug: post or None}, see `changes`) are the changes that
+    asked for it, laid over what the Queries return. Raises `RebuildFailed` if S3 refuses, or if every
+    attempt lost its conditional put to a concurrent rebuild.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        stamp = now or timezone.now()
+        try:
+            etag = current_etag()
+            posts = _with_changes(live_posts(stamp), changed or {}, stamp)
+            index = build(posts, stamp)
+            return index, write(encode(index), etag)
+        except LostRace:
+            log.info("Search index rebuild lost a race (attempt %d); reading the posts again", attempt)
+            time.sleep(0.05 * attempt)
+        except ClientError as error:
+            raise RebuildFailed(f"S3 refused the search index: {error}") from error
+    raise RebuildFailed(f"The search index kept changing during {MAX_ATTEMPTS} rebuilds.")
+
+
+def affects_index(post, previous):
+    """Whether changing `previous` into `post` (either may be None) changes what the index holds."""
+    was_live, is_live = rules.is_live(previous), rules.is_live(post)
+    if not was_live and not is_live:
+        return False
+    if was_live != is_live:
+        return True
+    return any(getattr(post, name) != getattr(previous, name) for name in INDEXED_FIELDS)
+
+
+def on_post_changed(sender, post=None, previous=None, **kwargs):
+    """`post_changed` receiver: rebuild the index if the change shows in it; log, never raise."""
+    if not settings.MYBLOG_SEARCH_AUTO_UPDATE or not affects_index(post, previous):
+        return
+    if getattr(_deferred, "depth", 0):
+        _deferred.pending.update(changes(post, previous))
+        return
+    _rebuild_logged((post or previous).slug, changes(post, previous))
+
+
+def _rebuild_logged(reason, changed):
+    try:
+        index, etag = rebuild(changed)
+    except Exception:  # any failure: the post is saved; the index is repaired by the next change or the command
+        log.exception("Search index not rebuilt after a change to %s; run manage.py rebuild-search-index", reason)
+        return None
+    log.info("Search index rebuilt after a change to %s: %d posts, %s", reason, len(index["posts"]), etag)
+    return etag
+
+
+@contextlib.contextmanager
+def deferred():
+    """Within this block, changes do not rebuild the index one by one: one rebuild runs at the end."""
+    if not getattr(_deferred, "depth", 0):
+        _deferred.pending = {}
+    _deferred.depth = getattr(_deferred, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _deferred.depth -= 1
+        if not _deferred.depth and _deferred.pending:
+            changed, _deferred.pending = _deferred.pending, {}
+            _rebuild_logged(f"{len(changed)} posts", changed)
