@@ -8,7 +8,7 @@ Django, so models and settings are ready. Keep these thin: the work is in
 
 import logging
 
-from posts import services
+from posts import search_index, services
 
 log = logging.getLogger(__name__)
 
@@ -21,3 +21,11 @@ def publish_scheduled(event, context):
     else:
         log.info("No scheduled post is due")
     return {"published": published}
+
+
+def rebuild_search_index(event, context):
+    """SQS (search-index queue): rebuild the search index once for a batch of post changes.
+
+    Returns Lambda's partial batch response; the mapping must enable ReportBatchItemFailures.
+    """
+    return search_index.handle_event(event, context)

@@ -23,20 +23,26 @@ the title counts as much as four in the body. Posting lists stay strings
 until a query needs one, so loading the index parses one string per term.
 
 When it is rebuilt: `on_post_changed` (a `posts.services.post_changed`
-receiver) rebuilds it whenever what it holds changes: a post published,
-changed while live, unpublished or deleted. A rebuild reads every live post
-with Queries on the published index (never a Scan), then lays the change
-it was called for over them (the index is eventually consistent and may not
+receiver) queues a rebuild whenever what it holds changes: a post
+published, changed while live, unpublished or deleted. Reading every live
+post takes seconds at thousands of posts, so it never runs inside the
+editor's request: the message (`{"slugs": [...]}` on the `search-index`
+queue) goes to `handle_event`, bound to the queue, which coalesces a batch
+of messages into one rebuild. A rebuild reads every live post with Queries
+on the published index (never a Scan), then lays the posts it was asked
+about over them, read by key (the index is eventually consistent and may not
 show a write made a moment ago), and writes with a conditional put: only
 if the object is still the one it saw before reading (`IfMatch` its ETag,
 or `IfNoneMatch: *` when there is none). Two rebuilds racing cannot leave
 the older one in place: the loser's put fails and it starts again, reading
-the posts after the winner wrote. A rebuild that fails is logged and never
-fails the editor's save: the post is saved, and `manage.py
-rebuild-search-index` (or the next change) repairs the index.
+the posts after the winner wrote. A rebuild that fails returns its messages
+to the queue (retried, then kept in its dead-letter queue); a rebuild that
+cannot be queued is logged and never fails the editor's save: the post is
+saved, and `manage.py rebuild-search-index` (or the next change) repairs
+the index.
 
 Bulk work (an import, seeding thousands of posts) wraps its saves in
-`deferred()`: one rebuild at the end instead of one per save.
+`deferred()`: one rebuild queued at the end instead of one per save.
 """
 
 import contextlib
@@ -51,7 +57,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.utils import timezone
 
-from myblog import aws
+from myblog import aws, queues
 from posts import rules
 from posts.search_text import markdown_text, terms
 
@@ -275,29 +281,79 @@ def affects_index(post, previous):
     return any(getattr(post, name) != getattr(previous, name) for name in INDEXED_FIELDS)
 
 
+QUEUE = "search-index"
+
+
 def on_post_changed(sender, post=None, previous=None, **kwargs):
-    """`post_changed` receiver: rebuild the index if the change shows in it; log, never raise."""
+    """`post_changed` receiver: queue a rebuild if the change shows in the index; log, never raise."""
     if not settings.MYBLOG_SEARCH_AUTO_UPDATE or not affects_index(post, previous):
         return
     if getattr(_deferred, "depth", 0):
         _deferred.pending.update(changes(post, previous))
         return
-    _rebuild_logged((post or previous).slug, changes(post, previous))
+    queue_rebuild(changes(post, previous))
 
 
-def _rebuild_logged(reason, changed):
+def queue_rebuild(changed):
+    """Put a rebuild for the posts `changed` ({slug: ...}) on the queue; False (logged) if SQS refused it."""
     try:
-        index, etag = rebuild(changed)
-    except Exception:  # any failure: the post is saved; the index is repaired by the next change or the command
-        log.exception("Search index not rebuilt after a change to %s; run manage.py rebuild-search-index", reason)
-        return None
-    log.info("Search index rebuilt after a change to %s: %d posts, %s", reason, len(index["posts"]), etag)
-    return etag
+        queues.send(QUEUE, [{"slugs": sorted(changed)}])
+    except Exception:  # the post is saved; the next change or the command repairs the index
+        log.exception(
+            "Search index rebuild after a change to %s not queued; run manage.py rebuild-search-index",
+            ", ".join(sorted(changed)),
+        )
+        return False
+    return True
+
+
+def _asked_about(messages, log=log):
+    """The slugs a batch of rebuild messages names (malformed ones logged and left out)."""
+    slugs = set()
+    for message in messages:
+        named = message.body.get("slugs")
+        if not isinstance(named, list) or not all(isinstance(slug, str) for slug in named):
+            log.warning("Search index message %s without a list of slugs: rebuilt anyway", message.message_id)
+            continue
+        slugs.update(slug for slug in named if rules.is_valid_slug(slug))
+    return slugs
+
+
+def _current(slugs):
+    """{slug: the post as it is now, or None if it is gone}: consistent GetItems, so no change is missed."""
+    from posts.models import Post
+
+    found = {}
+    for slug in sorted(slugs):
+        try:
+            found[slug] = Post.get(slug, consistent_read=True, attributes_to_get=POST_ATTRIBUTES + ["status", "feed"])
+        except Post.DoesNotExist:
+            found[slug] = None
+    return found
+
+
+def handle_event(event, context=None):
+    """The `search-index` queue's handler: one rebuild for a whole batch of messages.
+
+    Any message, malformed ones included, asks for a rebuild of everything,
+    so a batch is one rebuild whatever it holds. If the rebuild fails every
+    message of the batch is returned to the queue.
+    """
+    messages = queues.messages(event, log)
+    if not messages:
+        return queues.batch_response([])
+    try:
+        index, etag = rebuild(_current(_asked_about(messages)))
+    except Exception:
+        log.exception("Search index rebuild failed; its %d messages are retried", len(messages))
+        return queues.batch_response([message.message_id for message in messages])
+    log.info("Search index rebuilt: %d posts, %s", len(index["posts"]), etag)
+    return queues.batch_response([])
 
 
 @contextlib.contextmanager
 def deferred():
-    """Within this block, changes do not rebuild the index one by one: one rebuild runs at the end."""
+    """Within this block, changes do not queue a rebuild one by one: one is queued at the end."""
     if not getattr(_deferred, "depth", 0):
         _deferred.pending = {}
     _deferred.depth = getattr(_deferred, "depth", 0) + 1
@@ -307,4 +363,4 @@ def deferred():
         _deferred.depth -= 1
         if not _deferred.depth and _deferred.pending:
             changed, _deferred.pending = _deferred.pending, {}
-            _rebuild_logged(f"{len(changed)} posts", changed)
+            queue_rebuild(changed)

@@ -19,7 +19,7 @@ from django.conf import settings
 from myblog import queues
 
 EVENTS = Path(__file__).resolve().parent / "events"
-JOB_QUEUES = ("photo-renders", "subscriber-imports")
+JOB_QUEUES = ("photo-renders", "subscriber-imports", "search-index")
 
 
 def sqs_record_template():
@@ -124,3 +124,21 @@ def job_queues(aws):
     queues.forget_urls()
     yield Pump(client)
     queues.forget_urls()
+
+
+@pytest.fixture
+def reindex(job_queues):
+    """Work the search-index queue as its mapping would (batches of 10); returns the batches' responses."""
+    from posts import handlers
+
+    def run():
+        responses = []
+        while True:
+            event, response = job_queues.deliver("search-index", handlers.rebuild_search_index, batch_size=10)
+            if event is None:
+                return responses
+            responses.append(response)
+            if response["batchItemFailures"]:
+                return responses
+
+    return run

@@ -100,6 +100,7 @@ QUEUES = {
     "newsletter-send": ("subscribers.handlers.send_newsletter", 5, 2),
     "photo-renders": ("photos.handlers.rerender_photos", 5, 5),
     "subscriber-imports": ("subscribers.handlers.import_subscribers", 1, 2),
+    "search-index": ("posts.handlers.rebuild_search_index", 10, 2),
 }
 QUEUE_STAGES = ("dev", "prod", "rehearsal")
 

@@ -30,7 +30,7 @@ HOME_OUTPUTS = {
     "QueuePrefix": "myblog-prod-",
     **{
         stage_settings.queue_output(name): f"arn:aws:sqs:us-east-1:{ACCOUNT}:myblog-prod-{name}"
-        for name in ("newsletter-fanout", "newsletter-send", "photo-renders", "subscriber-imports")
+        for name in ("newsletter-fanout", "newsletter-send", "photo-renders", "subscriber-imports", "search-index")
     },
 }
 EU_OUTPUTS = {

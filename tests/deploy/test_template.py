@@ -278,6 +278,7 @@ def test_lambda_role_names_its_tables_prefixes_and_services():
         f"{bucket}/imports/*",
         f"{bucket}/media/originals/*",
         f"{bucket}/media/renditions/*",
+        f"{bucket}/search/*",
     ]
     # Nothing deletes media: only a finished subscriber import deletes its own file.
     assert by_action["s3:DeleteObject"] == [f"{bucket}/imports/*"]
@@ -875,6 +876,7 @@ BATCH_QUEUES = {
     "newsletter-send": "NewsletterSend",
     "photo-renders": "PhotoRenders",
     "subscriber-imports": "SubscriberImports",
+    "search-index": "SearchIndex",
 }
 QUEUE_STAGES = ("dev", "prod", "rehearsal")
 # myblog/queues.py: GetQueueUrl, then SendMessageBatch (authorised as sqs:SendMessage).

@@ -137,4 +137,5 @@ def test_the_second_region_shares_the_global_resources_and_binds_no_events():
         "subscribers.handlers.send_newsletter",
         "photos.handlers.rerender_photos",
         "subscribers.handlers.import_subscribers",
+        "posts.handlers.rebuild_search_index",
     }

@@ -507,9 +507,11 @@ def test_local_queues_are_the_templates_and_survive_a_second_bootstrap(emulators
 
     report = local_queues.ensure_queues()  # a restart of the stack on the same moto server
 
-    assert len(report) == 4
+    assert len(report) == 5
     names = [f"{settings.MYBLOG_QUEUE_PREFIX}{name}" for name in ("newsletter-fanout", "newsletter-send")]
-    names += [f"{settings.MYBLOG_QUEUE_PREFIX}{name}" for name in ("photo-renders", "subscriber-imports")]
+    names += [
+        f"{settings.MYBLOG_QUEUE_PREFIX}{name}" for name in ("photo-renders", "subscriber-imports", "search-index")
+    ]
     for name in names:
         queue_url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]

@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from myblog import aws as myblog_aws
-from posts import search, search_index, services
+from posts import handlers, search, search_index, services
 from posts.search_text import markdown_text, terms
 from tests.reader_fixtures import publish
+from tests.sqs_fixtures import body_event
 
 
 def _post(slug, title="A post", body="", excerpt="", tags=(), days_ago=1):
@@ -149,8 +150,9 @@ def _slugs():
     return [row[0] for row in _stored()["posts"]]
 
 
-def test_the_index_is_a_gzipped_json_object_under_the_search_prefix(aws):
+def test_the_index_is_a_gzipped_json_object_under_the_search_prefix(aws, reindex):
     publish("first-post", title="First post", body="Hello **kites**", tags=["kites"])
+    reindex()
     assert settings.MYBLOG_SEARCH_INDEX_KEY == "search/index.json.gz"
     head = aws.client("s3").head_object(Bucket=settings.MYBLOG_MEDIA_BUCKET, Key=settings.MYBLOG_SEARCH_INDEX_KEY)
     assert head["ContentType"] == "application/gzip"
@@ -161,46 +163,89 @@ def test_the_index_is_a_gzipped_json_object_under_the_search_prefix(aws):
     assert set(index["terms"]) >= {"first", "post", "hello", "kite"}
 
 
-def test_publish_edit_unpublish_and_delete_rebuild_the_index(aws):
+def test_publish_edit_unpublish_and_delete_rebuild_the_index(aws, reindex):
     publish("kites", title="Kites", body="Flying kites.")
     draft = services.create_post(slug="draft", title="Draft about kites", user="editor")
+    reindex()
     assert _slugs() == ["kites"]  # a draft is never indexed
     post = services.publish_post("draft", user="editor")
+    reindex()
     assert _slugs() == ["draft", "kites"]
     services.update_post("draft", expected_version=post.version, title="Boats", body="Sailing.")
+    reindex()
     index = search.SearchIndex(_stored())
     assert _ranked(index, "boats") == ["draft"] and _ranked(index, "kites") == ["kites"]
     services.unpublish_post("draft", user="editor")
+    reindex()
     assert _slugs() == ["kites"]
     services.delete_post("kites")
+    reindex()
     assert _slugs() == []
     assert draft.slug == "draft"
 
 
-def test_changes_the_index_does_not_show_do_not_rebuild_it(aws, monkeypatch):
+def test_changes_the_index_does_not_show_do_not_rebuild_it(aws, job_queues):
     publish("live", title="Live")
-    rebuilds = []
-    monkeypatch.setattr(search_index, "rebuild", lambda *args, **kwargs: rebuilds.append(args))
+    assert job_queues.bodies("search-index") == [{"slugs": ["live"]}]
+    job_queues.drain("search-index", lambda event, context: {"batchItemFailures": []})
     draft = services.create_post(slug="draft", title="Draft", user="editor")
     services.update_post("draft", expected_version=draft.version, body="Still a draft.")
-    assert rebuilds == []
+    assert job_queues.bodies("search-index") == []
     live = services.update_post("live", expected_version=1, title="Live, retitled")
-    assert len(rebuilds) == 1 and live.title == "Live, retitled"
+    assert job_queues.bodies("search-index") == [{"slugs": ["live"]}] and live.title == "Live, retitled"
 
 
-def test_a_rebuild_shows_the_change_even_if_the_published_index_lags(aws, monkeypatch):
+def test_the_save_only_queues_the_rebuild(aws, job_queues, dynamodb_calls):
+    dynamodb_calls.clear()
+    publish("kites", title="Kites")
+    assert dynamodb_calls.names == ["TransactWriteItems"]  # no read of the live posts in the request
+    assert search_index.current_etag() is None
+
+
+def test_a_batch_of_changes_is_one_rebuild(aws, reindex, monkeypatch):
+    for n in range(3):
+        publish(f"post-{n}", title=f"Post {n}")
+    calls = []
+    real = search_index.rebuild
+    monkeypatch.setattr(search_index, "rebuild", lambda changed=None, now=None: calls.append(changed) or real(changed))
+    assert reindex() == [{"batchItemFailures": []}]
+    assert len(calls) == 1 and sorted(calls[0]) == ["post-0", "post-1", "post-2"]
+    assert sorted(_slugs()) == ["post-0", "post-1", "post-2"]
+
+
+def test_a_rebuild_shows_the_change_even_if_the_published_index_lags(aws, reindex, monkeypatch):
     publish("old", title="Old")
+    reindex()
     monkeypatch.setattr(search_index, "live_posts", lambda now=None: [])  # an index that has not caught up
     publish("new", title="New")
+    reindex()
     assert _slugs() == ["new"]
 
 
-def test_a_failed_rebuild_is_logged_and_never_fails_the_save(aws, caplog):
+def test_a_failed_rebuild_returns_its_messages_to_the_queue(aws, reindex, job_queues, caplog):
     aws.client("s3").delete_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
+    publish("saved-anyway", title="Saved anyway")
     with caplog.at_level(logging.ERROR, logger="posts.search_index"):
+        [response] = reindex()
+    [failure] = response["batchItemFailures"]
+    assert failure["itemIdentifier"] == job_queues.events[-1]["Records"][0]["messageId"]
+    assert job_queues.bodies("search-index") == [{"slugs": ["saved-anyway"]}]  # kept, for the retry
+    assert "Search index rebuild failed" in caplog.text
+
+
+def test_a_rebuild_that_cannot_be_queued_is_logged_and_never_fails_the_save(aws, caplog):
+    with caplog.at_level(logging.ERROR, logger="posts.search_index"):  # no queue: SQS refuses the message
         post = publish("saved-anyway", title="Saved anyway")
     assert services.Post.get("saved-anyway").title == post.title
-    assert "Search index not rebuilt after a change to saved-anyway" in caplog.text
+    assert "Search index rebuild after a change to saved-anyway not queued" in caplog.text
+
+
+def test_malformed_messages_still_rebuild_and_are_never_retried(aws, reindex, job_queues):
+    publish("kites", title="Kites")
+    reindex()
+    response = handlers.rebuild_search_index(body_event("search-index", "not json", {"slugs": "kites"}, {}), None)
+    assert response == {"batchItemFailures": []}
+    assert _slugs() == ["kites"]
 
 
 def test_the_put_is_conditional_on_the_etag_read_before_the_posts(aws):
@@ -215,7 +260,7 @@ def test_the_put_is_conditional_on_the_etag_read_before_the_posts(aws):
     assert _slugs() == ["other"]
 
 
-def test_a_rebuild_that_loses_the_race_reads_the_posts_again(aws, monkeypatch):
+def test_a_rebuild_that_loses_the_race_reads_the_posts_again(aws, job_queues, monkeypatch):
     publish("one", title="One")
     reads = []
     real_live_posts = search_index.live_posts
@@ -229,18 +274,17 @@ def test_a_rebuild_that_loses_the_race_reads_the_posts_again(aws, monkeypatch):
 
     monkeypatch.setattr(search_index, "live_posts", live_posts)
     index, _ = search_index.rebuild()
-    assert len(reads) == 3  # the first attempt lost; "two"'s own rebuild read once; the retry read again
+    assert len(reads) == 2  # the first attempt lost; the retry read again
     assert [row[0] for row in index["posts"]] == _slugs() == ["two", "one"]
 
 
-def test_deferred_changes_rebuild_once_at_the_end(aws, monkeypatch):
-    calls = []
-    real = search_index.rebuild
-    monkeypatch.setattr(search_index, "rebuild", lambda changed=None, now=None: calls.append(changed) or real(changed))
+def test_deferred_changes_queue_one_rebuild_at_the_end(aws, job_queues, reindex):
     with search_index.deferred():
         for n in range(3):
             publish(f"bulk-{n}", title=f"Bulk {n}")
-    assert len(calls) == 1 and sorted(calls[0]) == ["bulk-0", "bulk-1", "bulk-2"]
+        assert job_queues.bodies("search-index") == []
+    assert job_queues.bodies("search-index") == [{"slugs": ["bulk-0", "bulk-1", "bulk-2"]}]
+    reindex()
     assert sorted(_slugs()) == ["bulk-0", "bulk-1", "bulk-2"]
 
 
@@ -289,9 +333,12 @@ def clock(monkeypatch):
     return now
 
 
-def test_the_index_is_loaded_once_and_rechecked_by_etag_every_n_seconds(aws, s3_gets, clock, settings, dynamodb_calls):
+def test_the_index_is_loaded_once_and_rechecked_by_etag_every_n_seconds(
+    aws, reindex, s3_gets, clock, settings, dynamodb_calls
+):
     settings.MYBLOG_SEARCH_INDEX_CHECK_SECONDS = 30
     publish("kites", title="Kites")
+    reindex()
     dynamodb_calls.clear()
     first = search.current_index()
     assert len(s3_gets) == 1 and "IfNoneMatch" not in s3_gets[0]
@@ -301,16 +348,19 @@ def test_the_index_is_loaded_once_and_rechecked_by_etag_every_n_seconds(aws, s3_
     assert search.current_index() is first  # unchanged: one GetObject answered 304, nothing reloaded
     assert len(s3_gets) == 2 and s3_gets[1]["IfNoneMatch"] == search._cache.etag
     publish("boats", title="Boats")
+    reindex()
     assert search.current_index() is first  # changed, but not rechecked yet
     clock.value += 31
     reloaded = search.current_index()
     assert len(s3_gets) == 3 and reloaded is not first and len(reloaded) == 2
-    assert dynamodb_calls.names == ["TransactWriteItems", "Query"]  # saving boats: a search never calls DynamoDB
+    # Saving boats, then its rebuild (the post by key, the live posts): a search never calls DynamoDB.
+    assert dynamodb_calls.names == ["TransactWriteItems", "GetItem", "Query"]
 
 
-def test_a_missing_index_is_empty_and_an_unreadable_one_keeps_the_copy(aws, s3_gets, clock, monkeypatch):
+def test_a_missing_index_is_empty_and_an_unreadable_one_keeps_the_copy(aws, reindex, s3_gets, clock, monkeypatch):
     assert len(search.current_index()) == 0  # no index yet: no results, not an error
     publish("kites", title="Kites")
+    reindex()
     clock.value += 60
     assert len(search.current_index()) == 1
 

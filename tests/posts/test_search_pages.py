@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("no_sql")
 
 
 @pytest.fixture
-def blog(aws):
+def blog(aws, reindex):
     publish("kites-over-the-bay", days_ago=3, title="Kites over the bay", body="Kites, kites.", tags=["kites"])
     publish("boats", days_ago=2, title="Boats", body="A boat and one kite.", tags=["travel"])
     publish(
@@ -26,6 +26,7 @@ def blog(aws):
         body="x",
         tags=["kites"],
     )
+    reindex()
 
 
 def _html(response):
