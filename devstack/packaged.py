@@ -21,6 +21,7 @@ from pathlib import Path
 from devstack.dynamodb_proxy import DynamoDBProxy, Recorder
 from devstack.iam import PolicyEvaluator
 from devstack.lambda_runtime import LambdaFunction, lambda_environment, runtime_sdk
+from devstack.stack import LOCAL_SES_SEND_RATE
 
 REGION = "us-east-1"
 SECRETS = ("DJANGO_SECRET_KEY", "DATABASE_URL")
@@ -45,6 +46,7 @@ def function_configuration(site_url, edge_domain, distribution_id, moto_endpoint
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
+        "MYBLOG_SES_MAX_SEND_RATE": LOCAL_SES_SEND_RATE,
     }
 
 

@@ -39,6 +39,11 @@ class Ports:
         return cls(base, base + 1, base + 2, base + 3)
 
 
+# moto's SES has no GetAccount to read the sending rate from: the newsletter
+# senders are given a new production SES account's rate instead.
+LOCAL_SES_SEND_RATE = "14"
+
+
 def local_environment(ports, var_dir):
     """The only difference between the local stack and AWS: endpoints and settings."""
     return {
@@ -59,9 +64,7 @@ def local_environment(ports, var_dir):
         "MYBLOG_CLOUDFRONT_PROTOCOL": "http:",
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{ports.web}",
         "MYBLOG_QUEUE_PREFIX": "myblog-local-",
-        # moto's SES has no GetAccount to read the sending rate from: a new
-        # production SES account's rate.
-        "MYBLOG_SES_MAX_SEND_RATE": "14",
+        "MYBLOG_SES_MAX_SEND_RATE": LOCAL_SES_SEND_RATE,
     }
 
 
