@@ -26,6 +26,7 @@ or two, or if the send did not finish.
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import sys
@@ -182,10 +183,10 @@ def run(size, meter, ses_sent, moto_endpoint):
     from subscribers import handlers, newsletter
     from subscribers.models import Delivery, Send, Subscriber
 
-    call_command("createtables", verbosity=0)
+    call_command("createtables", verbosity=0, stdout=io.StringIO())
     for model in (Subscriber, Send, Delivery):
         model.delete_table()
-    call_command("createtables", verbosity=0)
+    call_command("createtables", verbosity=0, stdout=io.StringIO())
     seed(size)
     prepare_moto(moto_endpoint)
     sqs = aws.client("sqs")
@@ -315,6 +316,7 @@ def main():
                 "MYBLOG_QUEUE_PREFIX": "bench-",
                 "MYBLOG_SES_MAX_SEND_RATE": "1000000",
                 "MYBLOG_SES_SENDER": "bench@example.com",
+                "MYBLOG_LOG_LEVEL": "WARNING",
             }
         )
         import django
