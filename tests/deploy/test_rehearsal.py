@@ -138,7 +138,10 @@ def test_package_carries_the_handler_its_settings_the_project_and_its_libraries(
 
 
 def test_package_ships_django_as_bytecode(zip_names):
-    assert sum(1 for name in zip_names if name.startswith("django/") and name.endswith(".pyc")) > 500
+    compiled = sum(1 for name in zip_names if name.startswith("django/") and name.endswith(".pyc"))
+    source = sum(1 for name in zip_names if name.startswith("django/") and name.endswith(".py"))
+    # Hundreds of modules (the database backends MyBlog never uses are left out), nearly all compiled.
+    assert compiled > 400 and compiled >= 10 * source, (compiled, source)
 
 
 @pytest.mark.parametrize("function", bindings_of("s3", "dynamodb", "kinesis", "sqs", "sns"))

@@ -94,7 +94,7 @@ def binding(event_pump, kind):
 
 def test_setup_binds_the_stage_to_local_resources(running_pump, tmp_path):
     kinds = sorted(b.kind for b in running_pump.bindings)
-    assert kinds == ["dynamodb", "s3", "schedule", "sns", "sqs", "sqs", "sqs", "sqs"]
+    assert kinds == ["dynamodb", "s3", "schedule", "sns", "sqs", "sqs", "sqs", "sqs", "sqs"]
     assert binding(running_pump, "s3").local_arn == f"arn:aws:s3:::{settings.MYBLOG_MEDIA_BUCKET}"
     stream = binding(running_pump, "dynamodb")
     assert f"table/{settings.MYBLOG_TABLES['subscribers']}/stream/" in stream.local_arn
