@@ -178,6 +178,21 @@ class RunningStack:
             **self.description.get("admin", {}),
         }
 
+    def operator_env(self):
+        """The environment of a `manage.py` command an operator runs against the stack (its own process)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
+        env.update(self.aws_env)
+        env.update(
+            {
+                "AWS_REGION": "us-east-1",
+                "MYBLOG_TABLE_PREFIX": self.table(""),
+                "MYBLOG_MEDIA_BUCKET": self.bucket,
+                # The stage names its queues as its tables (myblog-<stage>-).
+                "MYBLOG_QUEUE_PREFIX": self.table(""),
+            }
+        )
+        return env
+
     def survivors(self):
         """What is still running of this stack: runlocal, its children, anything in their sessions."""
         with self._lines:

@@ -5,7 +5,6 @@ endpoints and administrator keys); the stack's event pump feeds the
 photo-renders queue to the packaged handler under the function's role.
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,17 +31,7 @@ def test_rerender_photos_waits_for_the_job_the_stack_runs(local_stack):
         ).get("Item")
 
     wait_for(lambda: (photo() or {}).get("status", {}).get("S") == "ready", "the photo to be ready")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
-    env.update(local_stack.aws_env)
-    env.update(
-        {
-            "AWS_REGION": "us-east-1",
-            "MYBLOG_TABLE_PREFIX": local_stack.table(""),
-            "MYBLOG_MEDIA_BUCKET": local_stack.bucket,
-            # The stage names its queues as its tables (myblog-<stage>-).
-            "MYBLOG_QUEUE_PREFIX": local_stack.table(""),
-        }
-    )
+    env = local_stack.operator_env()
     result = subprocess.run(
         [sys.executable, "manage.py", "rerender-photos", "--wait", "--interval", "0.5", "--timeout", "120"],
         cwd=BASE_DIR,

@@ -11,7 +11,6 @@ nothing more.
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,17 +29,7 @@ TITLE = "Kites at dawn"
 
 
 def _manage_shell(stack, code):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
-    env.update(stack.aws_env)
-    env.update(
-        {
-            "AWS_REGION": "us-east-1",
-            "MYBLOG_TABLE_PREFIX": stack.table(""),
-            "MYBLOG_MEDIA_BUCKET": stack.bucket,
-            "MYBLOG_QUEUE_PREFIX": stack.table(""),  # the stage names its queues as its tables
-            "MYBLOG_SEARCH_AUTO_UPDATE": "0",
-        }
-    )
+    env = {**stack.operator_env(), "MYBLOG_SEARCH_AUTO_UPDATE": "0"}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=BASE_DIR,
