@@ -104,26 +104,6 @@ class Context:
         return 60_000
 
 
-def sqs_event(queue_arn, messages):
-    """Lambda's SQS event for messages from ReceiveMessage."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for message in messages
-        ]
-    }
-
-
 def drain(sqs, url, arn, handler, batch_size, clock):
     """Deliver one batch from the queue to `handler` as Lambda would; returns how many messages it held."""
     answer = sqs.receive_message(
@@ -135,8 +115,11 @@ def drain(sqs, url, arn, handler, batch_size, clock):
     received = answer.get("Messages", [])
     if not received:
         return 0
+    from devstack.pump import sqs_record
+
+    event = {"Records": [sqs_record(message, arn, "us-east-1") for message in received]}
     started = time.perf_counter()
-    result = handler(sqs_event(arn, received), Context())
+    result = handler(event, Context())
     clock[0] += time.perf_counter() - started
     failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
     done = [m for m in received if m["MessageId"] not in failed]

@@ -217,15 +217,15 @@ def progress(send):
     """What the admin shows of a send: its state and counters, and how far it is (0-100)."""
     counts = {name: int(getattr(send, name) or 0) for name in SEND_COUNTERS}
     audience = int(send.audience or 0)
-    processed = sum(counts[name] for name in PROCESSED_COUNTERS)
-    percent = 100 if send.state == SEND_DONE else (min(99, processed * 100 // audience) if audience else 0)
+    done = processed(send)
+    percent = 100 if send.state == SEND_DONE else (min(99, done * 100 // audience) if audience else 0)
     return {
         "post": send.post_slug,
         "state": send.state,
         "paused_reason": send.paused_reason,
         "audience": audience,
         "fanout_done": bool(send.fanout_done),
-        "processed": processed,
+        "processed": done,
         "percent": percent,
         "created_at": send.created_at.isoformat(),
         "finished_at": send.finished_at.isoformat() if send.finished_at else None,
