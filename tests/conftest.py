@@ -30,6 +30,8 @@ pytest_plugins = [
     "tests.devstack.stack",
     # The batch jobs' queues on moto, and a pump feeding them to their handlers (`job_queues`).
     "tests.sqs_fixtures",
+    # Headless Chromium for the browser tests (`browser`, `browser_page`).
+    "tests.browser_fixtures",
 ]
 
 

@@ -11,47 +11,11 @@ public site, its photos shown from their renditions only.
 """
 
 import io
-import os
-import shutil
 
 import pytest
 from PIL import Image
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path():
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is missing: CI must install Debian's chromium package")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium); this test always runs in CI")
-    return path
-
-
-@pytest.fixture
-def browser_page():
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        yield page
-        context.close()
-        browser.close()
 
 
 def photo_bytes():
