@@ -24,6 +24,7 @@ unit are.
 
 import json
 import logging
+import time
 import uuid
 
 from django.utils import timezone
@@ -277,6 +278,31 @@ def progress(job):
     }
 
 
+def follow(job_id, describe, write, *, interval=2.0, timeout=3600.0):
+    """Wait for job `job_id` to end, writing `describe(progress)` each time it changes; returns the last progress.
+
+    For the commands that start a job and may wait for it (`--wait`): the
+    work happens in the queue handlers, so all they can do is watch the
+    job's item. The errors the job kept are written once it ends; a job
+    still running after `timeout` seconds raises TimeoutError.
+    """
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        progress_now = progress(get(job_id))
+        line = describe(progress_now)
+        if line != last:
+            write(line)
+            last = line
+        if progress_now["ended"]:
+            for error in progress_now["errors"]:
+                write(f"  {error}")
+            return progress_now
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"Job {job_id} is still {progress_now['state']} after {timeout:.0f} s.")
+        time.sleep(interval)
+
+
 __all__ = [
     "CANCELLED",
     "DONE",
@@ -291,6 +317,7 @@ __all__ = [
     "create",
     "finish",
     "finish_if_complete",
+    "follow",
     "get",
     "progress",
     "recent",

@@ -291,9 +291,8 @@ def test_dry_run_counts_and_queues_nothing(aws, job_queues):
 def test_the_command_starts_a_job_and_follows_it_to_the_end(aws, job_queues, monkeypatch):
     add_ready_photos(aws, 3)
     # Between two checks of the job, the queue is worked (as Lambda would).
-    command = __import__("importlib").import_module("photos.management.commands.rerender-photos")
     monkeypatch.setattr(
-        command.time, "sleep", lambda seconds: job_queues.deliver(QUEUE, handlers.rerender_photos, batch_size=2)
+        jobs.time, "sleep", lambda seconds: job_queues.deliver(QUEUE, handlers.rerender_photos, batch_size=2)
     )
     out = io.StringIO()
     call_command("rerender-photos", "--wait", "--interval", "0", "--user", "ed", stdout=out)

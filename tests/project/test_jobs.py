@@ -103,6 +103,24 @@ def test_an_ended_job_takes_no_more_steps_and_cannot_be_cancelled(aws):
     assert jobs.count("nope", done=1) is None
 
 
+def test_following_a_job_writes_each_change_once_then_its_errors(aws):
+    job = jobs.create("test.kind")
+    jobs.advance(job, page=0, total=2, done=1, last=True)
+    job = jobs.get(job.job_id)
+    lines = []
+
+    def describe(progress):
+        return f"{progress['state']} {progress['processed']}/{progress['total']}"
+
+    with pytest.raises(TimeoutError, match="still running"):
+        jobs.follow(job.job_id, describe, lines.append, interval=0, timeout=0)
+    assert lines == ["running 1/2"]
+    jobs.count(job.job_id, failed=1, error="unit 2: unreadable")
+    ended = jobs.follow(job.job_id, describe, lines.append, interval=0, timeout=5)
+    assert ended["state"] == jobs.DONE
+    assert lines == ["running 1/2", "done 2/2", "  unit 2: unreadable"]
+
+
 def test_counters_are_only_the_jobs_own():
     with pytest.raises(ValueError, match="not a job counter"):
         jobs.count_actions(sent=1)

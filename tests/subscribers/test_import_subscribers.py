@@ -380,8 +380,7 @@ def test_an_imported_subscribers_page_shows_where_they_came_from(importer, job_q
 def test_the_command_imports_a_file_through_the_same_job(aws, job_queues, tmp_path, monkeypatch):
     path = tmp_path / "list.csv"
     path.write_bytes(csv_bytes("email", "a@example.com", "b@example.com"))
-    command = __import__("importlib").import_module("subscribers.management.commands.import-subscribers")
-    monkeypatch.setattr(command.time, "sleep", lambda seconds: run(job_queues))
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: run(job_queues))
     out = io.StringIO()
     call_command("import-subscribers", str(path), "--confirmed", "--consent-note", "Old list", "--wait", stdout=out)
     lines = out.getvalue().splitlines()

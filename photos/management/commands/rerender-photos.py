@@ -7,8 +7,6 @@ the same against a deployed stage and the local stack. `--wait` follows the
 job until it ends; the admin's batch jobs page shows it too.
 """
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
 from myblog import jobs
@@ -65,26 +63,13 @@ class Command(BaseCommand):
         if not options["wait"]:
             self.stdout.write(f"Follow it with: manage.py rerender-photos --job {job.job_id} --wait")
             return
-        self.follow(job.job_id, options["interval"], options["timeout"])
-
-    def follow(self, job_id, interval, timeout):
-        deadline = time.monotonic() + timeout
-        last = None
-        while True:
-            job = jobs.get(job_id)
-            progress = jobs.progress(job)
-            line = describe(progress)
-            if line != last:
-                self.stdout.write(line)
-                last = line
-            if progress["ended"]:
-                for error in progress["errors"]:
-                    self.stdout.write(f"  {error}")
-                if job.state != jobs.DONE:
-                    raise CommandError(f"Job {job_id} ended {progress['state']}.")
-                if progress["failed"]:
-                    self.stderr.write(f"{progress['failed']} photos could not be rendered again (see above).")
-                return
-            if time.monotonic() >= deadline:
-                raise CommandError(f"Job {job_id} is still {progress['state']} after {timeout:.0f} s.")
-            time.sleep(interval)
+        try:
+            progress = jobs.follow(
+                job.job_id, describe, self.stdout.write, interval=options["interval"], timeout=options["timeout"]
+            )
+        except TimeoutError as error:
+            raise CommandError(str(error)) from error
+        if progress["state"] != jobs.DONE:
+            raise CommandError(f"Job {job.job_id} ended {progress['state']}.")
+        if progress["failed"]:
+            self.stderr.write(f"{progress['failed']} photos could not be rendered again (see above).")

@@ -6,7 +6,6 @@ subscriber-imports handler adds the rows. `--wait` follows the job until
 it ends.
 """
 
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -59,20 +58,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Started import {job.job_id} of {len(parsed.rows)} rows from {path.name}.")
         if not options["wait"]:
             return
-        deadline = time.monotonic() + options["timeout"]
-        last = None
-        while True:
-            progress = jobs.progress(jobs.get(job.job_id))
-            line = describe(progress)
-            if line != last:
-                self.stdout.write(line)
-                last = line
-            if progress["ended"]:
-                for error in progress["errors"]:
-                    self.stdout.write(f"  {error}")
-                if progress["state"] != jobs.DONE:
-                    raise CommandError(f"Import {job.job_id} ended {progress['state']}.")
-                return
-            if time.monotonic() >= deadline:
-                raise CommandError(f"Import {job.job_id} is still {progress['state']} after the timeout.")
-            time.sleep(options["interval"])
+        try:
+            progress = jobs.follow(
+                job.job_id, describe, self.stdout.write, interval=options["interval"], timeout=options["timeout"]
+            )
+        except TimeoutError as error:
+            raise CommandError(str(error)) from error
+        if progress["state"] != jobs.DONE:
+            raise CommandError(f"Import {job.job_id} ended {progress['state']}.")
