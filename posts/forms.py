@@ -92,6 +92,8 @@ class PostForm(DynamoModelForm):
                 "To give it another, unpublish it, then schedule it (time zone: UTC)."
             )
 
+        # A post without a focal point shows an empty field (never "None").
+        self.initial["cover_focus"] = self.initial.get("cover_focus") or ""
         self._offer_email()
 
     def _offer_email(self):
