@@ -39,20 +39,20 @@ from pynamodb.exceptions import PynamoDBException
 
 from myblog import aws, transactions
 from myblog.storage import public_url
-from photos.models import Rendition
 from photos.queries import get_photos
 from photos.rendering import keys_in_markdown
 from photos.status import PHOTO_PENDING
 from posts import rules
-from posts.models import PhotoUse, Post, PostTag, StoredPhoto
+from posts.models import PhotoUse, Post, PostTag, StoredPhoto, StoredRendition
 from posts.rendering import render_markdown
 
 log = logging.getLogger(__name__)
 
 # Bump when the renderer's output changes: stored HTML of an older one is then not current.
 RENDERER_VERSION = "1"
-# A post item holds its body and its HTML: both under DynamoDB's 400 KB item limit, with room for the rest.
-MAX_STORED_BYTES = 360_000
+# A post item holds its body and its HTML: together at most this, so that with its other fields (at most
+# about 10 KB, posts.rules) and its photo keys and cover copy it stays under DynamoDB's 400 KB item limit.
+MAX_STORED_BYTES = 340_000
 # PhotoUse items one post keeps (a save adds and deletes at most twice this many to its transaction).
 MAX_TRACKED_PHOTOS = 10
 # Attempts of a refresh when editors keep saving the post meanwhile.
@@ -95,12 +95,13 @@ def stored_photo(photo):
         return None
     return StoredPhoto(
         status=photo.status,
-        width=photo.width,
-        height=photo.height,
+        width=int(photo.width) if photo.width else None,
+        height=int(photo.height) if photo.height else None,
         updated_at=photo.updated_at,
-        renditions=[
-            Rendition(width=r.width, height=r.height, format=r.format, key=r.key) for r in photo.renditions or ()
-        ],
+        renditions=tuple(
+            StoredRendition(width=int(r.width), height=int(r.height), format=r.format, key=r.key)
+            for r in photo.renditions or ()
+        ),
     )
 
 
