@@ -11,8 +11,9 @@ the body to sanitised HTML and stores on the post:
 - `cover_photo`: the cover's status, size and renditions (every format
   the photos app made, AVIF included when it makes them), copied onto the
   post's `PostTag` items too, so every listing shows covers from its one Query;
-- `photos_pending`: whether a photo of the page was still processing
-  (such a page is rendered as it is read and cached for a minute, as before),
+- `photos_pending`: whether a photo of the page was still processing or
+  not there yet (such a page is rendered as it is read, and cached for a
+  minute while a photo is processing, as before),
   and `photos_updated_at`, for the page's Last-Modified.
 
 When a photo's renditions are recorded (`photos.signals.renditions_ready`:
@@ -135,7 +136,8 @@ def render(post):
     html = render_markdown(post.body, load_photos=load)
     shown = [photos.get(key) for key in dict.fromkeys([*keys[: 1 if post.cover_image else 0], *asked])]
     post.cover_photo = stored_photo(photos.get(post.cover_image)) if post.cover_image else None
-    post.photos_pending = any(_pending(photo) for photo in shown)
+    # A photo not there yet (its upload's event still to come) may be ready later: as one processing.
+    post.photos_pending = any(photo is None or _pending(photo) for photo in shown)
     stamps = [photo.updated_at for photo in shown if photo is not None and photo.updated_at]
     post.photos_updated_at = max(stamps) if stamps else None
     if len(html.encode()) + len((post.body or "").encode()) <= MAX_STORED_BYTES:

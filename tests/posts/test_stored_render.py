@@ -199,3 +199,16 @@ def test_scheduled_posts_store_their_html_when_they_go_live(aws):
     assert Post.get("later").body_html is None
     services.publish_due_posts(now=now + timedelta(hours=2))
     assert Post.get("later").body_html == "<p>Soon.</p>"
+
+
+def test_a_photo_not_there_yet_is_shown_once_its_upload_is_processed(aws, client):
+    from tests.reader_fixtures import original_key
+
+    key = original_key("later")  # as the demo content does: the post first, the upload's event after
+    publish("early", tags=["photos"], body=f"Hi.\n\n{markdown_for_photo(key, 'Later')}", cover_image=key)
+    assert not stored.is_current(Post.get("early"))
+    assert '<div class="card-cover' not in client.get("/tags/photos/").content.decode()
+    ready_photo("later")
+    post = Post.get("early")
+    assert stored.is_current(post) and "<picture>" in post.body_html
+    assert '<div class="card-cover' in client.get("/tags/photos/").content.decode()
