@@ -43,7 +43,8 @@
 
     function show() {
       const point = parse(input.value);
-      marker.hidden = !point || image.hidden;
+      const hidden = !point || image.hidden;
+      if (marker.hidden !== hidden) marker.hidden = hidden;
       if (!point) return;
       marker.style.left = image.offsetLeft + point[0] * image.clientWidth + "px";
       marker.style.top = image.offsetTop + point[1] * image.clientHeight + "px";
@@ -61,18 +62,21 @@
       input.dispatchEvent(new Event("change", { bubbles: true }));
       show();
     });
-    input.addEventListener("input", show);
-    image.addEventListener("load", show);
-    // A new cover (or none) has no focal point of its own yet.
+    // A new cover (or none) has no focal point of its own yet. The form's script
+    // changes the cover's key and then the image's src (or hides it): watch only
+    // those two attributes of the image, never the marker this script moves.
     const cover = document.querySelector("[name=cover_image]");
     let current = cover ? cover.value : "";
-    new MutationObserver(() => {
+    function coverChanged() {
       if (cover && cover.value !== current) {
         current = cover.value;
         input.value = "";
       }
       show();
-    }).observe(box, { attributes: true, subtree: true, childList: true });
+    }
+    input.addEventListener("input", show);
+    image.addEventListener("load", coverChanged);
+    new MutationObserver(coverChanged).observe(image, { attributes: true, attributeFilter: ["src", "hidden"] });
     window.addEventListener("resize", show);
     show();
   }
