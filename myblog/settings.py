@@ -126,6 +126,7 @@ MYBLOG_TABLES = {
         "posts",
         "post-tags",
         "post-revisions",
+        "photo-uses",
         "photos",
         "subscribers",
         "rate-limits",

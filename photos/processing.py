@@ -39,6 +39,7 @@ from photos import renditions as images
 from photos.keys import is_original_key, rendition_key
 from photos.models import Photo, Rendition
 from photos.queries import get_photo
+from photos.signals import renditions_ready
 from photos.status import PHOTO_FAILED, PHOTO_READY
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,9 @@ def ready_actions(etag, rendered, records, now):
 
 def _record_ready(key, etag, rendered, records, now):
     now = now or timezone.now()
-    Photo(key).update(actions=ready_actions(etag, rendered, records, now))
+    photo = Photo(key)
+    photo.update(actions=ready_actions(etag, rendered, records, now))
+    renditions_ready.send(sender=Photo, photo=photo)
 
 
 def _record_failure(key, etag, reason, now):

@@ -40,9 +40,12 @@ from photos.keys import is_original_key
 from photos.status import PHOTO_FAILED, PHOTO_READY
 
 PHOTO_SCHEME = "photo:"
-# How wide a photo is drawn: the text column is at most 44rem (704 px) wide
-# with 1rem of padding each side on narrow screens (templates/site.css).
-BODY_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
+# How wide a photo is drawn: the text column (`.wrap`, border-box) is at most
+# 44rem wide including 1rem of padding each side, so 42rem (672 px) from a
+# 44rem viewport up and the viewport less 2rem below (templates/site.css).
+BODY_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"
+# A card's cover (`.card-cover` in templates/site.css): 7rem wide, 11rem from a 44rem viewport up.
+CARD_SIZES = "(min-width: 44rem) 11rem, 7rem"
 FALLBACK_WIDTH = 960  # the JPEG a browser without srcset support gets
 # The address of each Markdown image (`![alt](address "title")`) in a text.
 MARKDOWN_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")

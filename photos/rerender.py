@@ -37,6 +37,7 @@ from photos import processing
 from photos import renditions as images
 from photos.keys import is_original_key
 from photos.models import Photo
+from photos.signals import renditions_ready
 from photos.status import PHOTO_FAILED, PHOTO_READY
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,10 @@ def rerender(job_id, key, now=None):
         Photo.render_job.set(job_id),
         Photo.render_error.remove(),
     ]
-    return _record(job_id, key, actions, done=1, now=now)
+    outcome = _record(job_id, key, actions, done=1, now=now)
+    if outcome == RENDERED:
+        renditions_ready.send(sender=Photo, photo=Photo(key))
+    return outcome
 
 
 def _get(key):

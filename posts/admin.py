@@ -67,7 +67,7 @@ class PostAdmin(DynamoModelAdmin):
     actions = ("publish_selected", "unpublish_selected", "delete_selected")
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
-        ("Cover photo", {"fields": ["cover_image", "cover_alt"], "classes": ["post-cover"]}),
+        ("Cover photo", {"fields": ["cover_image", "cover_alt", "cover_focus"], "classes": ["post-cover"]}),
         ("Publishing", {"fields": ["author", "publish_at", "email_subscribers"]}),
     ]
     change_form_template = "admin/posts/post/change_form.html"

@@ -57,6 +57,8 @@ def card_json(card):
         "author": card.author,
         "published_at": _iso(card.publish_at),
         "url": settings.MYBLOG_SITE_URL + card.url,
+        # From the copy of its renditions the listing carries (`posts.stored`): no further read.
+        "cover": image_json(card.cover_photo, card.cover_image, card.cover_alt),
     }
 
 

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from dynamo_admin import DynamoModelForm
 from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
-from posts import newsletter, rules, services
+from posts import focus, newsletter, rules, services
 from posts.models import Post
 from subscribers import newsletter as sends
 
@@ -33,6 +33,7 @@ class PostForm(DynamoModelForm):
             "tags",
             "cover_image",
             "cover_alt",
+            "cover_focus",
             "author",
             "publish_at",
             "email_subscribers",
@@ -45,10 +46,12 @@ class PostForm(DynamoModelForm):
             "tags": forms.TextInput(attrs={"class": "vTextField"}),
             "cover_image": CoverPhotoInput,
             "cover_alt": forms.TextInput(attrs={"class": "vTextField"}),
+            "cover_focus": forms.TextInput(attrs={"class": "vTextField cover-focus-input", "autocomplete": "off"}),
             "author": forms.TextInput(attrs={"class": "vTextField"}),
         }
         labels = {
             "cover_alt": "Cover image description",
+            "cover_focus": "Cover focal point",
             "publish_at": "Go live at",
             "email_subscribers": "Email to subscribers",
         }
@@ -59,6 +62,8 @@ class PostForm(DynamoModelForm):
             "body": "Markdown. The preview shows exactly what readers will see.",
             "tags": "Comma-separated, e.g. “python, aws”.",
             "cover_alt": "Describes the cover photo for readers who cannot see it.",
+            "cover_focus": "Click the cover where its subject is: listings crop the cover around that point. "
+            "Stored as “x,y” fractions of its width and height, e.g. “0.30,0.60”; empty for the centre.",
             "author": "Defaults to your user name.",
             "publish_at": "Only for “Schedule”: when the post goes live (time zone: UTC).",
             "email_subscribers": "Sends the post to every confirmed subscriber when it goes live "
@@ -87,6 +92,8 @@ class PostForm(DynamoModelForm):
                 "To give it another, unpublish it, then schedule it (time zone: UTC)."
             )
 
+        # A post without a focal point shows an empty field (never "None").
+        self.initial["cover_focus"] = self.initial.get("cover_focus") or ""
         self._offer_email()
 
     def _offer_email(self):
@@ -143,6 +150,12 @@ class PostForm(DynamoModelForm):
         if key and not is_original_key(key):
             raise forms.ValidationError("Choose the cover from the post's uploaded photos.", code="invalid")
         return key
+
+    def clean_cover_focus(self):
+        try:
+            return focus.normalise_focus(self.cleaned_data.get("cover_focus"))
+        except focus.InvalidFocus as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
 
     def clean_tags(self):
         return self._checked(services.normalise_tags, self.cleaned_data.get("tags"))

@@ -20,9 +20,14 @@ its cover by the original's S3 key, and photos uploaded for a post carry
 its slug as their owner.
 """
 
+import json
+from datetime import datetime
+from typing import NamedTuple
+
 from django.conf import settings
 from django.utils import timezone
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
@@ -30,6 +35,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import STRING
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
 from myblog.aws import DynamoModel, table_name
@@ -37,6 +43,66 @@ from myblog.aws import DynamoModel, table_name
 # `placeholders`: the admin's placeholder model (content type, permissions), loaded with these models.
 from posts import placeholders, rules  # noqa: F401
 from posts.rules import DRAFT, KIND_POST
+
+
+class StoredRendition(NamedTuple):
+    width: int
+    height: int
+    format: str  # any the photos app makes: "jpeg", "webp", ...
+    key: str
+
+
+class StoredPhoto(NamedTuple):
+    """A copy of what pages need of a `photos.models.Photo`: its status, size and renditions (any format).
+
+    Copied onto a post and its listing items by `posts.stored`, so cards and
+    warm post pages show the cover without reading the photo. It has the
+    attributes `photos.rendering` reads of a Photo, so it renders as one.
+    """
+
+    status: str
+    width: int | None = None
+    height: int | None = None
+    updated_at: datetime | None = None
+    renditions: tuple = ()
+
+
+class StoredPhotoAttribute(Attribute):
+    """A `StoredPhoto` as one compact JSON string.
+
+    Not a map of maps: a listing reads one per card, and botocore and
+    PynamoDB take far longer to parse ten renditions of four attributes
+    each (most of a warm home page's time) than `json.loads` takes for one
+    string.
+    """
+
+    attr_type = STRING
+
+    def serialize(self, value):
+        return json.dumps(
+            {
+                "status": value.status,
+                "width": value.width,
+                "height": value.height,
+                "updated_at": value.updated_at.isoformat() if value.updated_at else None,
+                "renditions": [[r.format, r.width, r.height, r.key] for r in value.renditions],
+            },
+            separators=(",", ":"),
+        )
+
+    def deserialize(self, value):
+        data = json.loads(value)
+        stamp = data.get("updated_at")
+        return StoredPhoto(
+            status=data["status"],
+            width=data.get("width"),
+            height=data.get("height"),
+            updated_at=datetime.fromisoformat(stamp) if stamp else None,
+            renditions=tuple(
+                StoredRendition(width=width, height=height, format=fmt, key=key)
+                for fmt, width, height, key in data.get("renditions", ())
+            ),
+        )
 
 
 class PublishedIndex(GlobalSecondaryIndex):
@@ -124,6 +190,18 @@ class Post(DynamoModel):
     # Only the first publication can send (see `posts.newsletter`).
     email_subscribers = BooleanAttribute(null=True)
     first_published_at = UTCDateTimeAttribute(null=True)
+    # The cover's focal point, "x,y" fractions of its width and height (cards crop around it).
+    cover_focus = UnicodeAttribute(null=True)
+    # Written by `posts.stored` on every save (and when a photo the post shows becomes ready):
+    # the cover's renditions, the body rendered (for the text it was rendered from: `body_html_digest`),
+    # whether a photo was still processing, when its photos last changed, and the photos that
+    # have a `PhotoUse` item. Absent on posts saved before, which are rendered as they are read.
+    cover_photo = StoredPhotoAttribute(null=True)
+    body_html = UnicodeAttribute(null=True)
+    body_html_digest = UnicodeAttribute(null=True)
+    photos_pending = BooleanAttribute(null=True)
+    photos_updated_at = UTCDateTimeAttribute(null=True)
+    photo_keys = ListAttribute(of=UnicodeAttribute, null=True)
     version = VersionAttribute()
 
     published_index = PublishedIndex()
@@ -165,6 +243,8 @@ class PostTag(DynamoModel):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     author = UnicodeAttribute(default="")
     reading_minutes = NumberAttribute(null=True)
+    cover_photo = StoredPhotoAttribute(null=True)  # as on the post (see `posts.stored`)
+    cover_focus = UnicodeAttribute(null=True)
 
 
 class Revision(DynamoModel):
@@ -185,6 +265,25 @@ class Revision(DynamoModel):
     publish_at = UTCDateTimeAttribute(null=True)
     cover_image = UnicodeAttribute(null=True)
     cover_alt = UnicodeAttribute(default="")
+    cover_focus = UnicodeAttribute(null=True)
     saved_at = UTCDateTimeAttribute(default=timezone.now)
     saved_by = UnicodeAttribute(default="")
     note = UnicodeAttribute(default="")
+
+
+class PhotoUse(DynamoModel):
+    """One item per (photo, post showing it): the posts to render again when a photo's renditions change.
+
+    Query photo=<original's key> instead of a Scan of the posts. Written and
+    deleted in the post's own transaction (`posts.stored.use_changes`), so
+    they agree with what the post shows; a post records which photos have
+    one (`Post.photo_keys`).
+    """
+
+    class Meta:
+        table_name = table_name("photo-uses")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    photo = UnicodeAttribute(hash_key=True)
+    slug = UnicodeAttribute(range_key=True)

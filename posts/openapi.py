@@ -33,6 +33,7 @@ _SUMMARY_PROPERTIES = {
     "author": {"type": "string"},
     "published_at": {"type": "string", "format": "date-time"},
     "url": {"type": "string", "format": "uri", "description": "The post's page on the site."},
+    "cover": {"oneOf": [ref("Image"), {"type": "null"}]},
 }
 
 SCHEMAS = {

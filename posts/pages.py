@@ -8,10 +8,12 @@ BatchGetItem for its cover and inline photos; a feed is one Query plus one
 BatchGetItem for the photos in its posts; a child sitemap is one Query of
 the lean sitemap index. Nothing here touches SQL.
 
-Listings show no photos on purpose: covers would cost every listing a
-second call (a BatchGetItem of the Photo items, for their renditions) and
-every cold start its latency, for thumbnails a reader has not asked for.
-A post shows its cover, and shares it as its Open Graph image.
+Listings show each post's cover from the copy of its renditions the post
+and its listing items carry (`posts.stored`): still one Query, no second
+call for the photos. Cards crop it around its focal point (`posts.focus`).
+A post shows its cover, and shares it as its Open Graph image. A live post
+saved with its HTML current is served from what it stored: one GetItem,
+no Markdown (`stored_page`); others are rendered as they are read.
 
 Every page loads its photos the same way, through `photos.queries`: the
 post page and the admin's preview with one `PageLoader` each (`post_page`),
@@ -29,9 +31,9 @@ from django.urls import reverse
 
 from photos import queries as photo_queries
 from photos.models import Photo
-from photos.rendering import BODY_SIZES, picture_html
+from photos.rendering import BODY_SIZES, CARD_SIZES, picture_html
 from photos.status import PHOTO_PENDING
-from posts import queries, reading, rules
+from posts import focus, queries, reading, rules, stored
 from posts.models import Post
 from posts.rendering import render_markdown
 
@@ -53,6 +55,11 @@ class Card(NamedTuple):
     publish_at: datetime
     updated_at: datetime | None = None
     reading_minutes: int | None = None  # stored with the post (see `posts.reading`)
+    # The cover and the copy of its renditions (`posts.stored`), and its focal point (`posts.focus`).
+    cover_image: str | None = None
+    cover_alt: str = ""
+    cover_photo: object = None
+    cover_focus: str | None = None
 
     @classmethod
     def from_item(cls, item):
@@ -65,11 +72,26 @@ class Card(NamedTuple):
             publish_at=item.publish_at,
             updated_at=getattr(item, "updated_at", None),
             reading_minutes=getattr(item, "reading_minutes", None),
+            cover_image=getattr(item, "cover_image", None),
+            cover_alt=getattr(item, "cover_alt", "") or "",
+            cover_photo=getattr(item, "cover_photo", None),
+            cover_focus=getattr(item, "cover_focus", None),
         )
 
     @property
     def url(self):
         return reverse("posts:detail", args=[self.slug])
+
+    @property
+    def cover_html(self):
+        """The cover as the card shows it ("" without one, or while it is processing)."""
+        if not self.cover_image or self.cover_photo is None:
+            return ""
+        return picture_html(self.cover_photo, self.cover_image, self.cover_alt, sizes=CARD_SIZES)
+
+    @property
+    def focus_classes(self):
+        return focus.focus_classes(self.cover_focus)
 
 
 class Listing(NamedTuple):
@@ -115,12 +137,17 @@ class PostPage(NamedTuple):
 
     @property
     def reading_minutes(self):
-        return reading.reading_minutes(self.post.body)
+        stored_minutes = getattr(self.post, "reading_minutes", None)
+        return stored_minutes if stored_minutes is not None else reading.reading_minutes(self.post.body)
 
     @property
     def last_modified(self):
         """When anything the page shows last changed: the post, or a photo's renditions."""
-        return queries.latest_change(self.post.updated_at, *(photo.updated_at for photo in self.photos.values()))
+        return queries.latest_change(
+            self.post.updated_at,
+            getattr(self.post, "photos_updated_at", None),
+            *(photo.updated_at for photo in self.photos.values()),
+        )
 
     @property
     def pending_photos(self):
@@ -160,10 +187,25 @@ def post_page(post, original_url=None):
     return PostPage(post, body_html, photos.get(post.cover_image), photos, original_url=original_url)
 
 
+def stored_page(post):
+    """The `PostPage` of `post` from what it stored when saved (`posts.stored`), or None if that is not current.
+
+    No call and no Markdown: the HTML, the cover's renditions and the
+    photos' last change are on the post. Not for the admin's preview,
+    which renders the editor's text as it is.
+    """
+    if not stored.is_current(post):
+        return None
+    cover = post.cover_photo if post.cover_image else None
+    return PostPage(post, post.body_html, cover, {post.cover_image: cover} if cover is not None else {})
+
+
 def post(slug):
-    """A live post with its body rendered, or None: GetItem + BatchGetItem (cover and inline photos)."""
+    """A live post with its body rendered, or None: one GetItem, plus a BatchGetItem unless stored (`stored_page`)."""
     found = queries.get_live_post(slug)
-    return post_page(found) if found is not None else None
+    if found is None:
+        return None
+    return stored_page(found) or post_page(found)
 
 
 class FeedEntry(NamedTuple):
@@ -174,26 +216,34 @@ class FeedEntry(NamedTuple):
 
 
 def feed(limit=FEED_SIZE):
-    """The newest posts with their full content: Query + one BatchGetItem for every photo in them.
+    """The newest posts with their full content: one Query, and one BatchGetItem for the photos of those not stored.
 
-    The bodies are rendered twice: once to collect their photo references,
-    once with the photos fetched in a single call.
+    A post whose stored HTML is current (`posts.stored`) is served as
+    stored. The others' bodies are rendered twice: once to collect their
+    photo references, once with the photos fetched in a single call.
     """
     posts, _ = queries.latest_posts(limit)
+    live = [item for item in posts if not stored.is_current(item)]
     keys_by_post = {}
-    for item in posts:
+    for item in live:
         found_keys = keys_by_post[item.slug] = []
         render_markdown(item.body, load_photos=lambda found, into=found_keys: into.extend(found) or {})
     photos = photo_queries.get_photos([key for keys in keys_by_post.values() for key in keys])
-    return [
-        FeedEntry(
-            Card.from_item(item),
-            render_markdown(item.body, load_photos=lambda _keys: photos),
-            item.updated_at,
-            any(_pending(photos.get(key)) for key in keys_by_post[item.slug]),
+    entries = []
+    for item in posts:
+        if item.slug not in keys_by_post:
+            updated_at = queries.latest_change(item.updated_at, item.photos_updated_at)
+            entries.append(FeedEntry(Card.from_item(item), item.body_html, updated_at, False))
+            continue
+        entries.append(
+            FeedEntry(
+                Card.from_item(item),
+                render_markdown(item.body, load_photos=lambda _keys: photos),
+                item.updated_at,
+                any(_pending(photos.get(key)) for key in keys_by_post[item.slug]),
+            )
         )
-        for item in posts
-    ]
+    return entries
 
 
 class SitemapPage(NamedTuple):

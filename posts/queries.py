@@ -35,7 +35,21 @@ from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_S
 
 # What a listing shows: a Query for a listing returns only these (the
 # published index holds whole posts, bodies included).
-LISTING_ATTRIBUTES = ("slug", "title", "excerpt", "tags", "author", "publish_at", "updated_at", "reading_minutes")
+LISTING_ATTRIBUTES = (
+    "slug",
+    "title",
+    "excerpt",
+    "tags",
+    "author",
+    "publish_at",
+    "updated_at",
+    "reading_minutes",
+    # The card's cover, from the copy of its renditions on the post (`posts.stored`).
+    "cover_image",
+    "cover_alt",
+    "cover_photo",
+    "cover_focus",
+)
 
 
 CURSOR_SALT = "posts.queries.cursor"

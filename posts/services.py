@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
-from posts import rules
-from posts.models import Post, PostTag, Revision
+from posts import focus, rules, stored
+from posts.models import PhotoUse, Post, PostTag, Revision
 from posts.reading import reading_minutes
 from posts.rules import (
     DRAFT,
@@ -48,9 +48,19 @@ log = logging.getLogger(__name__)
 # deleted) and `previous` (None when created).
 post_changed = Signal()
 
-EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt", "email_subscribers")
+EDITABLE_FIELDS = (
+    "title",
+    "body",
+    "excerpt",
+    "tags",
+    "author",
+    "cover_image",
+    "cover_alt",
+    "cover_focus",
+    "email_subscribers",
+)
 # What a revision keeps of the content, and what restoring one brings back.
-REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt")
+REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt", "cover_focus")
 
 
 class PostError(Exception):
@@ -172,6 +182,10 @@ def validate_content(post):
     cover_size = utf8_length(post.cover_image) if post.cover_image else 0
     if cover_size is None or cover_size > rules.MAX_COVER_KEY_BYTES:
         raise InvalidPost("Choose the cover from the post's uploaded photos.", field="cover_image")
+    try:
+        post.cover_focus = focus.normalise_focus(post.cover_focus)
+    except focus.InvalidFocus as error:
+        raise InvalidPost(str(error), field="cover_focus") from error
     return post
 
 
@@ -206,6 +220,8 @@ def _tag_items(post):
             tags=list(post.tags),
             author=post.author,
             reading_minutes=post.reading_minutes,
+            cover_photo=post.cover_photo,
+            cover_focus=post.cover_focus,
         )
         for tag in post.tags
     }
@@ -274,6 +290,8 @@ def _write(post, previous, user, note=""):
     exist" for a new post) as the transaction's condition.
     """
     post.reading_minutes = reading_minutes(post.body)
+    stored.render(post)  # the body's HTML and the cover's renditions, for the readers' pages
+    use_saves, use_deletes = stored.use_changes(post, previous)
     old_items = _tag_items(previous)
     new_items = _tag_items(post)
 
@@ -284,6 +302,10 @@ def _write(post, previous, user, note=""):
                 transaction.delete(item)
         for item in new_items.values():
             transaction.save(item)
+        for use in use_saves:
+            transaction.save(use)
+        for use in use_deletes:
+            transaction.delete(use)
         # The post's version after this write is its current one + 1.
         revision = _snapshot(post, user, note)
         revision.version = (post.version or 0) + 1
@@ -374,6 +396,8 @@ def delete_post(slug, *, expected_version=None, user=""):
         transaction.delete(post)
         for item in _tag_items(post).values():
             transaction.delete(item)
+        for key in post.photo_keys or ():
+            transaction.delete(PhotoUse(key, post.slug))
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))

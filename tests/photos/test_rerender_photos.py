@@ -325,3 +325,23 @@ def test_the_status_index_pages_through_every_status(dynamodb, monkeypatch):
         if cursor is None:
             break
     assert seen == [original(index) for index in range(6)]
+
+
+def test_a_rerendered_photo_renders_the_posts_showing_it_again(aws, job_queues, monkeypatch):
+    from photos.rendering import markdown_for_photo
+    from posts.models import Post, PostTag
+    from tests.reader_fixtures import publish
+
+    (key,) = add_ready_photos(aws, 1, size=(1000, 700))
+    post = publish("shows-it", tags=["photos"], body=markdown_for_photo(key, "A photo"), cover_image=key)
+    assert "800w" not in Post.get("shows-it").body_html
+    real_render = processing.images.render
+    monkeypatch.setattr(processing.images, "render", lambda data: real_render(data, widths=(1920, 800, 400)))
+    rerender.start()
+    run(job_queues)
+    after = Post.get("shows-it")
+    assert after.version == post.version  # an editor's open form is still current
+    assert "800w" in after.body_html
+    assert sorted({r.width for r in after.cover_photo.renditions}) == [400, 800, 1000]
+    [item] = PostTag.query("photos")
+    assert sorted({r.width for r in item.cover_photo.renditions}) == [400, 800, 1000]

@@ -100,12 +100,16 @@ def test_every_public_read_is_at_most_two_get_or_query_calls_and_no_sql(site, cl
 
 def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
     expected = {
-        "/": ["Query"],  # the published index (listings show no photos)
-        # The post + cover and inline photos at once + its first tag's newest posts (related posts).
+        "/": ["Query"],  # the published index (covers from the copy the posts carry)
+        # A photo still processing: the post + cover and inline photos at once + its first tag's newest posts.
         "/posts/with-photos/": ["GetItem", "BatchGetItem", "Query"],
+        # Its photos ready when saved: the post (HTML and cover stored with it) + the related posts.
+        "/posts/post-03/": ["GetItem", "Query"],
+        "/api/posts/post-03": ["GetItem"],
         "/tags/photos/": ["Query"],  # the tag's listing items
         "/api/posts": ["Query"],
-        "/feeds/atom.xml": ["Query", "BatchGetItem"],  # the newest posts + every photo in them
+        # The newest posts + the photos of the one with a photo still processing (rendered as read).
+        "/feeds/atom.xml": ["Query", "BatchGetItem"],
         "/feed.json": ["Query", "BatchGetItem"],  # the same entries as RSS and Atom
         "/sitemap.xml": ["Query"],  # one per child sitemap: a single one for a blog this size
         "/sitemaps/pages.xml": ["Query"],
@@ -133,6 +137,37 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
     assert related["TableName"] == "test-post-tags" and related["Limit"] == 5  # three, itself, and one to spare
     [keys] = [request["Keys"] for request in batch["RequestItems"].values()]
     assert sorted(key["key"]["S"].rsplit("/", 1)[1] for key in keys) == ["cover.jpg", "inline.jpg", "waiting.jpg"]
+
+
+def test_once_every_photo_is_ready_listings_feeds_and_pages_cost_one_call_each(site, client, dynamodb_calls):
+    ready_photo("waiting")  # its renditions made: the post showing it is rendered again
+    expected = {
+        "/": ["Query"],
+        "/tags/aws/": ["Query"],
+        "/tags/photos/": ["Query"],
+        "/api/posts": ["Query"],
+        "/api/posts?tag=photos": ["Query"],
+        "/feeds/rss.xml": ["Query"],
+        "/feeds/atom.xml": ["Query"],
+        "/feed.json": ["Query"],
+        "/posts/with-photos/": ["GetItem", "Query"],  # + its related posts
+        "/api/posts/with-photos": ["GetItem"],
+    }
+    bodies = {}
+    for path, operations in expected.items():
+        dynamodb_calls.clear()
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert dynamodb_calls.names == operations, path
+        bodies[path] = response.content.decode()
+    # The listings show the covers, from that one Query.
+    for path in ("/", "/tags/photos/"):
+        assert bodies[path].count('<div class="card-cover') >= 1, path
+        assert 'sizes="(min-width: 44rem) 11rem, 7rem"' in bodies[path]
+    assert bodies["/"].count('<div class="card-cover') == 4  # with-photos, post-00, -03 and -06
+    [item] = client.get("/api/posts?tag=photos").json()["items"]
+    assert item["cover"]["srcset"] and item["cover"]["webp_srcset"]
+    assert "<picture>" in bodies["/feeds/atom.xml"] or "&lt;picture&gt;" in bodies["/feeds/atom.xml"]
 
 
 def test_an_editors_cookies_do_not_make_public_reads_touch_sql(site, client, dynamodb_calls):
@@ -167,6 +202,9 @@ with mock_aws():
 
     ensure_tables()
     publish("cold")
+    # Saving a post renders its body (posts.stored): forget the renderers, to see what the request loads.
+    for name in [name for name in sys.modules if name.split(".")[0] in ("markdown", "nh3")]:
+        del sys.modules[name]
     from django.test import Client
 
     response = Client().get("/")
