@@ -76,8 +76,11 @@ def when(value, zone=None):
     """`value` (aware) for a sentence: "1 December 2026, 15:54 America/New_York (20:54 UTC)".
 
     In UTC itself: "1 December 2026, 20:54 UTC". A 24-hour clock and no
-    trailing full stop, so a message can end its sentence after it.
+    trailing full stop, so a message can end its sentence after it. No
+    moment (a draft's date): "".
     """
+    if value is None:
+        return ""
     zone = zone or timezone.get_current_timezone()
     local = timezone.localtime(value, zone)
     name = zone_name(zone)

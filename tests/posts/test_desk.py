@@ -254,3 +254,21 @@ def test_a_time_that_does_not_exist_in_the_zone_is_a_form_error(desk_client):
         },
     )
     assert answer.status_code == 200 and "publish_at" in answer.context["adminform"].form.errors
+
+
+def test_a_draft_saved_in_another_zone_says_so_without_a_date(desk_client):
+    answer = desk_client.post(
+        ADD,
+        {
+            "title": "Plain",
+            "slug": "plain",
+            "body": "b",
+            "excerpt": "",
+            "tags": "",
+            "publish_at": "",
+            "editor_tz": "Asia/Tokyo",
+            "_save": "Save draft",
+        },
+        follow=True,
+    )
+    assert [str(m) for m in answer.context["messages"]] == ["The post “Plain” was saved as a draft."]
