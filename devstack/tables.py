@@ -1,7 +1,10 @@
 """Create or bring up to date the DynamoDB tables of every MyBlog model.
 
-Idempotent: a missing table is created (on-demand billing, its GSIs and
-stream); an existing one gets any GSI or stream it lacks. Used by the
+Idempotent: a missing table is created (on-demand billing, its GSIs,
+stream and TTL attribute); an existing one gets any GSI, stream or TTL it
+lacks. DynamoDB Local accepts UpdateTimeToLive (and describes it back) but
+never deletes expired items, nor does moto: code reading a TTL table
+compares the expiry itself, as it must on AWS, whose deletion is lazy. Used by the
 `createtables` command, the local stack and the tests. Deployed stages
 create their tables with `infra/` (global tables need CloudFormation), and
 can run this to check them.
@@ -9,6 +12,8 @@ can run this to check them.
 
 import logging
 import time
+
+from pynamodb.attributes import TTLAttribute
 
 from myblog import aws
 
@@ -26,6 +31,25 @@ def _wait_active(client, name, timeout=120):
     raise TimeoutError(f"table {name} did not become ACTIVE in {timeout}s")
 
 
+def ttl_attribute(model):
+    """The name the model's `TTLAttribute` is stored under, or None."""
+    for attribute in model.get_attributes().values():
+        if isinstance(attribute, TTLAttribute):
+            return attribute.attr_name
+    return None
+
+
+def _ensure_ttl(client, name, attribute):
+    """Turn on DynamoDB TTL for `attribute`; True when it changed something."""
+    if attribute is None:
+        return False
+    described = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
+    if described.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and described.get("AttributeName") == attribute:
+        return False
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": attribute, "Enabled": True})
+    return True
+
+
 def ensure_table(model):
     """Create `model`'s table or add what it lacks; returns a short report."""
     client = aws.client("dynamodb", model.Meta.region)
@@ -36,6 +60,7 @@ def ensure_table(model):
     except client.exceptions.ResourceNotFoundException:
         model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
         _wait_active(client, name)
+        _ensure_ttl(client, name, ttl_attribute(model))
         return f"created {name}"
 
     changes = []
@@ -63,6 +88,8 @@ def ensure_table(model):
         client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": stream_view})
         _wait_active(client, name)
         changes.append("enabled stream")
+    if _ensure_ttl(client, name, ttl_attribute(model)):
+        changes.append("enabled TTL")
     return f"updated {name}: {', '.join(changes)}" if changes else f"{name} is up to date"
 
 

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin in the editor's own time zone (the browser's; see posts.editor_zone).
+    "posts.editor_zone.EditorZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -133,6 +135,8 @@ MYBLOG_TABLES = {
         "newsletter-sends",
         "newsletter-deliveries",
         "jobs",
+        "post-autosaves",
+        "post-presence",
     )
 }
 # Queues of the batch jobs (see myblog.queues): named prefix + job queue.

@@ -27,7 +27,7 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import emails, newsletter, preview, rules, services
+from posts import admin_desk, editor_zone, emails, newsletter, preview, rules, services
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -88,10 +88,11 @@ class PostAdmin(DynamoModelAdmin):
 
     @admin.display(description="status")
     def status_column(self, post):
+        # In the editor's zone (posts.editor_zone), named.
         if post.status == PUBLISHED:
-            return format_html("Published {}", local_datetime(post.publish_at))
+            return format_html("Published {}", editor_zone.when(post.publish_at))
         if post.status == SCHEDULED:
-            return format_html("Scheduled for {}", local_datetime(post.publish_at))
+            return format_html("Scheduled for {}", editor_zone.when(post.publish_at))
         return "Draft"
 
     @admin.display(description="tags")
@@ -238,7 +239,8 @@ class PostAdmin(DynamoModelAdmin):
     def response_after_save(self, request, post, adding):
         what = {
             DRAFT: "saved as a draft",
-            SCHEDULED: f"scheduled to go live {local_datetime(post.publish_at)}",
+            # The editor's zone named, and no second full stop after the time.
+            SCHEDULED: f"scheduled to go live on {editor_zone.when(post.publish_at)}",
             PUBLISHED: "published",
         }[post.status]
         if post.status == PUBLISHED:
@@ -251,6 +253,7 @@ class PostAdmin(DynamoModelAdmin):
         else:
             message = f"The post “{post.title}” was {what}."
         self.message_user(request, message, messages.SUCCESS)
+        admin_desk.after_save(request, post, adding)
         if "_addanother" in request.POST:
             return HttpResponseRedirect(reverse(self._url_name("add")))
         return HttpResponseRedirect(self.change_url(post.slug))
@@ -283,6 +286,7 @@ class PostAdmin(DynamoModelAdmin):
             post_status=obj.status if obj else None,
             can_publish=self.has_publish_permission(request),
         )
+        extra.update(admin_desk.form_context(self, request, obj))
         extra.update(
             email_preview_url=reverse(self._url_name("email_preview")),
             email_test_url=reverse(self._url_name("email_test")),
@@ -436,6 +440,7 @@ class PostAdmin(DynamoModelAdmin):
         prefix = self.url_name_prefix
         wrap = self.wrap_view
         return [
+            *admin_desk.urls(self),
             path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
             path("email/preview/", wrap(self.email_preview_view), name=f"{prefix}_email_preview"),
             path("email/test/", wrap(self.email_test_view), name=f"{prefix}_email_test"),

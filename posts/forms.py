@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from dynamo_admin import DynamoModelForm
 from photos.admin import CoverPhotoInput
 from photos.keys import is_original_key
-from posts import focus, newsletter, rules, services
+from posts import editor_zone, focus, newsletter, rules, services
 from posts.models import Post
 from subscribers import newsletter as sends
 
@@ -65,7 +65,8 @@ class PostForm(DynamoModelForm):
             "cover_focus": "Click the cover where its subject is: listings crop the cover around that point. "
             "Stored as “x,y” fractions of its width and height, e.g. “0.30,0.60”; empty for the centre.",
             "author": "Defaults to your user name.",
-            "publish_at": "Only for “Schedule”: when the post goes live (time zone: UTC).",
+            "publish_at": "Only for “Schedule”: when the post goes live, in your time zone "
+            "(the UTC time is shown beside it).",
             "email_subscribers": "Sends the post to every confirmed subscriber when it goes live "
             "(for a scheduled post, at its time). Only a post's first publication is emailed.",
         }
@@ -89,11 +90,13 @@ class PostForm(DynamoModelForm):
             self.fields["publish_at"].disabled = True
             self.fields["publish_at"].help_text = (
                 "The post is live and keeps this date when you save it. "
-                "To give it another, unpublish it, then schedule it (time zone: UTC)."
+                "To give it another, unpublish it, then schedule it."
             )
 
         # A post without a focal point shows an empty field (never "None").
         self.initial["cover_focus"] = self.initial.get("cover_focus") or ""
+        # Shown and read in the editor's zone (posts.editor_zone), which the field names.
+        self.fields["publish_at"].help_text += f" Time zone: {editor_zone.zone_name()}."
         self._offer_email()
 
     def _offer_email(self):

@@ -31,6 +31,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -287,3 +288,42 @@ class PhotoUse(DynamoModel):
 
     photo = UnicodeAttribute(hash_key=True)
     slug = UnicodeAttribute(range_key=True)
+
+
+# --- The editor's desk: autosave slots and who has a post open -------------
+# Neither is content: no revision, no version, nothing readers see. Both
+# expire through DynamoDB TTL, which deletes lazily (up to days late), so
+# their readers also compare `expires_at` themselves (`posts.autosaves`,
+# `posts.presence`).
+
+
+class Autosave(DynamoModel):
+    """One editor's unsaved form values of one post (`post` is "+new" for a post not yet saved)."""
+
+    class Meta:
+        table_name = table_name("post-autosaves")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    post = UnicodeAttribute(hash_key=True)
+    user = UnicodeAttribute(range_key=True)
+    fields = UnicodeAttribute()  # JSON object: form field name -> the text the editor typed
+    base_version = NumberAttribute(null=True)  # the post's version the form was loaded at
+    saved_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class Presence(DynamoModel):
+    """A heartbeat: `user` has the post's form open (until `expires_at`, unless renewed)."""
+
+    class Meta:
+        table_name = table_name("post-presence")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    post = UnicodeAttribute(hash_key=True)
+    user = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(default="")
+    since = UTCDateTimeAttribute()
+    seen_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()

@@ -126,6 +126,8 @@ def model_tables():
 
 # Written and read by the batch jobs in the home region only: plain tables there, not global tables.
 HOME_REGION_TABLES = {"newsletter-sends", "newsletter-deliveries", "jobs"}
+# Plain tables in every region: rate-limit counters, the editor's autosaves and presence.
+REGIONAL_TABLES = {"rate-limits", "post-autosaves", "post-presence"}
 
 
 def key_schema(entries):
@@ -177,8 +179,8 @@ def test_table_definition_equals_the_model(name):
 
 def test_content_tables_are_global_with_point_in_time_recovery_in_each_region():
     for name, (resource, table) in template_tables(VARIANTS["home"]).items():
-        if name == "rate-limits" or name in HOME_REGION_TABLES:
-            continue  # per-region counters and the batch jobs' tables, deliberately not replicated
+        if name in REGIONAL_TABLES or name in HOME_REGION_TABLES:
+            continue  # per-region scratch tables and the batch jobs' tables, deliberately not replicated
         assert resource["Type"] == "AWS::DynamoDB::GlobalTable", name
         assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
         assert [replica["Region"] for replica in table["Replicas"]] == ["us-east-1", "eu-west-1"]
