@@ -126,6 +126,7 @@ MYBLOG_TABLES = {
         "posts",
         "post-tags",
         "post-revisions",
+        "post-words",
         "photos",
         "subscribers",
         "rate-limits",

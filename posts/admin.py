@@ -27,7 +27,7 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import emails, newsletter, preview, rules, services
+from posts import admin_list, emails, newsletter, preview, rules, services, words
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -53,16 +53,19 @@ class PostAdmin(DynamoModelAdmin):
     form = PostForm
     list_index = Post.all_index
     list_hash_key = KIND_POST
-    list_display = ("title", "status_column", "tags_column", "updated_column")
+    list_display = ("cover_column", "title", "status_column", "tags_column", "updated_column")
+    list_display_links = ("title",)
+    sortable_by = ("updated_column",)
     list_filter = (
         partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Post.status_index),
         partial(ContainsFilter, attribute="tags", title="tag", parameter_name="tag", normalise=slugify),
     )
     search_fields = (("slug", slugify), ("title", str.strip))
     search_help_text = (
-        "Finds posts whose slug or title starts with what you type (titles: same capitals), "
-        "most recently updated first; a full slug is found at once. It does not search "
-        "inside the text. Each page reads at most 100 posts: use “Search further” for older ones."
+        "Finds posts having every word you type in their title, tags or slug (a word also "
+        "matches the start of a longer one: “scal” finds “Scale”; capitals and accents do not "
+        "matter), most recently updated first; a full slug comes first. It does not search "
+        "inside the text."
     )
     actions = ("publish_selected", "unpublish_selected", "delete_selected")
     fieldsets = [
@@ -85,6 +88,32 @@ class PostAdmin(DynamoModelAdmin):
     @admin.display(description="title")
     def title(self, post):
         return post.title
+
+    # -- change list: count, covers, word search (posts.admin_list, posts.words) ------------
+
+    def get_total_count(self, request):
+        count = admin_list.approximate_post_count()
+        return None if count is None else (count, True)
+
+    def get_search_matches(self, request, term):
+        return words.search(term)
+
+    def prepare_page(self, request, items):
+        thumbnails = admin_list.cover_thumbnails(items)
+        for post in items:
+            post.admin_thumbnail = thumbnails.get(post.cover_image)
+
+    @admin.display(description="cover")
+    def cover_column(self, post):
+        url = getattr(post, "admin_thumbnail", None)
+        if not url:
+            return ""
+        return format_html(
+            '<img src="{}" alt="{}" width="{}" class="post-list-cover" loading="lazy">',
+            url,
+            post.cover_alt,
+            admin_list.THUMBNAIL_WIDTH,
+        )
 
     @admin.display(description="status")
     def status_column(self, post):

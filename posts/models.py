@@ -188,3 +188,28 @@ class Revision(DynamoModel):
     saved_at = UTCDateTimeAttribute(default=timezone.now)
     saved_by = UnicodeAttribute(default="")
     note = UnicodeAttribute(default="")
+
+
+class PostWord(DynamoModel):
+    """One item per (word, post) of a post's title, tags and slug: the admin's word search.
+
+    Keys are designed for a prefix Query: the hash key is the word's first
+    two letters (the whole word when it has one), the range key
+    `<word>#<slug>`, so the posts having a word that starts with what an
+    editor typed are one Query (`begins_with`) of that prefix. What the
+    change list filters and sorts on is copied onto the item, so matches are
+    ordered without reading the posts. Written and deleted with the post in
+    its transaction by `posts.services` (see `posts.words`).
+    """
+
+    class Meta:
+        table_name = table_name("post-words")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    prefix = UnicodeAttribute(hash_key=True)
+    word_slug = UnicodeAttribute(range_key=True)  # "<word>#<slug>"
+    slug = UnicodeAttribute()
+    status = UnicodeAttribute(default=DRAFT)
+    updated_at = UTCDateTimeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)

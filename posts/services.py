@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
-from posts import rules
+from posts import rules, words
 from posts.models import Post, PostTag, Revision
 from posts.reading import reading_minutes
 from posts.rules import (
@@ -284,6 +284,7 @@ def _write(post, previous, user, note=""):
                 transaction.delete(item)
         for item in new_items.values():
             transaction.save(item)
+        words.add_to_transaction(transaction, post, previous)
         # The post's version after this write is its current one + 1.
         revision = _snapshot(post, user, note)
         revision.version = (post.version or 0) + 1
@@ -374,6 +375,7 @@ def delete_post(slug, *, expected_version=None, user=""):
         transaction.delete(post)
         for item in _tag_items(post).values():
             transaction.delete(item)
+        words.add_to_transaction(transaction, None, post)
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))
