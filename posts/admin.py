@@ -27,7 +27,7 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import admin_list, emails, newsletter, preview, rules, services, words
+from posts import admin_list, checks, emails, newsletter, preview, rules, services, words
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -312,6 +312,11 @@ class PostAdmin(DynamoModelAdmin):
             post_status=obj.status if obj else None,
             can_publish=self.has_publish_permission(request),
         )
+        # The content checks of what the form shows (posts.checks); checks.js keeps them current.
+        cover_alt = request.POST.get("cover_alt", "") if request.method == "POST" else (obj.cover_alt if obj else "")
+        extra.update(
+            content_checks=checks.check_post(body, cover, cover_alt), checks_url=reverse(self._url_name("checks"))
+        )
         extra.update(
             email_preview_url=reverse(self._url_name("email_preview")),
             email_test_url=reverse(self._url_name("email_test")),
@@ -466,6 +471,7 @@ class PostAdmin(DynamoModelAdmin):
         wrap = self.wrap_view
         return [
             path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
+            path("checks/", wrap(self.checks_view), name=f"{prefix}_checks"),
             path("email/preview/", wrap(self.email_preview_view), name=f"{prefix}_email_preview"),
             path("email/test/", wrap(self.email_test_view), name=f"{prefix}_email_test"),
             path("<path:object_id>/send/status/", wrap(self.send_status_view), name=f"{prefix}_send_status"),
@@ -501,6 +507,19 @@ class PostAdmin(DynamoModelAdmin):
         post = preview.post_from_form_data(request.POST, original=original, author=request.user.get_username())
         page = preview.preview_page(post)
         return JsonResponse({"html": page.body_html, "document": preview.render_document(request, page)})
+
+    def checks_view(self, request):
+        """POST the post form's body, cover_image and cover_alt -> {"findings": [...]} (see `posts.checks`)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405)
+        if not self._can_edit(request):
+            return JsonResponse({"error": "You may not edit posts."}, status=403)
+        if len(request.POST.get("body", "")) > MAX_PREVIEW_CHARS:
+            return JsonResponse({"error": "The text is too long to check."}, status=400)
+        findings = checks.check_post(
+            request.POST.get("body", ""), request.POST.get("cover_image") or None, request.POST.get("cover_alt", "")
+        )
+        return JsonResponse({"findings": [finding.as_json() for finding in findings]})
 
     def photo_upload_view(self, request):
         """POST JSON {content_type, size, post} -> a presigned POST for S3 (see `photos.views.upload`)."""
