@@ -70,7 +70,7 @@ class PostAdmin(DynamoModelAdmin):
     actions = ("publish_selected", "unpublish_selected", "delete_selected")
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
-        ("Cover photo", {"fields": ["cover_image", "cover_alt"], "classes": ["post-cover"]}),
+        ("Cover photo", {"fields": ["cover_image", "cover_alt", "cover_decorative"], "classes": ["post-cover"]}),
         ("Publishing", {"fields": ["author", "publish_at", "email_subscribers"]}),
     ]
     change_form_template = "admin/posts/post/change_form.html"
@@ -313,9 +313,13 @@ class PostAdmin(DynamoModelAdmin):
             can_publish=self.has_publish_permission(request),
         )
         # The content checks of what the form shows (posts.checks); checks.js keeps them current.
-        cover_alt = request.POST.get("cover_alt", "") if request.method == "POST" else (obj.cover_alt if obj else "")
+        if request.method == "POST":
+            cover_alt, decorative = request.POST.get("cover_alt", ""), bool(request.POST.get("cover_decorative"))
+        else:
+            cover_alt, decorative = (obj.cover_alt, bool(obj.cover_decorative)) if obj else ("", False)
         extra.update(
-            content_checks=checks.check_post(body, cover, cover_alt), checks_url=reverse(self._url_name("checks"))
+            content_checks=checks.check_post(body, cover, cover_alt, decorative),
+            checks_url=reverse(self._url_name("checks")),
         )
         extra.update(
             email_preview_url=reverse(self._url_name("email_preview")),
@@ -509,7 +513,7 @@ class PostAdmin(DynamoModelAdmin):
         return JsonResponse({"html": page.body_html, "document": preview.render_document(request, page)})
 
     def checks_view(self, request):
-        """POST the post form's body, cover_image and cover_alt -> {"findings": [...]} (see `posts.checks`)."""
+        """POST the form's body, cover_image, cover_alt, cover_decorative -> {"findings": [...]} (`posts.checks`)."""
         if request.method != "POST":
             return JsonResponse({"error": "Use POST."}, status=405)
         if not self._can_edit(request):
@@ -517,7 +521,10 @@ class PostAdmin(DynamoModelAdmin):
         if len(request.POST.get("body", "")) > MAX_PREVIEW_CHARS:
             return JsonResponse({"error": "The text is too long to check."}, status=400)
         findings = checks.check_post(
-            request.POST.get("body", ""), request.POST.get("cover_image") or None, request.POST.get("cover_alt", "")
+            request.POST.get("body", ""),
+            request.POST.get("cover_image") or None,
+            request.POST.get("cover_alt", ""),
+            bool(request.POST.get("cover_decorative")),
         )
         return JsonResponse({"findings": [finding.as_json() for finding in findings]})
 

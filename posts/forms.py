@@ -33,6 +33,7 @@ class PostForm(DynamoModelForm):
             "tags",
             "cover_image",
             "cover_alt",
+            "cover_decorative",
             "author",
             "publish_at",
             "email_subscribers",
@@ -49,6 +50,7 @@ class PostForm(DynamoModelForm):
         }
         labels = {
             "cover_alt": "Cover image description",
+            "cover_decorative": "The cover is decorative",
             "publish_at": "Go live at",
             "email_subscribers": "Email to subscribers",
         }
@@ -59,6 +61,8 @@ class PostForm(DynamoModelForm):
             "body": "Markdown. The preview shows exactly what readers will see.",
             "tags": "Comma-separated, e.g. “python, aws”.",
             "cover_alt": "Describes the cover photo for readers who cannot see it.",
+            "cover_decorative": "It adds nothing to the text, so it needs no description "
+            "(the checks do not ask for one).",
             "author": "Defaults to your user name.",
             "publish_at": "Only for “Schedule”: when the post goes live (time zone: UTC).",
             "email_subscribers": "Sends the post to every confirmed subscriber when it goes live "

@@ -111,6 +111,8 @@ class Post(DynamoModel):
     author = UnicodeAttribute(default="")
     cover_image = UnicodeAttribute(null=True)  # S3 key of the original photo
     cover_alt = UnicodeAttribute(default="")
+    # The editor said the cover adds nothing to the text: its empty description is meant (see posts.checks).
+    cover_decorative = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=timezone.now)
     updated_at = UTCDateTimeAttribute(default=timezone.now)
     updated_by = UnicodeAttribute(default="")

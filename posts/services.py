@@ -48,7 +48,17 @@ log = logging.getLogger(__name__)
 # deleted) and `previous` (None when created).
 post_changed = Signal()
 
-EDITABLE_FIELDS = ("title", "body", "excerpt", "tags", "author", "cover_image", "cover_alt", "email_subscribers")
+EDITABLE_FIELDS = (
+    "title",
+    "body",
+    "excerpt",
+    "tags",
+    "author",
+    "cover_image",
+    "cover_alt",
+    "email_subscribers",
+    "cover_decorative",
+)
 # What a revision keeps of the content, and what restoring one brings back.
 REVISION_FIELDS = ("title", "body", "excerpt", "tags", "cover_image", "cover_alt")
 

@@ -81,3 +81,18 @@ def test_the_checks_endpoint_answers_json(editor_client, client, make_editor):
     # (`client` is the editor's client: log another user in on it.)
     client.force_login(make_editor("reader"))
     assert client.post(CHECKS, {"body": ""}).status_code == 403
+
+
+def test_a_cover_marked_decorative_needs_no_description(editor_client):
+    from posts.models import Post
+
+    cover = "media/originals/2026/11/abc.jpg"
+    data = {"body": "", "cover_image": cover, "cover_alt": ""}
+    assert [f["code"] for f in editor_client.post(CHECKS, data).json()["findings"]] == ["cover-alt"]
+    assert editor_client.post(CHECKS, {**data, "cover_decorative": "on"}).json()["findings"] == []
+    form = {"title": "Decorated", "slug": "decorated", "body": "Text.", "tags": "", "author": "", "excerpt": ""}
+    response = editor_client.post(ADD, {**form, "cover_decorative": "on"})
+    assert response.status_code == 302
+    assert Post.get("decorated").cover_decorative is True
+    page = editor_client.get("/admin/posts/post/decorated/change/").content.decode()
+    assert 'name="cover_decorative"' in page and "checked" in page.split('name="cover_decorative"')[1][:120]

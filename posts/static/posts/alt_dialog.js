@@ -69,6 +69,11 @@
         coverAlt.value = alt;
         coverAlt.dispatchEvent(new Event("input", { bubbles: true }));
       }
+      const coverDecorative = form.elements.namedItem("cover_decorative");
+      if (coverDecorative) {
+        coverDecorative.checked = decorative.checked;
+        coverDecorative.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     }
     // Now the button's own handler runs, with the description in place.
     button.dataset.described = "1";

@@ -39,6 +39,8 @@
     body.append("body", field("body"));
     body.append("cover_image", field("cover_image"));
     body.append("cover_alt", field("cover_alt"));
+    const decorative = form.elements.namedItem("cover_decorative");
+    if (decorative && decorative.checked) body.append("cover_decorative", "on");
     const number = ++sent;
     try {
       const response = await fetch(panel.dataset.checksUrl, {
@@ -60,7 +62,7 @@
   }
 
   form.addEventListener("input", (event) => {
-    if (["body", "cover_alt"].includes(event.target.name)) soon();
+    if (["body", "cover_alt", "cover_decorative"].includes(event.target.name)) soon();
   });
   // The cover's key is a hidden input set by the photo cards' buttons.
   form.addEventListener("change", soon);
