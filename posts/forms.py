@@ -71,6 +71,8 @@ class PostForm(DynamoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Never chosen (None, posts saved before the choice existed) shows as not decorative.
+        self.initial["cover_decorative"] = bool(self.initial.get("cover_decorative"))
         self.fields["slug"].required = False
         self.fields["slug"].max_length = rules.MAX_SLUG_LENGTH
         for name, limit in rules.MAX_LENGTHS.items():
