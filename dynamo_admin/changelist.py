@@ -10,10 +10,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from dynamo_admin.pagination import decode_cursor, query_page
+from dynamo_admin.pagination import Page, decode_cursor, query_page
 
 SEARCH_VAR = "q"
 CURSOR_VAR = "cursor"
+ORDER_VAR = "o"
+# The cursor of an indexed search's pages: how many matches the earlier pages showed.
+OFFSET_KEY = "search_offset"
 ACTION_CHECKBOX_NAME = "_selected_action"
 
 
@@ -31,11 +34,20 @@ class ChangeList:
         self.list_display = list(model_admin.get_list_display(request))
 
         self.filters = [factory(request, self.params) for factory in model_admin.get_list_filter(request)]
+        self.sort_column, self.descending = self._order(model_admin.get_sortable_columns(request))
+        self.search_result = None
+        self.match_count = None
+        self.exact_match = None
+        if self.search_term:
+            self.search_result = model_admin.get_search_matches(request, self.search_term)
+        if self.search_result is not None:
+            self._search_page()
+            return
         self.query = model_admin.get_list_query(request)
+        self.query.scan_index_forward = not self.descending
         for list_filter in self.filters:
             if list_filter.is_active():
                 list_filter.apply(self.query)
-        self.exact_match = None
         if self.search_term:
             self.exact_match = model_admin.apply_search(request, self.query, self.search_term)
             if self.exact_match is not None and self.start_key is None and not self._matches_filters(self.exact_match):
@@ -53,6 +65,49 @@ class ChangeList:
             exact_key = self._key(self.exact_match)
             items = [self.exact_match] + [item for item in items if self._key(item) != exact_key]
         self.result_list = items
+        model_admin.prepare_page(request, self.result_list)
+
+    def _order(self, sortable):
+        """(column, descending) the `o` parameter asks for, among the sortable columns (newest first by default)."""
+        if not sortable:
+            return None, True
+        wanted = self.params.get(ORDER_VAR, "")
+        name = wanted.lstrip("-")
+        if name in sortable:
+            return name, wanted.startswith("-")
+        return sortable[0], True
+
+    def _search_page(self):
+        """One page of an indexed search's matches (`get_search_matches`): filtered, ordered, then fetched by key.
+
+        The matches carry what the filters and the order need, so only the
+        page's items are read (one BatchGetItem); the cursor is an offset
+        into the matches, which the search finds again for every page.
+        """
+        result = self.search_result
+        matches = [match for match in result.matches if self._matches_filters(match)]
+        if not self.descending:
+            matches.reverse()
+        exact = self.model_admin.search_exact_key(self.request, self.search_term)
+        if exact is not None:
+            first = [m for m in matches if self._key(m) == exact]
+            matches = first + [m for m in matches if self._key(m) != exact]
+        self.match_count = len(matches)
+        offset = self.start_key.get(OFFSET_KEY, 0) if self.start_key else 0
+        offset = offset if isinstance(offset, int) and 0 <= offset <= len(matches) else 0
+        shown = matches[offset : offset + self.page_size]
+        end = offset + len(shown)
+        self.page = Page(
+            items=self.model_admin.get_objects([self._key(m) for m in shown]),
+            last_evaluated_key={OFFSET_KEY: end} if end < len(matches) else None,
+            scanned=len(matches),
+            partial=not result.complete,
+        )
+        self.page_start = offset
+        self.result_list = list(self.page.items)
+        if exact is not None and self.result_list and self._key(self.result_list[0]) == exact:
+            self.exact_match = self.result_list[0]
+        self.model_admin.prepare_page(self.request, self.result_list)
 
     # -- state for the templates ------------------------------------------------
 
@@ -109,17 +164,43 @@ class ChangeList:
                 params[name] = value
         return "?" + urlencode(sorted(params.items())) if params else "?"
 
+    @property
+    def total_count(self):
+        """(count, approximate) of the whole list when it is neither searched nor filtered, else None."""
+        if self.search_term or self.has_active_filters:
+            return None
+        total = self.model_admin.get_total_count(self.request)
+        # An approximate count behind what the list already shows says nothing.
+        if total is None or (total[1] and total[0] < len(self.result_list)):
+            return None
+        return total
+
     def headers(self):
         for name in self.list_display:
-            yield {"text": self._label(name), "name": name}
+            header = {"text": self._label(name), "name": name, "sortable": False}
+            if name == self.sort_column:
+                header.update(
+                    sortable=True,
+                    sorted="descending" if self.descending else "ascending",
+                    # Clicking flips the order; back to the first page.
+                    url=self.get_query_string({ORDER_VAR: name if self.descending else f"-{name}"}),
+                )
+            yield header
+
+    @property
+    def link_column(self):
+        """The column linking to the change page: the first of `list_display_links` shown, else the first."""
+        links = [name for name in (self.model_admin.list_display_links or ()) if name in self.list_display]
+        return links[0] if links else self.list_display[0]
 
     def rows(self):
+        link_column = self.link_column
         for item in self.result_list:
             key = self._key(item)
             cells = []
-            for index, name in enumerate(self.list_display):
+            for name in self.list_display:
                 value = self._cell(item, name)
-                if index == 0:
+                if name == link_column:
                     value = format_html('<a href="{}">{}</a>', self.model_admin.change_url(key), value)
                 cells.append({"name": name, "value": value})
             yield {"key": key, "cells": cells, "exact": item is self.exact_match}
@@ -130,7 +211,7 @@ class ChangeList:
         return getattr(item, self.model_admin.key_attribute)
 
     def _matches_filters(self, item):
-        """Whether a GetItem hit also passes the active filters (checked in Python)."""
+        """Whether a GetItem hit or a search match also passes the active filters (checked in Python)."""
         return all(self.model_admin.item_passes_filter(item, f) for f in self.filters if f.is_active())
 
     def _label(self, name):

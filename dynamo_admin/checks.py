@@ -58,12 +58,14 @@ SUPPORTED_DJANGO_OPTIONS = {
     "fieldsets",
     "form",
     "list_display",
+    "list_display_links",
     "list_filter",
     "list_per_page",
     "object_history_template",
     "readonly_fields",
     "search_fields",
     "search_help_text",
+    "sortable_by",
     "view_on_site",
 }
 

@@ -107,6 +107,9 @@ class DynamoModelAdmin(admin.ModelAdmin):
     # The list when no filter picks another source: (index or None, hash key).
     list_index = None
     list_hash_key = None
+    # Columns showing the range key of the list's Query (of every source its filters pick):
+    # the one the list can be sorted by, in both directions, without reading more than a page.
+    sortable_by = ()
 
     change_list_template = "admin/dynamo_admin/change_list.html"
     change_form_template = "admin/dynamo_admin/change_form.html"
@@ -227,6 +230,36 @@ class DynamoModelAdmin(admin.ModelAdmin):
         if isinstance(value, list | set | tuple):
             return list_filter.value in value
         return value == list_filter.value
+
+    def get_sortable_columns(self, request):
+        """The columns the list sorts by: those of `sortable_by` it shows (the range key's column)."""
+        return [name for name in self.sortable_by if name in self.get_list_display(request)]
+
+    def get_total_count(self, request):
+        """(count, approximate) of the whole list, or None when it costs more than nothing (the default)."""
+        return None
+
+    def get_search_matches(self, request, term):
+        """An indexed search's answer, or None to search with `search_fields` (the default).
+
+        Override to search an index of your own: return an object with
+        `matches` (every match, most recent first, each with the key
+        attribute and the attributes the filters test) and `complete`
+        (False when the index answered in part); the change list filters and
+        pages them, and reads only the page's items by key.
+        """
+        return None
+
+    def search_exact_key(self, request, term):
+        """The key an indexed search puts first when it matches (the term as a key), or None."""
+        for attribute_name, normalise in self.get_search_fields(request):
+            if attribute_name == self.key_attribute:
+                value = normalise(term)
+                return value if value and self.is_valid_key(value) else None
+        return None
+
+    def prepare_page(self, request, items):
+        """Called with a page's items before its rows are made: load what the columns show, all at once."""
 
     def apply_search(self, request, query, term):
         """Add the search to `query`; return the item whose key is the term, if any.

@@ -129,6 +129,7 @@ MYBLOG_TABLES = {
         "post-tags",
         "post-revisions",
         "photo-uses",
+        "post-words",
         "photos",
         "subscribers",
         "rate-limits",

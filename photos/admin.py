@@ -8,6 +8,7 @@ it failed when it did, and the Markdown that places it in a text.
 """
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
 from myblog.storage import public_url
 from photos import queries
@@ -39,6 +40,13 @@ def status_label(photo):
     return "processing…"
 
 
+def size_label(size):
+    """A file size as people read it, with the exact bytes: "2.3 MB (2,411,724 bytes)"; "" when unknown."""
+    if not size:
+        return ""
+    return f"{filesizeformat(int(size))} ({int(size):,} bytes)"
+
+
 def photo_info(photo):
     """What the admin shows for a photo (JSON-ready)."""
     thumb = thumbnail(photo) if photo.status == PHOTO_READY else None
@@ -55,6 +63,9 @@ def photo_info(photo):
             for r in photo.renditions or []
         ],
         "error": photo.error if photo.status != PHOTO_PENDING else None,
+        "filename": photo.filename or photo.key.rsplit("/", 1)[-1],
+        "size": int(photo.size) if photo.size else None,
+        "size_label": size_label(photo.size),
         "markdown": markdown_for_photo(photo.key, photo.alt or ""),
     }
 

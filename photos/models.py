@@ -70,6 +70,10 @@ class Photo(DynamoModel):
     error = UnicodeAttribute(null=True)  # why processing failed, as the editor reads it
     etag = UnicodeAttribute(null=True)  # the original's ETag the renditions were made from
     alt = UnicodeAttribute(default="")
+    # The file as the editor chose it: its name (without folders) and size in bytes, for the photo cards
+    # (absent on photos uploaded before they were recorded).
+    filename = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
     # What the photo was uploaded for (a post's slug): opaque to this app.
     owner = UnicodeAttribute(null=True, attr_name="post_slug")
     uploaded_by = UnicodeAttribute(default="")

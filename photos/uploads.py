@@ -70,7 +70,23 @@ def validate_upload(content_type, size):
     return content_type.strip().lower(), size
 
 
-def create_upload(*, content_type, size, user="", owner=None, now=None):
+# The longest file name a photo card shows (longer ones are cut, keeping the extension).
+MAX_FILENAME_LENGTH = 120
+
+
+def clean_filename(name):
+    """The file name to record: its last path part, without control characters, at most MAX_FILENAME_LENGTH."""
+    if not isinstance(name, str):
+        return None
+    name = "".join(char for char in name.replace("\\", "/").rsplit("/", 1)[-1] if char.isprintable()).strip()
+    if len(name) > MAX_FILENAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        extension = extension[:10] if dot else ""
+        name = name[: MAX_FILENAME_LENGTH - len(extension) - 2] + "…" + (f".{extension}" if extension else "")
+    return name or None
+
+
+def create_upload(*, content_type, size, user="", owner=None, now=None, filename=None):
     """Grant one upload: records the pending `Photo`, returns the presigned POST.
 
     Returns {"url", "fields", "key", "max_bytes"}: the browser POSTs `fields`
@@ -91,6 +107,8 @@ def create_upload(*, content_type, size, user="", owner=None, now=None):
             owner=owner,
             created_at=now,
             updated_at=now,
+            filename=clean_filename(filename),
+            size=size,
         )
         try:
             photo.save(condition=Photo.key.does_not_exist())

@@ -32,13 +32,13 @@ def _method_not_allowed(method):
 
 
 def parse_upload_request(request, owner_field):
-    """(content_type, size, owner value) of an upload request, or ApiError (400, 413 or 415).
+    """(content_type, size, owner value, file name or None) of an upload request, or ApiError (400, 413 or 415).
 
     `owner_field` names the optional field (a string or null) that says
     what the photo is uploaded for.
     """
     data = read_json(request, MAX_REQUEST_BYTES)
-    unknown = sorted(set(data) - {"content_type", "size", owner_field})
+    unknown = sorted(set(data) - {"content_type", "size", "name", owner_field})
     if unknown:
         raise ApiError(400, "invalid_field", f"Unknown field: {', '.join(unknown)}.")
     for name in ("content_type", "size"):
@@ -52,11 +52,13 @@ def parse_upload_request(request, owner_field):
     owner = data.get(owner_field)
     if owner is not None and not isinstance(owner, str):
         raise ApiError(400, "invalid_field", f"{owner_field} must be a string or null.")
-    return data["content_type"], size, owner
+    if data.get("name") is not None and not isinstance(data["name"], str):
+        raise ApiError(400, "invalid_field", "name must be a string or null.")
+    return data["content_type"], size, owner, data.get("name")
 
 
 def upload(request, *, permitted, owner_field, resolve_owner, user=""):
-    """POST JSON {content_type, size, <owner_field>} -> 201 with a presigned POST for S3, or a 4xx.
+    """POST JSON {content_type, size, name (optional), <owner_field>} -> 201 with a presigned POST for S3, or a 4xx.
 
     `resolve_owner(value)` turns the owner field's value (a string or None)
     into the owner key to record, or raises UploadRejected: the owning app
@@ -67,9 +69,15 @@ def upload(request, *, permitted, owner_field, resolve_owner, user=""):
     if not permitted:
         return error_response(403, "forbidden", "You may not upload photos.")
     try:
-        content_type, size, owner = parse_upload_request(request, owner_field)
+        content_type, size, owner, name = parse_upload_request(request, owner_field)
         try:
-            granted = create_upload(content_type=content_type, size=size, user=user, owner=resolve_owner(owner))
+            granted = create_upload(
+                content_type=content_type,
+                size=size,
+                user=user,
+                owner=resolve_owner(owner),
+                filename=name,
+            )
         except UploadRejected as error:
             raise ApiError(400, "upload_rejected", str(error)) from error
     except ApiError as error:

@@ -27,7 +27,7 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import admin_desk, editor_zone, emails, newsletter, preview, rules, services
+from posts import admin_desk, admin_list, checks, editor_zone, emails, newsletter, preview, rules, services, words
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -53,21 +53,27 @@ class PostAdmin(DynamoModelAdmin):
     form = PostForm
     list_index = Post.all_index
     list_hash_key = KIND_POST
-    list_display = ("title", "status_column", "tags_column", "updated_column")
+    list_display = ("cover_column", "title", "status_column", "tags_column", "updated_column")
+    list_display_links = ("title",)
+    sortable_by = ("updated_column",)
     list_filter = (
         partial(ChoicesFilter, attribute="status", choices=STATUS_CHOICES, index=Post.status_index),
         partial(ContainsFilter, attribute="tags", title="tag", parameter_name="tag", normalise=slugify),
     )
     search_fields = (("slug", slugify), ("title", str.strip))
     search_help_text = (
-        "Finds posts whose slug or title starts with what you type (titles: same capitals), "
-        "most recently updated first; a full slug is found at once. It does not search "
-        "inside the text. Each page reads at most 100 posts: use “Search further” for older ones."
+        "Finds posts having every word you type in their title, tags or slug (a word also "
+        "matches the start of a longer one: “scal” finds “Scale”; capitals and accents do not "
+        "matter), most recently updated first; a full slug comes first. It does not search "
+        "inside the text."
     )
     actions = ("publish_selected", "unpublish_selected", "delete_selected")
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "excerpt", "tags"]}),
-        ("Cover photo", {"fields": ["cover_image", "cover_alt", "cover_focus"], "classes": ["post-cover"]}),
+        (
+            "Cover photo",
+            {"fields": ["cover_image", "cover_alt", "cover_decorative", "cover_focus"], "classes": ["post-cover"]},
+        ),
         ("Publishing", {"fields": ["author", "publish_at", "email_subscribers"]}),
     ]
     change_form_template = "admin/posts/post/change_form.html"
@@ -85,6 +91,32 @@ class PostAdmin(DynamoModelAdmin):
     @admin.display(description="title")
     def title(self, post):
         return post.title
+
+    # -- change list: count, covers, word search (posts.admin_list, posts.words) ------------
+
+    def get_total_count(self, request):
+        count = admin_list.approximate_post_count()
+        return None if count is None else (count, True)
+
+    def get_search_matches(self, request, term):
+        return words.search(term)
+
+    def prepare_page(self, request, items):
+        thumbnails = admin_list.cover_thumbnails(items)
+        for post in items:
+            post.admin_thumbnail = thumbnails.get(post.cover_image)
+
+    @admin.display(description="cover")
+    def cover_column(self, post):
+        url = getattr(post, "admin_thumbnail", None)
+        if not url:
+            return ""
+        return format_html(
+            '<img src="{}" alt="{}" width="{}" class="post-list-cover" loading="lazy">',
+            url,
+            post.cover_alt,
+            admin_list.THUMBNAIL_WIDTH,
+        )
 
     @admin.display(description="status")
     def status_column(self, post):
@@ -287,6 +319,15 @@ class PostAdmin(DynamoModelAdmin):
             can_publish=self.has_publish_permission(request),
         )
         extra.update(admin_desk.form_context(self, request, obj))
+        # The content checks of what the form shows (posts.checks); checks.js keeps them current.
+        if request.method == "POST":
+            cover_alt, decorative = request.POST.get("cover_alt", ""), bool(request.POST.get("cover_decorative"))
+        else:
+            cover_alt, decorative = (obj.cover_alt, bool(obj.cover_decorative)) if obj else ("", False)
+        extra.update(
+            content_checks=checks.check_post(body, cover, cover_alt, decorative),
+            checks_url=reverse(self._url_name("checks")),
+        )
         extra.update(
             email_preview_url=reverse(self._url_name("email_preview")),
             email_test_url=reverse(self._url_name("email_test")),
@@ -442,6 +483,7 @@ class PostAdmin(DynamoModelAdmin):
         return [
             *admin_desk.urls(self),
             path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
+            path("checks/", wrap(self.checks_view), name=f"{prefix}_checks"),
             path("email/preview/", wrap(self.email_preview_view), name=f"{prefix}_email_preview"),
             path("email/test/", wrap(self.email_test_view), name=f"{prefix}_email_test"),
             path("<path:object_id>/send/status/", wrap(self.send_status_view), name=f"{prefix}_send_status"),
@@ -477,6 +519,22 @@ class PostAdmin(DynamoModelAdmin):
         post = preview.post_from_form_data(request.POST, original=original, author=request.user.get_username())
         page = preview.preview_page(post)
         return JsonResponse({"html": page.body_html, "document": preview.render_document(request, page)})
+
+    def checks_view(self, request):
+        """POST the form's body, cover_image, cover_alt, cover_decorative -> {"findings": [...]} (`posts.checks`)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405)
+        if not self._can_edit(request):
+            return JsonResponse({"error": "You may not edit posts."}, status=403)
+        if len(request.POST.get("body", "")) > MAX_PREVIEW_CHARS:
+            return JsonResponse({"error": "The text is too long to check."}, status=400)
+        findings = checks.check_post(
+            request.POST.get("body", ""),
+            request.POST.get("cover_image") or None,
+            request.POST.get("cover_alt", ""),
+            bool(request.POST.get("cover_decorative")),
+        )
+        return JsonResponse({"findings": [finding.as_json() for finding in findings]})
 
     def photo_upload_view(self, request):
         """POST JSON {content_type, size, post} -> a presigned POST for S3 (see `photos.views.upload`)."""

@@ -34,6 +34,7 @@ class PostForm(DynamoModelForm):
             "cover_image",
             "cover_alt",
             "cover_focus",
+            "cover_decorative",
             "author",
             "publish_at",
             "email_subscribers",
@@ -52,6 +53,7 @@ class PostForm(DynamoModelForm):
         labels = {
             "cover_alt": "Cover image description",
             "cover_focus": "Cover focal point",
+            "cover_decorative": "The cover is decorative",
             "publish_at": "Go live at",
             "email_subscribers": "Email to subscribers",
         }
@@ -64,6 +66,8 @@ class PostForm(DynamoModelForm):
             "cover_alt": "Describes the cover photo for readers who cannot see it.",
             "cover_focus": "Click the cover where its subject is: listings crop the cover around that point. "
             "Stored as “x,y” fractions of its width and height, e.g. “0.30,0.60”; empty for the centre.",
+            "cover_decorative": "It adds nothing to the text, so it needs no description "
+            "(the checks do not ask for one).",
             "author": "Defaults to your user name.",
             "publish_at": "Only for “Schedule”: when the post goes live, in your time zone "
             "(the UTC time is shown beside it).",
@@ -73,6 +77,8 @@ class PostForm(DynamoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Never chosen (None, posts saved before the choice existed) shows as not decorative.
+        self.initial["cover_decorative"] = bool(self.initial.get("cover_decorative"))
         self.fields["slug"].required = False
         self.fields["slug"].max_length = rules.MAX_SLUG_LENGTH
         for name, limit in rules.MAX_LENGTHS.items():

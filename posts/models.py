@@ -178,6 +178,8 @@ class Post(DynamoModel):
     author = UnicodeAttribute(default="")
     cover_image = UnicodeAttribute(null=True)  # S3 key of the original photo
     cover_alt = UnicodeAttribute(default="")
+    # The editor said the cover adds nothing to the text: its empty description is meant (see posts.checks).
+    cover_decorative = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=timezone.now)
     updated_at = UTCDateTimeAttribute(default=timezone.now)
     updated_by = UnicodeAttribute(default="")
@@ -327,3 +329,28 @@ class Presence(DynamoModel):
     since = UTCDateTimeAttribute()
     seen_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
+
+
+class PostWord(DynamoModel):
+    """One item per (word, post) of a post's title, tags and slug: the admin's word search.
+
+    Keys are designed for a prefix Query: the hash key is the word's first
+    two letters (the whole word when it has one), the range key
+    `<word>#<slug>`, so the posts having a word that starts with what an
+    editor typed are one Query (`begins_with`) of that prefix. What the
+    change list filters and sorts on is copied onto the item, so matches are
+    ordered without reading the posts. Written and deleted with the post in
+    its transaction by `posts.services` (see `posts.words`).
+    """
+
+    class Meta:
+        table_name = table_name("post-words")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    prefix = UnicodeAttribute(hash_key=True)
+    word_slug = UnicodeAttribute(range_key=True)  # "<word>#<slug>"
+    slug = UnicodeAttribute()
+    status = UnicodeAttribute(default=DRAFT)
+    updated_at = UTCDateTimeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)

@@ -27,6 +27,7 @@ Markdown and nh3 are imported on first use: pages that show no post body
 
 import functools
 import re
+from html import escape
 
 from photos.rendering import photo_key, picture_element, rendition_url, srcset_urls
 
@@ -147,7 +148,23 @@ def sanitise_html(html, image_urls=frozenset()):
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
-    return _IMG_TAG.sub(_image_or_alt, html) if "<img" in html else html
+    html = _IMG_TAG.sub(_image_or_alt, html) if "<img" in html else html
+    return _DEAD_LINK.sub(r"\1", html) if "<a" in html else html
+
+
+# A link nh3 left without an address (its scheme is not one of URL_SCHEMES,
+# `javascript:`, `data:`, a malformed URL...): the page would show a dead
+# link, so its text stays and the <a> goes. nh3's output never nests links.
+_DEAD_LINK = re.compile(r'<a\b(?![^>]* href=")[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def link_is_kept(href):
+    """Whether the sanitiser keeps a link to `href` (the content checks warn about those it removes)."""
+    import nh3
+
+    return ' href="' in nh3.clean(
+        f'<a href="{escape(href, quote=True)}">x</a>', tags={"a"}, attributes={"a": {"href"}}, url_schemes=URL_SCHEMES
+    )
 
 
 # nh3 writes every attribute value in double quotes with `&`, `<`, `>` and

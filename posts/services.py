@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
-from posts import focus, rules, stored
+from posts import focus, rules, stored, words
 from posts.models import PhotoUse, Post, PostTag, Revision
 from posts.reading import reading_minutes
 from posts.rules import (
@@ -57,6 +57,7 @@ EDITABLE_FIELDS = (
     "cover_image",
     "cover_alt",
     "cover_focus",
+    "cover_decorative",
     "email_subscribers",
 )
 # What a revision keeps of the content, and what restoring one brings back.
@@ -306,6 +307,7 @@ def _write(post, previous, user, note=""):
             transaction.save(use)
         for use in use_deletes:
             transaction.delete(use)
+        words.add_to_transaction(transaction, post, previous)
         # The post's version after this write is its current one + 1.
         revision = _snapshot(post, user, note)
         revision.version = (post.version or 0) + 1
@@ -398,6 +400,7 @@ def delete_post(slug, *, expected_version=None, user=""):
             transaction.delete(item)
         for key in post.photo_keys or ():
             transaction.delete(PhotoUse(key, post.slug))
+        words.add_to_transaction(transaction, None, post)
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))

@@ -43,6 +43,14 @@ def _no_search_index_in_memory():
     search.forget_index()
 
 
+@pytest.fixture(autouse=True)
+def _no_post_count_in_memory():
+    """Each test's function instance starts without the change list's post count (each test has its own tables)."""
+    from posts import admin_list
+
+    admin_list.forget_count()
+
+
 def _create_bucket():
     myblog_aws.client("s3").create_bucket(Bucket=settings.MYBLOG_MEDIA_BUCKET)
 

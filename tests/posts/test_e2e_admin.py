@@ -113,9 +113,14 @@ def test_editor_writes_uploads_publishes_and_reads_it_on_the_site(local_stack, b
     page.click("#id_body")
     page.keyboard.press("Control+End")
     card.locator(".photo-insert").click()
-    assert f"(photo:{key})" in page.input_value("#id_body")
+    # Both buttons ask for the photo's description first.
+    page.fill("#photo-alt-text", "A red kite")
+    page.click("#photo-alt-ok")
+    page.wait_for_function("key => document.getElementById('id_body').value.includes('(photo:' + key + ')')", arg=key)
     card.locator(".photo-cover").click()
-    assert page.input_value("#id_cover_image") == key
+    page.fill("#photo-alt-text", "A red kite above the ridge")
+    page.click("#photo-alt-ok")
+    page.wait_for_function("key => document.getElementById('id_cover_image').value === key", arg=key)
     # The cover fieldset shows the new cover at once (its thumbnail), and so does the preview.
     assert page.locator("#cover-photo .cover-photo-current img").is_visible()
     assert "/media/renditions/" in page.get_attribute("#cover-photo .cover-photo-current img", "src")

@@ -141,13 +141,18 @@
     const src = info.thumbnail_url || info.original_url;
     if (src && !sameFile(img.getAttribute("src"), src)) img.src = src;
     card.querySelector(".photo-status").textContent = info.status_label;
+    const name = card.querySelector(".photo-name");
+    if (name && info.filename) { name.textContent = info.filename; name.title = info.filename; }
+    const size = card.querySelector(".photo-size");
+    if (size && info.size_label) size.textContent = info.size_label;
     markCover();
   }
 
   function newCard() {
     const card = document.createElement("li");
     card.className = "photo-card";
-    card.innerHTML = '<img alt=""><span class="photo-status">uploading…</span>' +
+    card.innerHTML = '<img alt=""><span class="photo-name"></span><span class="photo-size"></span>' +
+      '<span class="photo-status" role="status">uploading…</span>' +
       '<progress max="100" value="0"></progress>' +
       '<button type="button" class="button photo-cover" disabled>Set as cover</button>' +
       '<button type="button" class="button photo-insert" disabled>Insert into text</button>';
@@ -190,7 +195,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: {"X-CSRFToken": csrf, "Content-Type": "application/json"},
-      body: JSON.stringify({content_type: file.type, size: file.size, post: editor.dataset.post || null}),
+      body: JSON.stringify({content_type: file.type, size: file.size, name: file.name, post: editor.dataset.post || null}),
     }).then((r) => r.json().then((json) => ({ok: r.ok, json}))).then(({ok, json}) => {
       // Refusals have the API's error shape: {"error": {"code", "message"}}.
       if (!ok) throw new Error((json.error && json.error.message) || "The upload was refused.");
