@@ -14,7 +14,8 @@ BatchGetItem for the page shown).
 The items are written in the post's own transaction (`posts.services._write`:
 `add_to_transaction`), so the search never disagrees with the posts. A
 transaction holds at most 100 items and a save already writes the post,
-its revision and up to 2 x 20 tag items, so a post keeps at most
+its revision, up to 2 x 20 tag items and 2 x 10 photo uses
+(`posts.stored`), so a post keeps at most
 `MAX_WORDS` words (title words first, then tags, then the slug's), and a
 save writes at most 2 x `MAX_WORDS` word items (the new ones, and deletes
 of the words it lost). Every save rewrites the post's items, since their
@@ -31,7 +32,7 @@ from posts.search_text import MAX_TERM_LENGTH, STOP_WORDS, WORD_RE, normalise
 
 # Words kept per post: with the post, its revision and 2 x 20 tag items, a
 # save stays at 82 of DynamoDB's 100 transaction items (see the module doc).
-MAX_WORDS = 20
+MAX_WORDS = 19
 # Terms of one search that are queried (the longest ones); more only narrow it.
 MAX_QUERY_TERMS = 5
 # Query pages read per term (each up to 1 MB, some 10,000 items): a term in

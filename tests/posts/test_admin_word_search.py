@@ -77,10 +77,15 @@ def test_words_are_written_changed_and_deleted_with_the_post(dynamodb):
 
 
 def test_a_save_changing_every_word_and_tag_of_a_live_post_fits_one_transaction(dynamodb):
-    """Post, revision, 20 tags out and 20 in, MAX_WORDS words out and in: within DynamoDB's 100 items."""
+    """Post, revision, 20 tags, MAX_WORDS words and 10 photo uses out and in: within DynamoDB's 100 items."""
+
+    def photos(name):
+        return "\n\n".join(f"![{name} {n}](photo:media/originals/2026/12/{name}{n:02d}.jpg)" for n in range(12))
+
     first = services.create_post(
         slug="many",
         title=" ".join(f"al{n}" for n in range(30)),
+        body=photos("old"),
         tags=[f"old-tag{n}" for n in range(20)],
         status=PUBLISHED,
         publish_at=timezone.now(),
@@ -89,9 +94,11 @@ def test_a_save_changing_every_word_and_tag_of_a_live_post_fits_one_transaction(
         "many",
         expected_version=first.version,
         title=" ".join(f"be{n}" for n in range(30)),
+        body=photos("new"),
         tags=[f"new-tag{n}" for n in range(20)],
     )
     assert saved.version == first.version + 1
+    assert len(saved.photo_keys) == 10 and all("/new" in key for key in saved.photo_keys)
     assert {slug for _, slug in all_word_items()} == {f"{w}#many" for w in words.post_words(saved)}
 
 
