@@ -116,7 +116,9 @@ def package_function(endpoint):
     env = lambda_environment("myblog-dev", "us-east-1", 1024, 60, built.task_dir, configuration, credentials)
     sdk = runtime_sdk()
     log = Path(tempfile.gettempdir()) / "myblog-bench-package.log"
-    return built, lambda: LambdaFunction("myblog-dev", built.task_dir, env, sdk, timeout=60, log_path=log)
+    return built, lambda: LambdaFunction(
+        "myblog-dev", built.task_dir, env, sdk, timeout=60, log_path=log, opt_dir=built.opt_dir
+    )
 
 
 def run_package(make_function, event_path):

@@ -8,7 +8,8 @@ context object. `LambdaFunction` does the same on this machine:
 - the interpreter runs isolated (`python -I -S`): no site-packages, no
   PYTHON* variables, no current directory, so nothing of the development
   virtualenv (Django, moto, pytest, this package) can be imported; its
-  `sys.path` is the package, the SDK installed from
+  `sys.path` is the package, the function's layers (their `python/`
+  folder, as Lambda's /opt/python), the SDK installed from
   devstack/lambda-runtime-requirements.txt, and the standard library;
 - its environment is what Lambda sets (function name, memory, region,
   `LAMBDA_TASK_ROOT`, `TZ=:UTC`, ...) plus the function's configuration
@@ -73,8 +74,9 @@ def runtime_sdk(cache_dir=None, requirements=SDK_REQUIREMENTS):
 # stderr are the function's log.
 BOOTSTRAP = r"""
 import json, os, sys, time, traceback
-task, sdk, result_fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
-sys.path[:0] = [task, sdk]
+task, sdk, result_fd, opt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+# Lambda's order: the function's code, then its layers (/opt/python), then the runtime's SDK.
+sys.path[:0] = [task] + ([os.path.join(opt, "python")] if opt else []) + [sdk]
 results = os.fdopen(result_fd, "w", buffering=1)
 
 def configured_endpoints():
@@ -202,9 +204,20 @@ def lambda_environment(name, region, memory_mb, timeout, task_dir, configuration
 class LambdaFunction:
     """One execution environment of a function, started on first use and after a timeout."""
 
-    def __init__(self, name, task_dir, environment, sdk_dir=None, timeout=60, log_path=None, region="us-east-1"):
+    def __init__(
+        self,
+        name,
+        task_dir,
+        environment,
+        sdk_dir=None,
+        timeout=60,
+        log_path=None,
+        region="us-east-1",
+        opt_dir=None,
+    ):
         self.name = name
         self.task_dir = Path(task_dir)
+        self.opt_dir = Path(opt_dir) if opt_dir else None  # the layers, unpacked as under /opt
         self.sdk_dir = Path(sdk_dir) if sdk_dir else runtime_sdk()
         self.environment = environment
         self.timeout = timeout
@@ -222,7 +235,10 @@ class LambdaFunction:
             # that forks, and a cold start happens on a request's short-lived
             # thread, whose end would kill the environment. stop() ends it.
             self._process = subprocess.Popen(
-                [PYTHON, "-I", "-S", "-c", BOOTSTRAP, str(self.task_dir), str(self.sdk_dir), str(write_fd)],
+                [
+                    *(PYTHON, "-I", "-S", "-c", BOOTSTRAP),
+                    *(str(self.task_dir), str(self.sdk_dir), str(write_fd), str(self.opt_dir or "")),
+                ],
                 cwd=self.task_dir,
                 env=self.environment,
                 stdin=subprocess.PIPE,

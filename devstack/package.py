@@ -8,6 +8,10 @@ knows (its loopback host names, the CloudFront stand-in, the distribution
 id); the local Lambda runtime passes those as the function's configuration,
 as `zappa update` would push a stage's outputs.
 
+Beside the zip, the function's layer (infra/layers.py: psycopg, which the
+package leaves out) is unpacked under `opt/`, as Lambda unpacks layers under
+/opt; the local runtime puts its `python/` on `sys.path` as Lambda does.
+
 The zip and its unpacked tree live under the user's cache (never inside the
 source tree: Zappa's scan of the project would find an unpacked `handler.py`
 and route WebSocket events to it), keyed by a digest of requirements.txt,
@@ -31,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from infra import deployenv  # noqa: E402
+from infra import deployenv, layers  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("MYBLOG_CACHE_DIR", Path.home() / ".cache" / "myblog"))
 STAGE = "dev"
@@ -58,6 +62,11 @@ class Package:
     @property
     def size(self):
         return self.zip_path.stat().st_size
+
+    @property
+    def opt_dir(self):
+        """The function's layers unpacked as Lambda unpacks them under /opt (its `python/` goes on `sys.path`)."""
+        return self.task_dir.parent / "opt"
 
     def runtime_settings(self):
         """The variables of the package's generated zappa_settings.py."""
@@ -120,7 +129,7 @@ def build(stage=STAGE, log=print, cache_dir=None):
     target = root / key
     zip_path = target / f"myblog-{stage}.zip"
     task_dir = target / "task"
-    if (task_dir / "handler.py").exists() and zip_path.exists():
+    if (task_dir / "handler.py").exists() and zip_path.exists() and (target / "opt" / "python").is_dir():
         log(f"package: reusing {zip_path} ({key})")
         return Package(key, zip_path, task_dir, stage, built=False, build_seconds=0.0)
     venv = deploy_venv(log=log)
@@ -139,6 +148,7 @@ def build(stage=STAGE, log=print, cache_dir=None):
     seconds = time.perf_counter() - started
     with zipfile.ZipFile(work / zip_path.name) as archive:
         archive.extractall(work / "task")
+    layers.tree(deployenv.site_packages(venv), work / "opt")
     shutil.rmtree(target, ignore_errors=True)
     os.replace(work, target)
     _prune(root, keep=key)

@@ -118,10 +118,9 @@ class PackagedFunction:
             self.name, REGION, 1024, self.timeout, self.package.task_dir, configuration, self.iam.function.as_lambda()
         )
         sdk = runtime_sdk()
-        self.http = LambdaFunction(self.name, self.package.task_dir, env, sdk, self.timeout, logs / "lambda-http.log")
-        self.events = LambdaFunction(
-            self.name, self.package.task_dir, env, sdk, self.timeout, logs / "lambda-events.log"
-        )
+        task, opt = self.package.task_dir, self.package.opt_dir
+        self.http = LambdaFunction(self.name, task, env, sdk, self.timeout, logs / "lambda-http.log", opt_dir=opt)
+        self.events = LambdaFunction(self.name, task, env, sdk, self.timeout, logs / "lambda-events.log", opt_dir=opt)
         return self
 
     def moto_decisions(self):

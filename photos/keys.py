@@ -30,7 +30,7 @@ ORIGINAL_EXTENSIONS = {
     "image/gif": "gif",
 }
 # The extension of a rendition's key, by its format.
-RENDITION_EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
+RENDITION_EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
 
 
 def is_original_key(key):

@@ -27,7 +27,7 @@ from photos.status import PHOTO_PENDING
 class Rendition(MapAttribute):
     width = NumberAttribute()
     height = NumberAttribute()
-    format = UnicodeAttribute()  # "jpeg" or "webp"
+    format = UnicodeAttribute()  # "jpeg", "webp" or "avif" (photos.renditions.FORMATS)
     key = UnicodeAttribute()  # S3 key under MYBLOG_RENDITIONS_PREFIX
 
 
@@ -87,3 +87,15 @@ class Photo(DynamoModel):
 
     owner_index = OwnerIndex()
     status_index = StatusIndex()
+
+    @property
+    def formats(self):
+        """The formats this photo's renditions were made in, in `photos.renditions.FORMATS` order.
+
+        Read from the renditions themselves (each records its format), so a
+        photo made before AVIF existed says ("jpeg", "webp") without a
+        migration; the re-render job brings it up to date.
+        """
+        made = {rendition.format for rendition in self.renditions or []}
+        order = ("jpeg", "webp", "avif")
+        return tuple(fmt for fmt in order if fmt in made) + tuple(sorted(made - set(order)))

@@ -10,8 +10,9 @@ The CMS inserts this form (`markdown_for_photo`). The original's public URL
 (`myblog.storage.public_url(key)`) is understood too, so a pasted link
 works the same (`photo_key`).
 
-On display a photo becomes a `<picture>`: a WebP `srcset` and a JPEG
-`srcset` over its renditions, with `width` and `height` (no layout shift),
+On display a photo becomes a `<picture>`: an AVIF `<source>`, then a WebP
+`<source>` (browsers take the first type they support: AVIF is the
+lightest), and a JPEG `srcset` on the `<img>`, with `width` and `height` (no layout shift),
 `loading="lazy"` and `decoding="async"` (`picture_element` for Markdown's
 tree, `picture_html` for templates, `photo_sources` for the API).
 
@@ -79,6 +80,7 @@ class Sources(NamedTuple):
     height: int | None
     jpeg_srcset: str = ""
     webp_srcset: str = ""
+    avif_srcset: str = ""  # "" for photos made before AVIF renditions existed
 
 
 def photo_sources(photo, key, original_url=None):
@@ -94,6 +96,7 @@ def photo_sources(photo, key, original_url=None):
     renditions = list(photo.renditions) if photo.status == PHOTO_READY else []
     jpegs = sorted((r for r in renditions if r.format == "jpeg"), key=lambda r: r.width)
     webps = sorted((r for r in renditions if r.format == "webp"), key=lambda r: r.width)
+    avifs = sorted((r for r in renditions if r.format == "avif"), key=lambda r: r.width)
     if not jpegs:
         if photo.status == PHOTO_READY or original_url is None:
             return None
@@ -107,6 +110,7 @@ def photo_sources(photo, key, original_url=None):
         height=int(widest.height),
         jpeg_srcset=_srcset(jpegs),
         webp_srcset=_srcset(webps),
+        avif_srcset=_srcset(avifs),
     )
 
 
@@ -137,7 +141,7 @@ def srcset_urls(srcset):
 
 
 def _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url=None):
-    """The attributes of the WebP <source> (None without WebP renditions) and of the <img>."""
+    """The attributes of each <source> (AVIF first, then WebP: those there are) and of the <img>."""
     sources = photo_sources(photo, key, original_url)
     if sources is None:
         return None
@@ -154,8 +158,12 @@ def _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, o
     img["decoding"] = "async"
     if fetchpriority:
         img["fetchpriority"] = fetchpriority
-    source = {"type": "image/webp", "srcset": sources.webp_srcset, "sizes": sizes} if sources.webp_srcset else None
-    return source, img
+    source_list = [
+        {"type": content_type, "srcset": srcset, "sizes": sizes}
+        for content_type, srcset in (("image/avif", sources.avif_srcset), ("image/webp", sources.webp_srcset))
+        if srcset
+    ]
+    return source_list, img
 
 
 def picture_element(
@@ -167,11 +175,12 @@ def picture_element(
     attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url)
     if attributes is None:
         return None
-    source, img = attributes
-    if source is None:
+    source_list, img = attributes
+    if not source_list:
         return ElementTree.Element("img", img)
     picture = ElementTree.Element("picture")
-    ElementTree.SubElement(picture, "source", source)
+    for source in source_list:
+        ElementTree.SubElement(picture, "source", source)
     ElementTree.SubElement(picture, "img", img)
     return picture
 
@@ -187,7 +196,8 @@ def picture_html(
     attributes = _picture_attributes(photo, key, alt, sizes, loading, fetchpriority, title, original_url)
     if attributes is None:
         return ""
-    source, img = attributes
-    if source is None:
+    source_list, img = attributes
+    if not source_list:
         return mark_safe(_tag("img", img))  # noqa: S308 - every value escaped by _tag
-    return mark_safe(f"<picture>{_tag('source', source)}{_tag('img', img)}</picture>")  # noqa: S308 - as above
+    sources = "".join(_tag("source", source) for source in source_list)
+    return mark_safe(f"<picture>{sources}{_tag('img', img)}</picture>")  # noqa: S308 - as above

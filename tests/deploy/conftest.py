@@ -33,7 +33,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack import services, system
-from infra import deployenv, emulated_stack, event_mappings, stage_settings
+from infra import deployenv, emulated_stack, event_mappings, layers, stage_settings
 from tests.deploy.stages import HOME_REGION, REPO, SECONDARY_REGION, SECONDARY_STAGE, STACK_PARAMETERS, STAGE
 
 logger = logging.getLogger("infra.rehearsal")
@@ -94,18 +94,26 @@ def stacks(home, secondary, rehearsal_dir):
 
 
 @pytest.fixture(scope="module")
-def stage_settings_file(stacks, rehearsal_dir):
-    """The stages with the stacks' outputs, written as infra/stage_settings.py writes them.
+def layer_zip(deploy_venv, rehearsal_dir):
+    """The function's psycopg layer (infra/layers.py), built from the deploy virtualenv."""
+    return layers.build(rehearsal_dir / "myblog-psycopg.zip", deploy_venv, log=lambda line: None)
+
+
+@pytest.fixture(scope="module")
+def stage_settings_file(stacks, layer_zip, home, secondary, rehearsal_dir):
+    """The stages with the stacks' outputs and their published layer, as infra/stage_settings.py and
+    infra/layers.py write them.
 
     Returns the copy's path, its content and what each stage could not find in the outputs.
     """
     home_outputs = stacks[HOME_REGION].outputs
     settings = stage_settings.load(REPO / "zappa_settings.json")
     missing = {}
-    for stage, region in ((STAGE, HOME_REGION), (SECONDARY_STAGE, SECONDARY_REGION)):
+    for stage, region, session in ((STAGE, HOME_REGION, home), (SECONDARY_STAGE, SECONDARY_REGION, secondary)):
         config = stage_settings.stage_config(settings, stage)
         updates, missing[stage] = stage_settings.apply_outputs(config, stacks[region].outputs, home_outputs)
         settings[stage].update(updates)
+        layers.apply(settings, stage, layers.publish(layer_zip, session))
     # moto cannot run a function, so Zappa's final HTTP request to a new
     # endpoint cannot succeed; the `rehearsal` stage says so itself, and the
     # copy of prod_eu deployed here skips it too.
@@ -220,8 +228,8 @@ RUNTIME_SDK = ("boto3", "botocore", "s3transfer")
 
 INVOKE_DRIVER = r"""
 import json, sys, time
-task, sdk = sys.argv[1], sys.argv[2]
-sys.path[:0] = [task, sdk]
+task, sdk, opt = sys.argv[1], sys.argv[2], sys.argv[4]
+sys.path[:0] = [task, opt + "/python", sdk]  # Lambda's order: the code, its layers (/opt/python), the SDK
 started = time.perf_counter()
 import zappa_settings
 # moto has no DAX data plane: this invocation reads DynamoDB directly.
@@ -236,13 +244,14 @@ for event in json.loads(sys.argv[3]):
 import psycopg, PIL.features
 outside = sorted(
     {m.__name__.split(".")[0] for m in list(sys.modules.values())
-     if getattr(m, "__file__", None) and "site-packages" in m.__file__ and not m.__file__.startswith((task, sdk))}
+     if getattr(m, "__file__", None) and "site-packages" in m.__file__ and not m.__file__.startswith((task, sdk, opt))}
 )
 print(json.dumps({
     "responses": responses,
     "libpq": psycopg.pq.version(),
     "jpeg": PIL.features.check("jpg"),
     "webp": PIL.features.check("webp"),
+    "avif": PIL.features.check("avif"),
     "outside": outside,
 }))
 """
@@ -304,7 +313,7 @@ def static_files(stage_config, emulator):
 
 
 @pytest.fixture(scope="module")
-def invocation(deploy_venv, packages, stage_config, static_files, emulator, home, rehearsal_dir):
+def invocation(deploy_venv, packages, layer_zip, stage_config, static_files, emulator, home, rehearsal_dir):
     """The packaged function's run: its answers to GET /, GET /admin/login/ and a GET / without the origin
     secret, and what it loaded."""
     path = stage_config["environment_variables"]["MYBLOG_SSM_PARAMETERS_PATH"]
@@ -323,6 +332,9 @@ def invocation(deploy_venv, packages, stage_config, static_files, emulator, home
     sdk.mkdir()
     for name in RUNTIME_SDK:
         (sdk / name).symlink_to(deployenv.site_packages(deploy_venv) / name)
+    opt = rehearsal_dir / "opt"
+    with zipfile.ZipFile(layer_zip) as archive:
+        archive.extractall(opt)
     host = stage_config["environment_variables"]["DJANGO_ALLOWED_HOSTS"].split(",")[0]
     lambda_env = {
         **emulator.environment,
@@ -335,7 +347,10 @@ def invocation(deploy_venv, packages, stage_config, static_files, emulator, home
     events = [api_gateway_event(path, host, STAGE) for path in INVOKED_PATHS]
     events.append(api_gateway_event("/", host, STAGE, origin_secret=None))  # straight to API Gateway
     result = subprocess.run(
-        [str(deploy_venv / "bin" / "python"), "-S", "-c", INVOKE_DRIVER, str(task), str(sdk), json.dumps(events)],
+        [
+            *(str(deploy_venv / "bin" / "python"), "-S", "-c", INVOKE_DRIVER),
+            *(str(task), str(sdk), json.dumps(events), str(opt)),
+        ],
         cwd=task,
         env=lambda_env,
         capture_output=True,

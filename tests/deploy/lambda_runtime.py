@@ -25,7 +25,9 @@ import sys
 import sysconfig
 
 task, sdk, request_path = sys.argv[1:4]
-sys.path[:0] = [task, sdk]
+opt = sys.argv[4] if len(sys.argv) > 4 else ""  # the function's layers, unpacked as Lambda does under /opt
+layer_path = [os.path.join(opt, "python")] if opt else []
+sys.path[:0] = [task, *layer_path, sdk]
 with open(request_path, encoding="utf-8") as request_file:
     request = json.load(request_file)
 
@@ -81,7 +83,9 @@ for name in request.get("imports", []):
         imports[name] = "ok"
 
 paths = sysconfig.get_paths()
-allowed = tuple(os.path.abspath(path) + os.sep for path in (task, sdk, paths["stdlib"], paths["platstdlib"]))
+allowed = tuple(
+    os.path.abspath(path) + os.sep for path in (task, *layer_path, sdk, paths["stdlib"], paths["platstdlib"])
+)
 outside = sorted(
     {
         name.split(".")[0]

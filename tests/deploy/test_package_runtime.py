@@ -2,8 +2,9 @@
 
 The package is built as a deploy builds it (`zappa package prod` from the
 deploy virtualenv, infra/deployenv.py), unzipped outside the repository and
-run by tests/deploy/lambda_runtime.py in a Python whose `sys.path` is the package
-and the AWS SDK only, as on Lambda's python3.11 runtime. Real-shaped API
+run by tests/deploy/lambda_runtime.py in a Python whose `sys.path` is the package,
+the function's layer (infra/layers.py: psycopg, as under /opt/python) and the AWS
+SDK only, as on Lambda's python3.11 runtime. Real-shaped API
 Gateway proxy events go through Zappa's `handler.lambda_handler`, against
 moto server (tables, bucket, the stage's secrets in SSM).
 
@@ -29,7 +30,7 @@ import boto3
 import pytest
 
 from devstack import services, system
-from infra import deployenv, stage_settings
+from infra import deployenv, layers, stage_settings
 
 pytestmark = pytest.mark.deploy_rehearsal
 
@@ -48,9 +49,8 @@ NEVER_RUN_ON_LAMBDA = {
     "werkzeug/testapp": "Werkzeug's demo application",
     "markdown/__main__": "the markdown command line",
     "zappa/utilities:check_new_version_available": "asks PyPI for a newer Zappa; only the zappa command does",
-    # Pillow's optional parts the package leaves out (AVIF, FreeType text,
-    # Tk): each import is guarded and Pillow reports the feature missing.
-    "PIL/AvifImagePlugin": "AVIF support; renditions are JPEG and WebP",
+    # Pillow's optional parts the package leaves out (FreeType text, Tk):
+    # each import is guarded and Pillow reports the feature missing.
     "PIL/ImageFont": "imports FreeType inside try/except; MyBlog draws no text",
     "PIL/ImageTk:_pyimagingtkcall": "Tk display; no display on Lambda",
     # Django registers its YAML serializer only when `import yaml` succeeds
@@ -63,6 +63,8 @@ NEVER_RUN_ON_LAMBDA = {
 # The editors' database backend: Django refuses psycopg when it cannot read
 # psycopg's version, which comes from the package metadata.
 POSTGRESQL_BACKEND = "django.db.backends.postgresql.base"
+# Pillow's AVIF codec (its extension and the libavif it links): the photo handler encodes with it.
+AVIF_CODEC = "PIL._avif"
 FENCED_POST = {
     "slug": "fenced-code",
     "title": "Fenced code",
@@ -81,6 +83,7 @@ class Package:
     task: Path
     sdk: Path
     work: Path
+    opt: Path  # the function's layer, unpacked as Lambda unpacks it under /opt
 
 
 def stage_config():
@@ -100,7 +103,10 @@ def package(lambda_package, tmp_path_factory):
     sdk.mkdir()
     for name in RUNTIME_SDK:
         (sdk / name).symlink_to(deployenv.site_packages(venv) / name)
-    return Package(venv, zip_path, task, sdk, work)
+    layer_zip = layers.build(work / "layer.zip", venv, log=lambda line: None)
+    with zipfile.ZipFile(layer_zip) as archive:
+        archive.extractall(work / "opt")
+    return Package(venv, zip_path, task, sdk, work, work / "opt")
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +168,7 @@ def run_package(package, endpoint, events, seed=(), imports=()):
             str(package.task),
             str(package.sdk),
             str(request_path),
+            str(package.opt),
         ],
         cwd=package.task,
         env=env,
@@ -235,7 +242,7 @@ def served(package, moto_endpoint):
         ),
     }
     answer = run_package(
-        package, moto_endpoint, list(events.values()), seed=[FENCED_POST], imports=[POSTGRESQL_BACKEND]
+        package, moto_endpoint, list(events.values()), seed=[FENCED_POST], imports=[POSTGRESQL_BACKEND, AVIF_CODEC]
     )
     return {**dict(zip(events, answer["responses"], strict=True)), **answer}
 
@@ -286,8 +293,19 @@ def test_sign_up_with_an_international_domain(served, moto_endpoint):
     assert item.get("Item", {}).get("status") == {"S": "pending"}
 
 
-def test_the_editors_postgresql_backend_loads(served):
-    assert served["imports"] == {POSTGRESQL_BACKEND: "ok"}
+def test_the_editors_postgresql_backend_loads_from_the_layer(served):
+    assert served["imports"][POSTGRESQL_BACKEND] == "ok"
+
+
+def test_the_package_carries_pillows_avif_encoder(served, package):
+    assert served["imports"][AVIF_CODEC] == "ok"
+    assert list((package.task / "pillow.libs").glob("libavif-*"))
+
+
+def test_psycopg_is_in_the_layer_not_the_package(package):
+    assert not [path.name for path in package.task.iterdir() if path.name.startswith("psycopg")]
+    assert (package.opt / "python" / "psycopg" / "__init__.pyc").exists()
+    assert list((package.opt / "python" / "psycopg_binary.libs").glob("libpq-*"))
 
 
 def test_the_handler_never_imports_zappas_deploy_modules(served):
@@ -388,7 +406,7 @@ def excluded_top_level_names(venv):
 
 def test_no_shipped_module_imports_one_the_package_leaves_out(package):
     """What `exclude` removed from the deploy virtualenv and the project, no shipped code imports."""
-    shipped = module_names(package.task)
+    shipped = module_names(package.task) | module_names(package.opt / "python")  # the layer's too
     left_out = module_names(deployenv.site_packages(package.venv)) | module_names(REPO, project_top_level())
     left_out = {name for name in left_out - shipped if name.split(".")[0] not in RUNTIME_SDK}
     assert "idna" not in left_out  # subscribers.services and urllib3 import it for international domains
@@ -422,9 +440,14 @@ def test_every_shipped_library_keeps_its_metadata(package):
     """importlib.metadata works in the package: versions (psycopg, which Django's backend checks) and entry points."""
     shipped = {path.name for path in package.task.iterdir()}
     metadata = {name for name in shipped if name.endswith(".dist-info")}
-    for distribution in ("django", "psycopg", "psycopg_binary", "markdown", "pynamodb", "pillow", "nh3", "idna"):
+    for distribution in ("django", "markdown", "pynamodb", "pillow", "nh3", "idna"):
         (found,) = [name for name in metadata if name.lower().startswith(f"{distribution}-")]
         assert (package.task / found / "METADATA").exists(), found
+    # psycopg's metadata is in its layer, with it.
+    in_layer = {path.name for path in (package.opt / "python").iterdir()}
+    for distribution in ("psycopg", "psycopg_binary"):
+        (found,) = [name for name in in_layer if name.lower().startswith(f"{distribution}-")]
+        assert (package.opt / "python" / found / "METADATA").exists(), found
     # No metadata of a distribution the package leaves out.
     excluded = stage_config()["exclude"]
     assert not [name for name in metadata if any(fnmatch.fnmatch(name, pattern) for pattern in excluded)]

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from infra import deployenv, event_mappings, stage_settings
+from infra import deployenv, event_mappings, layers, stage_settings
 from infra.emulated_stack import resolve_conditions
 from tests.deploy.stages import (
     HOME_REGION,
@@ -40,7 +40,8 @@ REQUIRED_IN_ZIP = (
     "dynamo_admin/options.py",
     "django/",
     "pynamodb/",
-    "psycopg_binary/",
+    "PIL/_avif.",  # the photo handler's AVIF encoder, and the libavif it links
+    "pillow.libs/libavif-",
 )
 # The bindings as the repository declares them (ARNs are filled in from the stack outputs).
 BINDINGS = stage_settings.stage_config(REPO / "zappa_settings.json", STAGE)["events"]
@@ -613,5 +614,12 @@ def test_postgres_driver_loads_its_bundled_libpq(invocation):
     assert invocation.answer["libpq"]
 
 
-def test_pillow_in_the_package_reads_and_writes_jpeg_and_webp(invocation):
-    assert invocation.answer["jpeg"] and invocation.answer["webp"]
+def test_pillow_in_the_package_reads_and_writes_jpeg_webp_and_avif(invocation):
+    assert invocation.answer["jpeg"] and invocation.answer["webp"] and invocation.answer["avif"]
+
+
+def test_psycopg_comes_from_the_layer_not_the_zip(zip_names, invocation, stage_config):
+    # The editors' PostgreSQL driver: in the function's layer (infra/layers.py), to keep the zip under 15 MB.
+    assert not [name for name in zip_names if name.startswith("psycopg")]
+    assert invocation.answer["libpq"]
+    assert len(layers.layer_arns(stage_config)) == 1

@@ -82,7 +82,8 @@ def test_upload_makes_renditions_and_marks_the_photo_ready(aws):
     assert photo.etag == event["Records"][0]["s3"]["object"]["eTag"]
     assert photo.error is None
     made = sorted((int(r.width), r.format) for r in photo.renditions)
-    assert made == sorted((w, f) for w in (1920, 1280, 960, 640, 320) for f in ("jpeg", "webp"))
+    assert made == sorted((w, f) for w in (1920, 1280, 960, 640, 320) for f in ("jpeg", "webp", "avif"))
+    assert photo.formats == ("jpeg", "webp", "avif")
     assert rendition_keys(aws) == sorted(r.key for r in photo.renditions)
 
     s3 = aws.client("s3")
@@ -92,6 +93,7 @@ def test_upload_makes_renditions_and_marks_the_photo_ready(aws):
         assert obj["ContentType"] == f"image/{rendition.format}"
         assert obj["CacheControl"] == "public, max-age=31536000, immutable"
         image = Image.open(io.BytesIO(obj["Body"].read()))
+        assert image.format == rendition.format.upper()
         assert image.size == (rendition.width, rendition.height)
         assert not image.getexif()
 
@@ -312,7 +314,7 @@ def test_unusual_photos_get_their_renditions(aws, data, size):
     photo = Photo.get(ORIGINAL)
     assert photo.status == PHOTO_READY and photo.error is None
     assert (photo.width, photo.height) == size
-    assert {r.format for r in photo.renditions} == {"jpeg", "webp"}
+    assert {r.format for r in photo.renditions} == {"jpeg", "webp", "avif"}
     assert rendition_keys(aws) == sorted(r.key for r in photo.renditions)
 
 

@@ -23,10 +23,10 @@ def close_to(pixel, colour, tolerance=40):
     return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
 
 
-def test_landscape_photo_gets_every_width_in_both_formats():
+def test_landscape_photo_gets_every_width_in_every_format():
     rendered = renditions.render(images.photo_jpeg((2400, 1600)))
     assert (rendered.width, rendered.height, rendered.content_type) == (2400, 1600, "image/jpeg")
-    for fmt, pil_format in (("jpeg", "JPEG"), ("webp", "WEBP")):
+    for fmt, pil_format in (("jpeg", "JPEG"), ("webp", "WEBP"), ("avif", "AVIF")):
         made = by_format(rendered, fmt)
         assert [(r.width, r.height) for r in made] == [(1920, 1280), (1280, 853), (960, 640), (640, 427), (320, 213)]
         for rendition in made:
@@ -84,7 +84,7 @@ def test_exif_orientation_is_applied(orientation):
 def test_small_images_are_never_upscaled():
     rendered = renditions.render(images.photo_jpeg((200, 150)))
     assert sorted({(r.width, r.height) for r in rendered.renditions}) == [(200, 150)]
-    assert len(rendered.renditions) == 2
+    assert [r.format for r in rendered.renditions] == ["jpeg", "webp", "avif"]
 
 
 def test_an_image_between_widths_gets_its_own_width_too():
@@ -92,13 +92,14 @@ def test_an_image_between_widths_gets_its_own_width_too():
     assert [r.width for r in by_format(rendered, "webp")] == [1000, 960, 640, 320]
 
 
-def test_transparent_png_keeps_alpha_in_webp_and_is_flattened_on_white_in_jpeg():
+def test_transparent_png_keeps_alpha_in_webp_and_avif_and_is_flattened_on_white_in_jpeg():
     rendered = renditions.render(images.transparent_png((800, 600)))
     assert rendered.content_type == "image/png"
-    webp = opened(by_format(rendered, "webp")[0])
-    assert webp.mode == "RGBA"
-    assert webp.getpixel((400, 590))[3] == 0
-    assert webp.getpixel((2, 2))[3] == 255
+    for fmt in ("webp", "avif"):
+        image = opened(by_format(rendered, fmt)[0])
+        assert image.mode == "RGBA", fmt
+        assert image.getpixel((400, 590))[3] == 0, fmt
+        assert image.getpixel((2, 2))[3] == 255, fmt
     jpeg = opened(by_format(rendered, "jpeg")[0])
     assert jpeg.mode == "RGB"
     assert close_to(jpeg.getpixel((400, 590)), (255, 255, 255), tolerance=6)
@@ -107,8 +108,9 @@ def test_transparent_png_keeps_alpha_in_webp_and_is_flattened_on_white_in_jpeg()
 
 def test_opaque_png_loses_its_useless_alpha():
     data = images.encode(images.scene((700, 400)).convert("RGBA"), "PNG")
-    webp = opened(by_format(renditions.render(data), "webp")[0])
-    assert webp.mode == "RGB"
+    rendered = renditions.render(data)
+    assert opened(by_format(rendered, "webp")[0]).mode == "RGB"
+    assert opened(by_format(rendered, "avif")[0]).mode == "RGB"
 
 
 def test_animated_gif_uses_its_first_frame():

@@ -82,7 +82,7 @@ def test_a_job_over_several_pages_renders_every_photo_once(aws, job_queues, smal
         photo = Photo.get(key)
         assert photo.render_job == job.job_id and photo.status == PHOTO_READY and photo.render_error is None
         assert sorted((int(r.width), r.format) for r in photo.renditions) == sorted(
-            (w, f) for w in (700, 640, 320) for f in ("jpeg", "webp")
+            (w, f) for w in (700, 640, 320) for f in ("jpeg", "webp", "avif")
         )
     assert Photo.get(PHOTO_PENDING_KEY).render_job is None
     # Three pages of ready photos (2, 2, 1), then the failed ones: one fan-out message each.
@@ -213,7 +213,7 @@ def test_only_missing_renders_the_photos_lacking_a_rendition(aws, job_queues, re
     assert renders == [lacking]
     assert (job.total, job.done, job.skipped, job.state) == (2, 1, 1, jobs.DONE)
     assert Photo.get(complete).render_job is None
-    assert {r.format for r in Photo.get(lacking).renditions} == {"jpeg", "webp"}
+    assert {r.format for r in Photo.get(lacking).renditions} == {"jpeg", "webp", "avif"}
 
 
 def test_a_fanout_message_ahead_of_the_job_is_retried_and_bad_messages_are_dropped(aws, job_queues, caplog):

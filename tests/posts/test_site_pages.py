@@ -108,10 +108,12 @@ def test_post_page_shows_cover_and_inline_photos_from_renditions(aws, client):
     body = "Intro.\n\n" + markdown_for_photo(inline.key, "A tall photo", "Caption text") + "\n\nEnd."
     publish("photos", cover_image=cover.key, cover_alt="A wide photo", body=body)
     html = client.get("/posts/photos/").content.decode()
-    # Cover: WebP and JPEG srcsets over the renditions, intrinsic size, loaded first.
+    # Cover: AVIF, then WebP, and JPEG srcsets over the renditions, intrinsic size, loaded first.
     cover_block = re.search(r'<figure class="cover">(.*?)</figure>', html, re.S).group(1)
-    [source] = _tags(cover_block, "source")
+    avif, source = _tags(cover_block, "source")
     [img] = _tags(cover_block, "img")
+    assert avif["type"] == "image/avif" and avif["srcset"].endswith("/1200.avif 1200w")
+    assert avif["sizes"] == source["sizes"]
     assert source["type"] == "image/webp"
     assert [part.rsplit(" ", 1)[1] for part in source["srcset"].split(", ")] == ["320w", "640w", "960w", "1200w"]
     assert img["srcset"].endswith("/1200.jpg 1200w") and "media/renditions/" in img["src"]
@@ -119,8 +121,9 @@ def test_post_page_shows_cover_and_inline_photos_from_renditions(aws, client):
     assert img["alt"] == "A wide photo" and img["fetchpriority"] == "high" and img["sizes"] == source["sizes"]
     # Inline: a <picture> in a <figure> with its caption, lazily loaded.
     figure = re.search(r'<div class="prose">.*?(<figure>.*?</figure>)', html, re.S).group(1)
-    [source] = _tags(figure, "source")
+    avif, source = _tags(figure, "source")
     [img] = _tags(figure, "img")
+    assert avif["type"] == "image/avif" and avif["srcset"].endswith("/800.avif 800w")
     assert source["type"] == "image/webp" and source["srcset"].endswith("/800.webp 800w")
     assert img["loading"] == "lazy" and img["decoding"] == "async"
     assert (img["width"], img["height"]) == ("800", "1200")
