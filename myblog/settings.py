@@ -126,6 +126,7 @@ MYBLOG_TABLES = {
         "posts",
         "post-tags",
         "post-revisions",
+        "post-redirects",
         "photos",
         "subscribers",
         "rate-limits",
