@@ -11,7 +11,7 @@ redirects to rewrite without a Scan or an index.
 Readers pay nothing for this: the post page and the API look a redirect up
 (`target_of`, one GetItem) only when no post has the slug asked for.
 
-A new post taking an old slug (`reclaim`) removes its redirect, and gets a
+A new post taking an old slug (`claim`) removes its redirect, and gets a
 history key of its own (`rules.history_key`), so it never shows, or
 overwrites, the revisions of the post that had the slug before. Renaming a
 post back onto one of its own former slugs removes that redirect in the
@@ -60,7 +60,7 @@ def rename_items(post, new_slug, *, user="", now=None):
 
     The old slug always redirects (no post has it after the rename). A
     former slug redirects only while its redirect still points at this
-    post: one a new post has taken since (`reclaim`) is dropped from the
+    post: one a new post has taken since (`claim`) is dropped from the
     list. Each rewritten redirect is conditional on still pointing here,
     so a slug taken meanwhile cancels the rename instead of being taken back.
     """
@@ -79,27 +79,38 @@ def rename_items(post, new_slug, *, user="", now=None):
     return former, writes
 
 
-def reclaim(slug):
-    """The history key for a new post at `slug`, and the redirect it replaces (or None): one GetItem.
+def claim(slug, *, reclaiming):
+    """What a new post's transaction adds for its slug (`services.create_post`).
 
-    A slug that redirects belonged to a renamed post whose revisions may
-    still be kept under it, so the new post's revisions go under a key of
-    their own (the slug and a suffix no slug has).
+    Not `reclaiming`: a condition that the slug has no redirect, at no cost
+    (a delete that only succeeds on no item). It fails the transaction for
+    a renamed post's old slug, which is then created again `reclaiming`:
+    its redirect deleted in the same transaction, and the post given a
+    history key of its own (`new_history_key`), since the renamed post's
+    revisions may still be kept under the slug.
     """
+
+    def add(transaction):
+        if reclaiming:
+            transaction.delete(PostRedirect(slug))
+        else:
+            transaction.delete(PostRedirect(slug), condition=PostRedirect.slug.does_not_exist())
+
+    return add
+
+
+def is_redirected(slug):
+    """Whether `slug` redirects (one consistent GetItem, after a new post's save was refused)."""
     try:
-        redirect = PostRedirect.get(slug, consistent_read=True)
+        PostRedirect.get(slug, consistent_read=True)
     except PostRedirect.DoesNotExist:
-        return None, None
-    return f"{slug}~{timezone.now().strftime('%Y%m%d%H%M%S%f')}", redirect
+        return False
+    return True
 
 
-def forget(redirect):
-    """Remove `redirect` once a new post has its slug; one that changed meanwhile is left (logged)."""
-    try:
-        redirect.delete(condition=PostRedirect.target == redirect.target)
-    except Exception:
-        # The post exists: readers get it, never the redirect (it is only read when no post is found).
-        log.exception("The redirect of %s -> %s could not be removed", redirect.slug, redirect.target)
+def new_history_key(slug):
+    """A history key for a new post at a renamed post's old slug: the slug and a suffix no slug has."""
+    return f"{slug}~{timezone.now().strftime('%Y%m%d%H%M%S%f')}"
 
 
 def move_photos(old_slug, new_slug):

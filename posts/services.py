@@ -267,11 +267,12 @@ def _mark_first_publication(post, now):
         post.first_published_at = post.publish_at or now
 
 
-def _write(post, previous, user, note=""):
+def _write(post, previous, user, note="", also=None):
     """Write post + revision + tag items in one transaction.
 
     The post's VersionAttribute adds `version = <loaded>` (or "does not
-    exist" for a new post) as the transaction's condition.
+    exist" for a new post) as the transaction's condition. `also(transaction)`
+    adds more items (a new post's claim on its slug, see `create_post`).
     """
     post.reading_minutes = reading_minutes(post.body)
     old_items = _tag_items(previous)
@@ -288,6 +289,8 @@ def _write(post, previous, user, note=""):
         revision = _snapshot(post, user, note)
         revision.version = (post.version or 0) + 1
         transaction.save(revision)
+        if also is not None:
+            also(transaction)
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))
@@ -316,12 +319,15 @@ def create_post(*, slug, title, user="", status=DRAFT, publish_at=None, now=None
     validate_content(post)
     _set_status(post, status, publish_at, now)
     _mark_first_publication(post, now)
+    try:
+        # Condition: the slug is no renamed post's old address (nothing more to read for a new slug).
+        return _write(post, None, user, note="Created", also=redirects.claim(slug, reclaiming=False))
+    except SlugTaken:
+        if not redirects.is_redirected(slug):
+            raise
     # A renamed post's old slug: its redirect goes, and this post's history is its own.
-    post.history_id, redirect = redirects.reclaim(slug)
-    saved = _write(post, None, user, note="Created")
-    if redirect is not None:
-        redirects.forget(redirect)
-    return saved
+    post.history_id = redirects.new_history_key(slug)
+    return _write(post, None, user, note="Created", also=redirects.claim(slug, reclaiming=True))
 
 
 def update_post(slug, *, expected_version, user="", status=None, publish_at=None, now=None, note="", **fields):
