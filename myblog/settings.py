@@ -130,6 +130,7 @@ MYBLOG_TABLES = {
         "post-revisions",
         "photo-uses",
         "post-words",
+        "post-redirects",
         "photos",
         "subscribers",
         "rate-limits",

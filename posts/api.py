@@ -7,12 +7,14 @@ responses against that schema.
 """
 
 from django.conf import settings
+from django.http import HttpResponsePermanentRedirect
+from django.urls import reverse
 
 from myblog import caching
 from myblog.jsonapi import ApiError, endpoint, json_response
 from myblog.numbers import InvalidNumber, parse_whole_number
 from photos.rendering import photo_sources
-from posts import pages, queries, rules
+from posts import pages, queries, redirects, rules
 
 LIST_PARAMETERS = {"tag", "cursor", "limit"}
 
@@ -108,6 +110,10 @@ def post_list(request):
 def post_detail(request, slug):
     page = pages.post(slug)
     if page is None:
+        # A renamed post: 301 to its resource now (one GetItem, only when no post is found).
+        target = redirects.target_of(slug)
+        if target is not None:
+            return HttpResponsePermanentRedirect(reverse("api-post", args=[target]))
         raise ApiError(404, "not_found", "There is no published post with this slug.")
     response = json_response(post_json(page))
     response.last_modified = page.last_modified

@@ -15,6 +15,9 @@ What a change touches, given the post before and after:
 - and, if it appeared, disappeared, or changed anything a listing shows
   (title, excerpt, date, author, tags, reading time): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
+- a renamed post (`posts.services.rename_post`: the slugs differ) is all
+  of that at both addresses: the old page and API resource now redirect,
+  and every listing links to the new one.
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
 `/page/*` and `/tags/<tag>/*` reach every cached page of a listing; the
@@ -54,17 +57,17 @@ def changed_paths(post, previous):
     was_visible, is_visible = rules.is_live(previous), rules.is_live(post)
     if not was_visible and not is_visible:
         return []
-    slug = (post or previous).slug
+    slugs = list(dict.fromkeys(item.slug for item in (previous, post) if item is not None))
     paths = [
-        public_path("posts:detail", args=[slug]),
-        public_path("api-post", args=[slug]),
+        *(public_path("posts:detail", args=[slug]) for slug in slugs),
+        *(public_path("api-post", args=[slug]) for slug in slugs),
         public_path("posts:rss"),
         public_path("posts:atom"),
         public_path("posts:json-feed"),
         public_path("posts:sitemap"),
         public_path("posts:sitemap-pages").rsplit("/", 1)[0] + "/*",
     ]
-    if was_visible != is_visible or _listing_changed(post, previous):
+    if was_visible != is_visible or len(slugs) > 1 or _listing_changed(post, previous):
         home = public_path("posts:list")
         api_list = public_path("api-posts")
         paths += [home, home + "page/*", api_list, api_list + "?*"]

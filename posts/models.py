@@ -13,7 +13,10 @@ one Query:
   tag, copied from the post when it is published);
 - the admin: every post newest first (`Post.all_index`), or one status
   (`Post.status_index`), both by `updated_at`;
-- a post's history: `Revision` Query (hash `slug`, range `version`).
+- a post's history: `Revision` Query (hash: the post's history key, see
+  `rules.history_key`; range `version`);
+- a renamed post's old address: `PostRedirect` GetItem (hash `slug`), read
+  only when no post has the slug asked for.
 
 Photos are the `photos` app's (`photos.models.Photo`); a post refers to
 its cover by the original's S3 key, and photos uploaded for a post carry
@@ -205,6 +208,10 @@ class Post(DynamoModel):
     photos_pending = BooleanAttribute(null=True)
     photos_updated_at = UTCDateTimeAttribute(null=True)
     photo_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    # Renaming (`posts.services.rename_post`): the key its revisions are kept
+    # under when that is not its slug, and the slugs it had, newest first.
+    history_id = UnicodeAttribute(null=True)
+    former_slugs = ListAttribute(of=UnicodeAttribute, default=list)
     version = VersionAttribute()
 
     published_index = PublishedIndex()
@@ -251,7 +258,12 @@ class PostTag(DynamoModel):
 
 
 class Revision(DynamoModel):
-    """A snapshot of a post as saved: the post's history, newest last."""
+    """A snapshot of a post as saved: the post's history, newest last.
+
+    `slug` is the post's history key (`rules.history_key`): its slug, or
+    for a renamed post the slug it had when its history began, so the
+    history follows the post through renames without copying it.
+    """
 
     class Meta:
         table_name = table_name("post-revisions")
@@ -354,3 +366,23 @@ class PostWord(DynamoModel):
     status = UnicodeAttribute(default=DRAFT)
     updated_at = UTCDateTimeAttribute()
     tags = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class PostRedirect(DynamoModel):
+    """A renamed post's old slug and the slug it has now (`posts.redirects`).
+
+    Read with one GetItem, and only when a post page or API request finds
+    no post: a normal page costs nothing more. Always points at the post's
+    current slug (renaming again rewrites every redirect to it), and a new
+    post taking the old slug removes it.
+    """
+
+    class Meta:
+        table_name = table_name("post-redirects")
+        region = settings.AWS_REGION
+        billing_mode = "PAY_PER_REQUEST"
+
+    slug = UnicodeAttribute(hash_key=True)
+    target = UnicodeAttribute()
+    renamed_at = UTCDateTimeAttribute(default=timezone.now)
+    renamed_by = UnicodeAttribute(default="")

@@ -156,6 +156,11 @@ PATHS = {
             ],
             "responses": {
                 "200": {**json_body(ref("Post"), "The post."), "headers": {**CACHED, **LAST_MODIFIED}},
+                "301": {
+                    "description": "The post was renamed: `Location` is its resource now. "
+                    "Every slug a post had redirects straight to its current one.",
+                    "headers": {"Location": {"description": "The post's path now.", "schema": {"type": "string"}}},
+                },
                 "304": NOT_MODIFIED,
                 "404": error("No published post has this slug (drafts and scheduled posts are never shown)."),
                 "405": NOT_ALLOWED,

@@ -86,6 +86,26 @@ def is_valid_slug(value):
     return _is_slug(value, MAX_SLUG_LENGTH)
 
 
+# A post's history key (`history_key`): its slug, or a slug and a suffix no slug has.
+HISTORY_KEY_RE = re.compile(rf"{SLUG_PATTERN}(?:~[0-9a-z]+)?")
+MAX_FORMER_SLUGS = 25
+
+
+def history_key(post):
+    """The key a post's revisions are kept under (`Revision.slug`).
+
+    A post's own slug until it is renamed; a renamed post keeps the key it
+    had (its first slug), so its history needs no copying. A new post
+    taking a renamed post's old slug gets that slug with a suffix, so the
+    two histories never mix (see `posts.redirects`).
+    """
+    return getattr(post, "history_id", None) or post.slug
+
+
+def is_valid_history_key(value):
+    return isinstance(value, str) and 0 < len(value) <= MAX_SLUG_LENGTH + 30 and HISTORY_KEY_RE.fullmatch(value)
+
+
 def is_valid_tag(value):
     """Whether `value` is a tag a post can have (every saved post's tags are)."""
     return _is_slug(value, MAX_TAG_LENGTH)

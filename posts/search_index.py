@@ -188,7 +188,12 @@ def live_posts(now=None):
 
 
 def changes(post, previous):
-    """The change from `previous` to `post` (either may be None), as {slug: the post now, or None}."""
+    """The change from `previous` to `post` (either may be None), as {slug: the post now, or None}.
+
+    A renamed post (the slugs differ) leaves its old slug and appears at its new one.
+    """
+    if post is not None and previous is not None and post.slug != previous.slug:
+        return {previous.slug: None, post.slug: post}
     return {(post or previous).slug: post}
 
 
@@ -276,7 +281,7 @@ def affects_index(post, previous):
     was_live, is_live = rules.is_live(previous), rules.is_live(post)
     if not was_live and not is_live:
         return False
-    if was_live != is_live:
+    if was_live != is_live or post.slug != previous.slug:
         return True
     return any(getattr(post, name) != getattr(previous, name) for name in INDEXED_FIELDS)
 

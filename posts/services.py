@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
-from posts import focus, rules, stored, words
+from posts import focus, redirects, rules, stored, words
 from posts.models import PhotoUse, Post, PostTag, Revision
 from posts.reading import reading_minutes
 from posts.rules import (
@@ -198,8 +198,8 @@ def _get(slug):
 
 
 def get_revision(slug, version):
-    """Revision `version` of the post `slug`; `Revision.DoesNotExist` too for keys no revision can have."""
-    if not rules.is_valid_slug(slug) or not fits_number(version):
+    """Revision `version` of the history `slug` (`rules.history_key`); `DoesNotExist` for keys none can have."""
+    if not rules.is_valid_history_key(slug) or not fits_number(version):
         raise Revision.DoesNotExist()
     return Revision.get(slug, version)
 
@@ -237,7 +237,7 @@ def _content(item):
 
 def _snapshot(post, user, note=""):
     return Revision(
-        post.slug,
+        rules.history_key(post),
         post.version,
         **_content(post),
         status=post.status,
@@ -284,11 +284,12 @@ def _mark_first_publication(post, now):
         post.first_published_at = post.publish_at or now
 
 
-def _write(post, previous, user, note=""):
+def _write(post, previous, user, note="", also=None):
     """Write post + revision + tag items in one transaction.
 
     The post's VersionAttribute adds `version = <loaded>` (or "does not
-    exist" for a new post) as the transaction's condition.
+    exist" for a new post) as the transaction's condition. `also(transaction)`
+    adds more items (a new post's claim on its slug, see `create_post`).
     """
     post.reading_minutes = reading_minutes(post.body)
     stored.render(post)  # the body's HTML and the cover's renditions, for the readers' pages
@@ -312,6 +313,8 @@ def _write(post, previous, user, note=""):
         revision = _snapshot(post, user, note)
         revision.version = (post.version or 0) + 1
         transaction.save(revision)
+        if also is not None:
+            also(transaction)
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))
@@ -340,7 +343,15 @@ def create_post(*, slug, title, user="", status=DRAFT, publish_at=None, now=None
     validate_content(post)
     _set_status(post, status, publish_at, now)
     _mark_first_publication(post, now)
-    return _write(post, None, user, note="Created")
+    try:
+        # Condition: the slug is no renamed post's old address (nothing more to read for a new slug).
+        return _write(post, None, user, note="Created", also=redirects.claim(slug, reclaiming=False))
+    except SlugTaken:
+        if not redirects.is_redirected(slug):
+            raise
+    # A renamed post's old slug: its redirect goes, and this post's history is its own.
+    post.history_id = redirects.new_history_key(slug)
+    return _write(post, None, user, note="Created", also=redirects.claim(slug, reclaiming=True))
 
 
 def update_post(slug, *, expected_version, user="", status=None, publish_at=None, now=None, note="", **fields):
@@ -454,7 +465,11 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
     `StaleVersion` if the post changed since the editor loaded it.
     """
     try:
-        revision = get_revision(slug, version)
+        post = _get(slug)
+    except Post.DoesNotExist as error:
+        raise StaleVersion(slug) from error
+    try:
+        revision = get_revision(rules.history_key(post), version)
     except Revision.DoesNotExist as error:
         which = version if fits_number(version) else "with this number"
         raise InvalidPost(f"This post has no revision {which}.") from error
@@ -466,3 +481,128 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
         note=f"Restored revision {version}",
         **_content(revision),
     )
+
+
+def _move_indexes(previous, renamed):
+    """Move a renamed post's word items and photo uses to its new slug, in a second transaction.
+
+    Both are keyed by slug. They cannot join the rename's own transaction:
+    with every tag, word and photo moving, and the redirects, it could pass
+    DynamoDB's 100 items. A failure here is logged: the post is renamed and
+    readable; `manage.py backfill-post-words` rewrites the words, and its
+    next save its photo uses.
+    """
+    use_saves, _ = stored.use_changes(renamed, None)
+    use_deletes = [PhotoUse(key, previous.slug) for key in previous.photo_keys or ()]
+
+    def build(transaction):
+        words.add_to_transaction(transaction, renamed, previous)
+        for use in use_saves:
+            transaction.save(use)
+        for use in use_deletes:
+            transaction.delete(use)
+
+    try:
+        transactions.write(build, connection=aws.connection(Post.Meta.region))
+    except transactions.TransactionFailed:
+        log.exception(
+            "Post %s renamed to %s: its search words and photo uses were not moved", previous.slug, renamed.slug
+        )
+
+
+def _put_renamed(transaction, post, version):
+    """Put `post` at its new slug with `version`, on condition that no post has that slug.
+
+    PynamoDB's save of a versioned item either requires the version it has
+    (an existing item) or writes version 1 (a new one); a renamed post is a
+    new item that must carry on its version, so that its revision numbers
+    go on from those its history has. Saved as new, then given its version.
+    """
+    data = post.serialize()
+    data.pop("version", None)
+    transaction.save(Post.from_raw_data(data))  # condition: the slug has no post (no version there)
+    transaction._put_items[-1]["Item"]["version"] = {"N": str(version)}
+
+
+def rename_post(slug, new_slug, *, expected_version, user="", now=None):
+    """Give the post `slug` the slug `new_slug`; returns the renamed post.
+
+    A DynamoDB key cannot change, so in one transaction: the post is put
+    at the new slug (condition: no post there) and deleted at the old one
+    (condition: the version the editor loaded), its tag listings are moved
+    with it, a revision notes the rename, and the redirects are written,
+    old slug -> new slug for this and every earlier slug of the post
+    (`posts.redirects`: chains collapse). Renaming back onto a former slug
+    removes that slug's redirect.
+
+    History follows without copying: the renamed post keeps its history key
+    (`rules.history_key`: its first slug), so revisions stay where they are
+    and numbering goes on (the post's version carries over). Photos
+    uploaded for it are moved to the new slug after the transaction (best
+    effort, see `redirects.move_photos`).
+
+    `SlugTaken` when a post has `new_slug`; `StaleVersion` when the post
+    changed or went meanwhile; `InvalidPost` for a slug no post can have.
+    `post_changed` is sent once, with the post before (old slug) and after
+    (new slug): the receivers tell a rename by the slugs.
+    """
+    now = now or timezone.now()
+    new_slug = (new_slug or "").strip()
+    validate_slug(new_slug)
+    if new_slug == slug:
+        raise InvalidPost("This is already the post's slug; type the new one.", field="slug")
+    if not fits_number(expected_version):
+        raise StaleVersion(slug)
+    try:
+        current = Post.get(slug, consistent_read=True) if rules.is_valid_slug(slug) else None
+    except Post.DoesNotExist:
+        current = None
+    if current is None or current.version != expected_version:
+        raise StaleVersion(slug)
+    try:
+        Post.get(new_slug, consistent_read=True)
+    except Post.DoesNotExist:
+        pass
+    else:
+        raise SlugTaken(new_slug)
+    previous = _copy(current)
+    renamed = _copy(current)
+    renamed.slug = new_slug
+    renamed.history_id = rules.history_key(current)
+    renamed.former_slugs, redirect_writes = redirects.rename_items(current, new_slug, user=user, now=now)
+    renamed.updated_at = now
+    renamed.updated_by = user
+    version = current.version + 1
+    old_items, new_items = _tag_items(previous), _tag_items(renamed)
+    revision = _snapshot(renamed, user, note=f"Renamed from {slug} to {new_slug}")
+    revision.version = version
+    stale_redirect = new_slug in (current.former_slugs or [])
+
+    def build(transaction):
+        transaction.delete(current)  # condition: the loaded version
+        _put_renamed(transaction, renamed, version)
+        for item in old_items.values():
+            transaction.delete(item)
+        for item in new_items.values():
+            transaction.save(item)
+        transaction.save(revision)
+        for item, condition in redirect_writes:
+            transaction.save(item, condition=condition)
+        if stale_redirect:
+            transaction.delete(redirects.PostRedirect(new_slug))
+
+    try:
+        transactions.write(build, connection=aws.connection(Post.Meta.region))
+    except transactions.ConditionFailed as error:
+        try:
+            Post.get(new_slug, consistent_read=True)
+        except Post.DoesNotExist:
+            raise StaleVersion(slug) from error
+        raise SlugTaken(new_slug) from error
+    except transactions.TransactionFailed as error:
+        raise SaveFailed.from_failure(error) from error
+    renamed.version = version
+    _move_indexes(previous, renamed)
+    redirects.move_photos(slug, new_slug)
+    post_changed.send(sender=Post, post=renamed, previous=previous)
+    return renamed

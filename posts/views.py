@@ -7,6 +7,7 @@ the user, so an editor's cookies never make a public page personal.
 """
 
 from django.conf import settings
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_safe
 from myblog import caching, public
 from myblog.views import bad_request, not_found
 from photos.rendering import photo_sources
-from posts import pages, queries, related, rules, structured_data
+from posts import pages, queries, redirects, related, rules, structured_data
 
 
 def _site_url(path):
@@ -95,6 +96,10 @@ def tag(request, tag, cursor=None):
 def post_detail(request, slug):
     page = pages.post(slug)
     if page is None:
+        # A renamed post's old address: one GetItem, only when no post is found.
+        target = redirects.target_of(slug)
+        if target is not None:
+            return HttpResponsePermanentRedirect(reverse("posts:detail", args=[target]))
         return not_found(request)
     og_image = None
     if page.post.cover_image:

@@ -87,6 +87,11 @@ def test_every_documented_response_happens_and_matches_the_document(
     check(post, "/api/posts/{slug}")
     check(client.get("/api/posts/toured", headers={"If-None-Match": post["ETag"]}), "/api/posts/{slug}")
     check(client.get("/api/posts/nope"), "/api/posts/{slug}")
+    renamed = publish("before-rename", tags=["tour"])
+    services.rename_post("before-rename", "after-rename", expected_version=renamed.version)
+    moved = client.get("/api/posts/before-rename")
+    assert moved["Location"] == "/api/posts/after-rename"
+    check(moved, "/api/posts/{slug}")
     check(client.put("/api/posts/toured"), "/api/posts/{slug}")
     # Search.
     found = client.get("/api/search", {"q": "toured"})

@@ -152,3 +152,21 @@ def test_a_failed_invalidation_is_logged_and_the_save_stands(aws, settings, capl
     [record] = [record for record in caplog.records if record.name == "posts.invalidation"]
     assert "CloudFront invalidation failed" in record.getMessage()
     assert "/posts/saved-anyway/" in record.getMessage()
+
+
+def test_renaming_a_live_post_purges_both_addresses_and_its_listings(aws, distribution):
+    post = publish("was-here", tags=["aws"])
+    services.rename_post("was-here", "now-here", expected_version=post.version, user="ed")
+    expected = (
+        ["/posts/was-here/", "/posts/now-here/", "/api/posts/was-here", "/api/posts/now-here"]
+        + POST_PATHS[2:]
+        + LISTING_PATHS
+        + _tag_paths("aws")
+    )
+    assert _invalidated(aws, distribution)[-1] == sorted(expected)
+
+
+def test_renaming_a_draft_purges_nothing(aws, distribution):
+    post = services.create_post(slug="quiet", title="Quiet")
+    services.rename_post("quiet", "still-quiet", expected_version=post.version)
+    assert _invalidated(aws, distribution) == []

@@ -115,7 +115,8 @@ def test_the_expected_calls_for_each_kind_of_page(site, client, dynamodb_calls):
         "/sitemaps/pages.xml": ["Query"],
         "/sitemaps/posts.xml": ["Query"],
         "/api/posts/with-photos": ["GetItem", "BatchGetItem"],
-        "/posts/no-such-post/": ["GetItem"],
+        # No post: then is it a renamed post's old slug? (`posts.redirects`: only when no post is found)
+        "/posts/no-such-post/": ["GetItem", "GetItem"],
         "/robots.txt": [],
         "/subscribe/": [],
         "/search/?q=aws": [],  # the index in memory (S3, rechecked by ETag): no DynamoDB call
@@ -295,3 +296,33 @@ def test_each_child_sitemap_is_one_query_on_the_lean_index(aws, client, dynamodb
         assert dynamodb_calls.names == ["Query"], path
         listed += re.findall(r"/posts/(mapped-\d+)/", response.content.decode())
     assert listed == [f"mapped-{day}" for day in reversed(range(10))]
+
+
+def test_a_renamed_posts_old_address_costs_one_more_get_item_and_a_hit_none(site, client, dynamodb_calls):
+    from posts import services
+    from posts.models import Post
+
+    post = Post.get("post-05")
+    services.rename_post("post-05", "post-05-renamed", expected_version=post.version)
+    for old, new in (
+        ("/posts/post-05/", "/posts/post-05-renamed/"),
+        ("/api/posts/post-05", "/api/posts/post-05-renamed"),
+    ):
+        dynamodb_calls.clear()
+        response = client.get(old)
+        assert response.status_code == 301 and response["Location"] == new
+        # The post (not found), then its redirect: one GetItem each.
+        assert dynamodb_calls.names == ["GetItem", "GetItem"], old
+        assert dynamodb_calls.tables()[-1] == "test-post-redirects"
+        dynamodb_calls.clear()
+        assert client.get(new).status_code == 200
+        assert "test-post-redirects" not in dynamodb_calls.tables(), new
+        assert dynamodb_calls.names[0] == "GetItem" and dynamodb_calls.names.count("GetItem") == 1, new
+    # A slug that never was a post: the same two reads, then the 404.
+    dynamodb_calls.clear()
+    assert client.get("/posts/never-was/").status_code == 404
+    assert dynamodb_calls.names == ["GetItem", "GetItem"]
+    # A slug no post can have: nothing is read at all.
+    dynamodb_calls.clear()
+    assert client.get("/api/posts/Not_A_Slug").status_code == 404
+    assert dynamodb_calls.names == []
