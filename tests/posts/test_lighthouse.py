@@ -65,6 +65,9 @@ def _publish_post(stack):
         "The keeper\\'s cottage is a museum now.\\n',"
         f" tags=['lighthouses', 'walks'], cover_image={COVER!r}, cover_alt='A white lighthouse on a rock',"
         " status=PUBLISHED, publish_at=timezone.now(), user='admin', now=timezone.now())\n"
+        # Do not wait on the queued rebuild: rebuild the index now, as an operator would.
+        "from django.core.management import call_command\n"
+        "call_command('rebuild-search-index')\n"
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
