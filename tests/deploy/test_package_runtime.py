@@ -302,6 +302,11 @@ def test_the_package_carries_pillows_avif_encoder(served, package):
     assert list((package.task / "pillow.libs").glob("libavif-*"))
 
 
+def test_the_package_carries_the_time_zone_database(package):
+    """Editors' zones (`posts.editor_zone`) resolve whatever tz database the Lambda runtime has or lacks."""
+    assert (package.task / "tzdata" / "zoneinfo" / "America" / "New_York").is_file()
+
+
 def test_psycopg_is_in_the_layer_not_the_package(package):
     assert not [path.name for path in package.task.iterdir() if path.name.startswith("psycopg")]
     assert (package.opt / "python" / "psycopg" / "__init__.pyc").exists()
