@@ -303,6 +303,14 @@ def follow(job_id, describe, write, *, interval=2.0, timeout=3600.0):
         time.sleep(interval)
 
 
+def wait(job_id, describe, write, *, interval=2.0, timeout=3600.0):
+    """`follow` job `job_id` to its end; JobError unless it ended done, TimeoutError if it did not end."""
+    ended = follow(job_id, describe, write, interval=interval, timeout=timeout)
+    if ended["state"] != DONE:
+        raise JobError(f"Job {job_id} ended {ended['state']}.")
+    return ended
+
+
 __all__ = [
     "CANCELLED",
     "DONE",
@@ -321,4 +329,5 @@ __all__ = [
     "get",
     "progress",
     "recent",
+    "wait",
 ]

@@ -19,24 +19,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from posts import rules
+from posts.forms import PostForm
 from posts.models import Autosave
 
 NEW_POST = "+new"
 LIFETIME = timedelta(days=7)
-# The post form's fields a slot keeps (the add form's slug too).
-FIELDS = (
-    "title",
-    "slug",
-    "excerpt",
-    "body",
-    "tags",
-    "cover_image",
-    "cover_alt",
-    "author",
-    "publish_at",
-    "email_subscribers",
-    "editor_tz",
-)
+# The post form's fields a slot keeps (the add form's slug too), and the zone its times are in.
+FIELDS = (*PostForm.Meta.fields, "editor_tz")
 # The body's own limit, plus room for the other fields: JSON-escaping can
 # grow text, and every byte counts towards DynamoDB's 400 KB item limit.
 MAX_BYTES = rules.MAX_BODY_BYTES + 20_000

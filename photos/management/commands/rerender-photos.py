@@ -64,12 +64,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Follow it with: manage.py rerender-photos --job {job.job_id} --wait")
             return
         try:
-            progress = jobs.follow(
+            progress = jobs.wait(
                 job.job_id, describe, self.stdout.write, interval=options["interval"], timeout=options["timeout"]
             )
-        except TimeoutError as error:
+        except (jobs.JobError, TimeoutError) as error:
             raise CommandError(str(error)) from error
-        if progress["state"] != jobs.DONE:
-            raise CommandError(f"Job {job.job_id} ended {progress['state']}.")
         if progress["failed"]:
             self.stderr.write(f"{progress['failed']} photos could not be rendered again (see above).")

@@ -59,10 +59,8 @@ class Command(BaseCommand):
         if not options["wait"]:
             return
         try:
-            progress = jobs.follow(
+            jobs.wait(
                 job.job_id, describe, self.stdout.write, interval=options["interval"], timeout=options["timeout"]
             )
-        except TimeoutError as error:
+        except (jobs.JobError, TimeoutError) as error:
             raise CommandError(str(error)) from error
-        if progress["state"] != jobs.DONE:
-            raise CommandError(f"Import {job.job_id} ended {progress['state']}.")
