@@ -1,6 +1,8 @@
 """Comparing versions in the post admin: a refused save's diff, two revisions, restore and rename (moto)."""
 
+from posts import services
 from posts.models import Post
+from posts.rules import PUBLISHED
 from tests.posts.test_admin_posts import change_url, form_data, make_post
 
 
@@ -57,3 +59,76 @@ def test_a_normal_change_page_shows_no_diff(editor_client):
     make_post("calm")
     html = page(editor_client.get(change_url("calm")))
     assert 'id="stale-diff"' not in html
+
+
+# -- the history compares two revisions ------------------------------------------------------------
+
+
+def test_history_compares_two_chosen_revisions(editor_client):
+    post = make_post("story", body="A first draft about cats.", tags=["pets"])
+    post = services.update_post("story", expected_version=post.version, body="A second draft about dogs.")
+    services.update_post("story", expected_version=post.version, title="Story told", tags=["pets", "dogs"])
+    history = page(editor_client.get("/admin/posts/post/story/history/"))
+    assert 'name="from" value="1"' in history and 'name="to" value="3"' in history
+    assert 'id="revision-comparison"' not in history
+    response = editor_client.get("/admin/posts/post/story/history/", {"from": "3", "to": "1"})
+    diff = section(page(response), "revision-comparison")
+    assert "Revision 1 → revision 3" in diff
+    assert "<del>first</del><ins>second</ins>" in diff and "<del>cats</del><ins>dogs</ins>" in diff
+    assert "<ins> told</ins>" in diff and "<ins>, dogs</ins>" in diff
+    # Two neighbours: only what that save changed.
+    diff = section(
+        page(editor_client.get("/admin/posts/post/story/history/", {"from": "2", "to": "3"})), "revision-comparison"
+    )
+    body_row = diff.split('data-field="body"')[1].split("data-field=")[0]
+    assert "<ins> told</ins>" in diff and "unchanged" in body_row and "<del>" not in body_row
+    for field in ("status", "publish_at", "cover_image"):
+        assert f'data-field="{field}"' in diff
+    bad = page(editor_client.get("/admin/posts/post/story/history/", {"from": "1", "to": "99"}))
+    assert "One of these revisions does not exist." in bad
+
+
+def test_a_renamed_posts_history_and_revisions_follow_it(editor_client):
+    post = make_post("before", body="one")
+    services.rename_post("before", "after", expected_version=post.version)
+    history = page(editor_client.get("/admin/posts/post/after/history/"))
+    assert 'href="/admin/posts/post/after/revisions/1/"' in history
+    assert "one" in page(editor_client.get("/admin/posts/post/after/revisions/1/"))
+
+
+# -- restoring onto a live post asks first ---------------------------------------------------------
+
+
+def test_restoring_onto_a_live_post_confirms_with_the_diff(editor_client):
+    post = make_post("live", status=PUBLISHED, body="Old words here.")
+    post = services.update_post("live", expected_version=post.version, body="New words here.")
+    response = editor_client.post("/admin/posts/post/live/revisions/1/", {"expected_version": str(post.version)})
+    assert response.status_code == 200
+    html = page(response)
+    assert "Yes, restore revision 1" in html and 'name="csrfmiddlewaretoken"' in html
+    assert "<del>New</del><ins>Old</ins>" in html
+    assert Post.get("live").body == "New words here."  # nothing restored yet
+    confirmed = {"expected_version": str(post.version), "confirmed": "1"}
+    response = editor_client.post("/admin/posts/post/live/revisions/1/", confirmed)
+    assert response.status_code == 302 and response["Location"] == change_url("live")
+    restored = Post.get("live")
+    assert restored.body == "Old words here." and restored.status == PUBLISHED
+
+
+def test_restoring_a_draft_goes_straight_through(editor_client):
+    post = make_post("draft", body="one")
+    post = services.update_post("draft", expected_version=post.version, body="two")
+    response = editor_client.post("/admin/posts/post/draft/revisions/1/", {"expected_version": str(post.version)})
+    assert response.status_code == 302 and Post.get("draft").body == "one"
+
+
+def test_restore_confirmation_needs_csrf(aws, editor):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    post = make_post("guarded", status=PUBLISHED, body="a")
+    post = services.update_post("guarded", expected_version=post.version, body="b")
+    data = {"expected_version": str(post.version), "confirmed": "1"}
+    assert client.post("/admin/posts/post/guarded/revisions/1/", data).status_code == 403
+    assert Post.get("guarded").body == "b"
