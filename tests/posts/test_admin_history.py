@@ -132,3 +132,60 @@ def test_restore_confirmation_needs_csrf(aws, editor):
     data = {"expected_version": str(post.version), "confirmed": "1"}
     assert client.post("/admin/posts/post/guarded/revisions/1/", data).status_code == 403
     assert Post.get("guarded").body == "b"
+
+
+# -- rename ------------------------------------------------------------------------------------------------
+
+
+RENAME = "/admin/posts/post/{}/rename/"
+
+
+def test_rename_from_the_change_form_and_the_old_address_redirects(editor_client, client):
+    post = make_post("old-name", status=PUBLISHED)
+    change = page(editor_client.get(change_url("old-name")))
+    assert f'href="{RENAME.format("old-name")}"' in change
+    assert "cannot be changed" not in change
+    form = editor_client.get(RENAME.format("old-name")).context["form"]
+    assert form["new_slug"].value() == "old-name" and form["expected_version"].value() == post.version
+    response = editor_client.post(
+        RENAME.format("old-name"), {"new_slug": "new-name", "expected_version": str(post.version)}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == change_url("new-name")
+    assert "its old address /posts/old-name/ redirects there" in page(response)
+    assert Post.get("new-name").title == post.title
+    public = client.get("/posts/old-name/")
+    assert public.status_code == 301 and public["Location"].endswith("/posts/new-name/")
+
+
+def test_rename_errors_are_form_errors(editor_client):
+    post = make_post("mine")
+    make_post("taken")
+    url = RENAME.format("mine")
+    taken = editor_client.post(url, {"new_slug": "taken", "expected_version": str(post.version)})
+    assert taken.status_code == 200 and "already exists" in taken.context["form"].errors["new_slug"][0]
+    bad = editor_client.post(url, {"new_slug": "Not A Slug!", "expected_version": str(post.version)})
+    assert bad.status_code == 200 and "lowercase letters" in bad.context["form"].errors["new_slug"][0]
+    same = editor_client.post(url, {"new_slug": "mine", "expected_version": str(post.version)})
+    assert "already the post's slug" in same.context["form"].errors["new_slug"][0]
+    changed = services.update_post("mine", expected_version=post.version, body="edited")
+    stale = editor_client.post(url, {"new_slug": "fresh", "expected_version": str(post.version)})
+    assert stale.status_code == 200 and "Someone else saved" in stale.context["form"].non_field_errors()[0]
+    assert stale.context["form"]["expected_version"].value() == str(changed.version)
+    missing = editor_client.post(url, {"new_slug": "fresh", "expected_version": ""})
+    assert missing.status_code == 200 and missing.context["form"].errors["expected_version"]
+    assert Post.get("mine") and Post.get("taken")
+    assert not Post.count("fresh")
+
+
+def test_rename_needs_change_permission_and_csrf(aws, make_editor, editor):
+    from django.test import Client
+
+    post = make_post("kept")
+    viewer = Client()
+    viewer.force_login(make_editor("viewer", "posts.view_post"))
+    data = {"new_slug": "moved", "expected_version": str(post.version)}
+    assert viewer.post(RENAME.format("kept"), data).status_code == 403
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    assert strict.post(RENAME.format("kept"), data).status_code == 403
+    assert Post.get("kept") and not Post.count("moved")
