@@ -245,7 +245,7 @@ class PostAdmin(DynamoModelAdmin):
             raise PermissionDenied
         if obj is not None and form.expected_version is None:
             # No version, no blind overwrite.
-            raise SaveRejected(str(services.StaleVersion(obj.slug)))
+            raise SaveRejected(admin_history.note_stale(request, form, obj.slug))
         now = timezone.now()
         user = request.user.get_username()
         values = form.attribute_values()
@@ -276,8 +276,7 @@ class PostAdmin(DynamoModelAdmin):
             ) from error
         except services.StaleVersion as error:
             # The form shows what differs from the saved version, and takes its version (posts.admin_history).
-            admin_history.note_stale(request, form, obj.slug)
-            raise SaveRejected(str(error)) from error
+            raise SaveRejected(admin_history.note_stale(request, form, obj.slug)) from error
         except services.PostError as error:  # InvalidPost, SaveFailed
             raise SaveRejected(str(error)) from error
         # Photos uploaded before the post existed (from the add form) now belong to it.
@@ -352,7 +351,8 @@ class PostAdmin(DynamoModelAdmin):
         if obj is not None:
             extra["current_url"] = self.change_url(obj.slug)
             extra["send_panel"] = self.send_panel(request, obj)
-            extra["rename_url"] = reverse(self._url_name("rename"), args=(quote(obj.slug),))
+            if self.has_change_permission(request, obj):
+                extra["rename_url"] = reverse(self._url_name("rename"), args=(quote(obj.slug),))
         response = super().changeform_view(request, object_id, form_url, extra)
         return admin_history.add_stale_context(request, response)
 

@@ -35,6 +35,10 @@ REVISION_FIELDS = (
     ("cover_alt", "Cover image description"),
 )
 STALE_DIFFS = "_post_stale_diffs"
+STALE_MESSAGE = (
+    "Someone else saved this post after you opened it, so your save was refused. Your text is kept "
+    "below, with what differs from the saved version: merge what you need, then save again."
+)
 
 
 def as_text(name, value):
@@ -65,16 +69,19 @@ def note_stale(request, form, slug):
     The editor's text stays in the form; its version becomes the saved
     one, so saving again (after merging by hand) goes through, and the
     page shows, field by field, what differs from the saved version.
+    Returns the message for the form.
     """
     try:
         current = Post.get(slug, consistent_read=True)
     except Post.DoesNotExist:
-        return  # deleted meanwhile: nothing to compare with, nothing to save onto
+        # Deleted meanwhile: nothing to compare with, nothing to save onto.
+        return str(services.StaleVersion(slug))
     yours = {name: as_text(name, form.cleaned_data.get(name)) for name, _ in FORM_FIELDS}
     setattr(request, STALE_DIFFS, changed_diffs(texts(current, FORM_FIELDS), yours, FORM_FIELDS))
     data = form.data.copy()
     data[VERSION_FIELD] = str(current.version)
     form.data = data
+    return STALE_MESSAGE
 
 
 def add_stale_context(request, response):

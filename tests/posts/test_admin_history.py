@@ -189,3 +189,25 @@ def test_rename_needs_change_permission_and_csrf(aws, make_editor, editor):
     strict.force_login(editor)
     assert strict.post(RENAME.format("kept"), data).status_code == 403
     assert Post.get("kept") and not Post.count("moved")
+
+
+def test_a_form_without_its_version_is_refused_with_the_diff_too(editor_client):
+    make_post("blind", body="saved text")
+    response = editor_client.post(change_url("blind"), form_data(title="Blind", body="typed text", _version=""))
+    assert response.status_code == 200 and Post.get("blind").body == "saved text"
+    assert "<del>saved</del><ins>typed</ins>" in section(page(response), "stale-diff")
+    version = response.context["form"]["_version"].value()
+    assert (
+        editor_client.post(
+            change_url("blind"), form_data(title="Blind", body="typed text", _version=version)
+        ).status_code
+        == 302
+    )
+    assert Post.get("blind").body == "typed text"
+
+
+def test_a_viewer_sees_no_rename_link(aws, make_editor, client):
+    make_post("looked-at")
+    client.force_login(make_editor("viewer", "posts.view_post"))
+    html = page(client.get(change_url("looked-at")))
+    assert "Change post" not in html and "post-rename-link" not in html
