@@ -27,7 +27,19 @@ from photos import views as photo_views
 from photos.admin import panel_photos
 from photos.keys import is_original_key
 from photos.rendering import keys_in_markdown
-from posts import admin_desk, admin_list, checks, editor_zone, emails, newsletter, preview, rules, services, words
+from posts import (
+    admin_desk,
+    admin_history,
+    admin_list,
+    checks,
+    editor_zone,
+    emails,
+    newsletter,
+    preview,
+    rules,
+    services,
+    words,
+)
 from posts.forms import PostForm
 from posts.models import Post, Revision
 from posts.placeholders import Post as PostPlaceholder
@@ -233,7 +245,7 @@ class PostAdmin(DynamoModelAdmin):
             raise PermissionDenied
         if obj is not None and form.expected_version is None:
             # No version, no blind overwrite.
-            raise SaveRejected(str(services.StaleVersion(obj.slug)))
+            raise SaveRejected(admin_history.note_stale(request, form, obj.slug))
         now = timezone.now()
         user = request.user.get_username()
         values = form.attribute_values()
@@ -262,7 +274,10 @@ class PostAdmin(DynamoModelAdmin):
                 f"for example “{error.slug}-2”.",
                 field="slug",
             ) from error
-        except services.PostError as error:  # StaleVersion, InvalidPost, SaveFailed
+        except services.StaleVersion as error:
+            # The form shows what differs from the saved version, and takes its version (posts.admin_history).
+            raise SaveRejected(admin_history.note_stale(request, form, obj.slug)) from error
+        except services.PostError as error:  # InvalidPost, SaveFailed
             raise SaveRejected(str(error)) from error
         # Photos uploaded before the post existed (from the add form) now belong to it.
         photo_uploads.attach_to_owner(request.POST.getlist(UPLOADED_PHOTOS), saved.slug)
@@ -336,7 +351,10 @@ class PostAdmin(DynamoModelAdmin):
         if obj is not None:
             extra["current_url"] = self.change_url(obj.slug)
             extra["send_panel"] = self.send_panel(request, obj)
-        return super().changeform_view(request, object_id, form_url, extra)
+            if self.has_change_permission(request, obj):
+                extra["rename_url"] = reverse(self._url_name("rename"), args=(quote(obj.slug),))
+        response = super().changeform_view(request, object_id, form_url, extra)
+        return admin_history.add_stale_context(request, response)
 
     # -- the newsletter: the post's send, its controls, test and preview --------------------
 
@@ -482,6 +500,7 @@ class PostAdmin(DynamoModelAdmin):
         wrap = self.wrap_view
         return [
             *admin_desk.urls(self),
+            *admin_history.urls(self),
             path("preview/", wrap(self.preview_view), name=f"{prefix}_preview"),
             path("checks/", wrap(self.checks_view), name=f"{prefix}_checks"),
             path("email/preview/", wrap(self.email_preview_view), name=f"{prefix}_email_preview"),
@@ -565,9 +584,10 @@ class PostAdmin(DynamoModelAdmin):
             raise PermissionDenied
         slug = unquote(object_id)
         post = self.get_object(request, object_id)
+        key = admin_history.history_key(post, slug)
         page = query_page(
             Revision,
-            partial(Revision.query, slug, scan_index_forward=False),
+            partial(Revision.query, key, scan_index_forward=False),
             page_size=self.list_per_page,
             start_key=decode_cursor(request.GET.get("cursor")),
         )
@@ -580,6 +600,7 @@ class PostAdmin(DynamoModelAdmin):
             revisions=page.items,
             page=page,
             next_url=f"?cursor={page.next_cursor}" if page.has_next else "",
+            **admin_history.comparison(request, key),
             **(extra_context or {}),
         )
         for revision in page.items:
@@ -592,17 +613,19 @@ class PostAdmin(DynamoModelAdmin):
         slug = unquote(object_id)
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        post = self.get_object(request, object_id)
         try:
-            revision = services.get_revision(slug, version)
+            revision = services.get_revision(admin_history.history_key(post, slug), version)
         except Revision.DoesNotExist:
             self.message_user(request, f"This post has no revision {version}.", messages.WARNING)
             return HttpResponseRedirect(reverse(self._url_name("history"), args=(quote(slug),)))
-        post = self.get_object(request, object_id)
         if request.method == "POST":
             if post is None:
                 return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
             if not self.has_change_permission(request, post):
                 raise PermissionDenied
+            if admin_history.needs_confirmation(request, post):
+                return admin_history.restore_confirmation(self, request, post, revision, slug)
             try:
                 expected = parse_whole_number(request.POST.get("expected_version", ""))
                 restored = services.restore_revision(

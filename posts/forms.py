@@ -59,7 +59,8 @@ class PostForm(DynamoModelForm):
         }
         help_texts = {
             "slug": "The post's address: /posts/your-slug/. Lowercase letters, numbers and hyphens; "
-            "filled from the title if left empty. It cannot be changed once the post exists.",
+            "filled from the title if left empty. Once the post exists, change it with “Rename”: "
+            "the old address then redirects.",
             "excerpt": "One or two sentences for listings, feeds and link previews.",
             "body": "Markdown. The preview shows exactly what readers will see.",
             "tags": "Comma-separated, e.g. “python, aws”.",
@@ -86,10 +87,9 @@ class PostForm(DynamoModelForm):
             self.fields[name].validators.append(MaxLengthValidator(limit))
             self.fields[name].widget.attrs["maxlength"] = str(limit)
         if not self.adding:
-            self.fields[
-                "slug"
-            ].help_text = (
-                f"The post's address: /posts/{self.instance.slug}/. It cannot be changed once the post exists."
+            self.fields["slug"].help_text = (
+                f"The post's address: /posts/{self.instance.slug}/. "
+                "To change it, use “Rename” above the form; the old address then redirects."
             )
         if rules.keeps_date(self.instance):
             # A live post keeps its date when saved: an editable date would be ignored.
