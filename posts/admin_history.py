@@ -123,8 +123,14 @@ def comparison(request, key):
 
 
 def needs_confirmation(request, post):
-    """A live post's restore is confirmed on a page showing what changes; a draft restores at once."""
-    return post is not None and rules.is_live(post) and not request.POST.get("confirmed")
+    """A live post's restore is confirmed on a page showing what changes; a draft restores at once.
+
+    Only a restore that could go through is confirmed: one from a page
+    older than the post's last save is refused straight away, as it would
+    be after confirming.
+    """
+    current = request.POST.get("expected_version", "") == str(post.version) if post is not None else False
+    return current and rules.is_live(post) and not request.POST.get("confirmed")
 
 
 def restore_confirmation(model_admin, request, post, revision, slug):
