@@ -144,7 +144,9 @@ def test_uploaded_photo_gets_renditions(running_pump):
     listing = myblog_aws.client("s3").list_objects_v2(
         Bucket=settings.MYBLOG_MEDIA_BUCKET, Prefix=settings.MYBLOG_RENDITIONS_PREFIX
     )
-    assert len(listing["Contents"]) == len(photo.renditions) == 10
+    # JPEG, WebP and AVIF at each of the five widths.
+    assert {r.format for r in photo.renditions} == {"jpeg", "webp", "avif"}
+    assert len(listing["Contents"]) == len(photo.renditions) == 15
 
 
 def test_new_subscriber_gets_a_welcome_email_readable_in_the_mailbox(running_pump, emulators):
