@@ -462,8 +462,12 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
 
     The post keeps its status and dates (restoring never publishes or
     unpublishes); the restore is itself a revision, so it can be undone.
-    `StaleVersion` if the post changed since the editor loaded it.
+    `StaleVersion` if the post changed since the editor loaded it. Keys no
+    post or revision can have are refused before any call.
     """
+    which = version if fits_number(version) else "with this number"
+    if not rules.is_valid_slug(slug) or not fits_number(version):
+        raise InvalidPost(f"This post has no revision {which}.")
     try:
         post = _get(slug)
     except Post.DoesNotExist as error:
@@ -471,7 +475,6 @@ def restore_revision(slug, version, *, expected_version, user="", now=None):
     try:
         revision = get_revision(rules.history_key(post), version)
     except Revision.DoesNotExist as error:
-        which = version if fits_number(version) else "with this number"
         raise InvalidPost(f"This post has no revision {which}.") from error
     return update_post(
         slug,

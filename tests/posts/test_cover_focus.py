@@ -100,7 +100,7 @@ def test_cards_show_the_cover_cropped_at_its_focal_point(aws, client):
     for path in ("/", "/tags/photos/"):
         html = client.get(path).content.decode()
         card = _card(html, "with-cover")
-        assert card.lstrip().startswith('<div class="card-cover fx30 fy60"><picture><source type="image/webp"')
+        assert card.lstrip().startswith('<div class="card-cover fx30 fy60"><picture><source type="image/avif"')
         img = unescape(re.search(r"<img [^>]*>", card).group(0))
         assert 'alt="A red kite"' in img and 'loading="lazy"' in img and "fetchpriority" not in img
         assert f'sizes="{CARD_SIZES}"' in img and "320w" in img
