@@ -17,16 +17,12 @@ from datetime import timedelta
 from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
+from myblog.aws import is_conditional_check_failure
 from posts.models import Presence
 
 HEARTBEAT = 20  # seconds between two heartbeats of an open form (presence.js)
 LIFETIME = timedelta(seconds=3 * HEARTBEAT)  # two missed heartbeats, then the editor is gone
 MAX_NAME_LENGTH = 150
-
-
-def _condition_failed(error):
-    cause = getattr(error, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 def heartbeat(slug, user, name="", *, now=None):
@@ -46,7 +42,7 @@ def heartbeat(slug, user, name="", *, now=None):
         )
         return item
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not is_conditional_check_failure(error):
             raise
     # New here, or back after expiring (the old item may linger until TTL deletes it).
     item = Presence(slug, user, name=name, since=now, seen_at=now, expires_at=now + LIFETIME)

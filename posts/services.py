@@ -29,7 +29,7 @@ from django.utils import timezone
 from dynamo_admin.limits import fits_number, utf8_length
 from myblog import aws, transactions
 from posts import focus, redirects, rules, stored, words
-from posts.models import PhotoUse, Post, PostTag, Revision
+from posts.models import Post, PostTag, Revision
 from posts.reading import reading_minutes
 from posts.rules import (
     DRAFT,
@@ -284,6 +284,15 @@ def _mark_first_publication(post, now):
         post.first_published_at = post.publish_at or now
 
 
+def _add_uses(transaction, uses):
+    """Add `stored.use_changes`' (saves, deletes) of photo uses to a write transaction."""
+    saves, deletes = uses
+    for use in saves:
+        transaction.save(use)
+    for use in deletes:
+        transaction.delete(use)
+
+
 def _write(post, previous, user, note="", also=None):
     """Write post + revision + tag items in one transaction.
 
@@ -293,7 +302,7 @@ def _write(post, previous, user, note="", also=None):
     """
     post.reading_minutes = reading_minutes(post.body)
     stored.render(post)  # the body's HTML and the cover's renditions, for the readers' pages
-    use_saves, use_deletes = stored.use_changes(post, previous)
+    uses = stored.use_changes(post, previous)
     old_items = _tag_items(previous)
     new_items = _tag_items(post)
 
@@ -304,10 +313,7 @@ def _write(post, previous, user, note="", also=None):
                 transaction.delete(item)
         for item in new_items.values():
             transaction.save(item)
-        for use in use_saves:
-            transaction.save(use)
-        for use in use_deletes:
-            transaction.delete(use)
+        _add_uses(transaction, uses)
         words.add_to_transaction(transaction, post, previous)
         # The post's version after this write is its current one + 1.
         revision = _snapshot(post, user, note)
@@ -409,8 +415,7 @@ def delete_post(slug, *, expected_version=None, user=""):
         transaction.delete(post)
         for item in _tag_items(post).values():
             transaction.delete(item)
-        for key in post.photo_keys or ():
-            transaction.delete(PhotoUse(key, post.slug))
+        _add_uses(transaction, stored.use_changes(None, post))
         words.add_to_transaction(transaction, None, post)
 
     try:
@@ -495,15 +500,11 @@ def _move_indexes(previous, renamed):
     readable; `manage.py backfill-post-words` rewrites the words, and its
     next save its photo uses.
     """
-    use_saves, _ = stored.use_changes(renamed, None)
-    use_deletes = [PhotoUse(key, previous.slug) for key in previous.photo_keys or ()]
+    uses = stored.use_changes(renamed, previous)
 
     def build(transaction):
         words.add_to_transaction(transaction, renamed, previous)
-        for use in use_saves:
-            transaction.save(use)
-        for use in use_deletes:
-            transaction.delete(use)
+        _add_uses(transaction, uses)
 
     try:
         transactions.write(build, connection=aws.connection(Post.Meta.region))

@@ -147,12 +147,19 @@ def render(post):
 
 
 def use_changes(post, previous):
-    """(PhotoUse items to save, items to delete) for `post` replacing `previous`; sets `post.photo_keys`."""
-    new = photo_keys(post)[:MAX_TRACKED_PHOTOS]
+    """(PhotoUse items to save, items to delete) for `post` replacing `previous`; sets `post.photo_keys`.
+
+    Either may be None: a new post (`previous` None) or a deleted one
+    (`post` None). Uses are keyed by slug, so a renamed post's all move.
+    """
+    new = photo_keys(post)[:MAX_TRACKED_PHOTOS] if post is not None else []
     old = list(previous.photo_keys or []) if previous is not None else []
-    post.photo_keys = new or None
-    saves = [PhotoUse(key, post.slug) for key in new if key not in old]
-    deletes = [PhotoUse(key, post.slug) for key in old if key not in new]
+    if post is not None:
+        post.photo_keys = new or None
+    same_slug = post is not None and previous is not None and post.slug == previous.slug
+    kept = set(new) & set(old) if same_slug else set()
+    saves = [PhotoUse(key, post.slug) for key in new if key not in kept]
+    deletes = [PhotoUse(key, previous.slug) for key in old if key not in kept]
     return saves, deletes
 
 
