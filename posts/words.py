@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from posts.models import PostWord
 from posts.search_text import MAX_TERM_LENGTH, STOP_WORDS, WORD_RE, normalise
 
-# Words kept per post: with the post, its revision and 2 x 20 tag items, a
-# save stays at 82 of DynamoDB's 100 transaction items (see the module doc).
+# Words kept per post: with the post, its revision, 2 x 20 tag items and 2 x 10
+# photo uses, a save stays within DynamoDB's 100 transaction items (see the module doc).
 MAX_WORDS = 19
 # Terms of one search that are queried (the longest ones); more only narrow it.
 MAX_QUERY_TERMS = 5
