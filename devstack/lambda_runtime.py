@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.package import CACHE_DIR
+from infra import deployenv
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,15 @@ def runtime_sdk(cache_dir=None, requirements=SDK_REQUIREMENTS):
     """The runtime's SDK, pip-installed once per lock file into the cache; returns its directory."""
     key = hashlib.sha256(Path(requirements).read_bytes()).hexdigest()[:16]
     target = Path(cache_dir or CACHE_DIR) / "lambda-runtime-sdk" / key
-    if (target / ".complete").exists():
-        return target
+    with deployenv.exclusive(target.with_name(key + ".lock")):
+        if not (target / ".complete").exists():
+            _install_sdk(requirements, target, key)
+    return target
+
+
+def _install_sdk(requirements, target, key):
     partial = target.with_name(key + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps"]
         + ["--target", str(partial), "-r", str(requirements)],
@@ -65,8 +73,8 @@ def runtime_sdk(cache_dir=None, requirements=SDK_REQUIREMENTS):
         text=True,
     )
     (partial / ".complete").write_text(Path(requirements).read_text())
+    shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
-    return target
 
 
 # Runs inside the function's process. Reads one JSON request per line on

@@ -126,6 +126,11 @@ def build(stage=STAGE, log=print, cache_dir=None):
     """The package for `stage`, built now or reused; unpacked beside its zip."""
     root = Path(cache_dir or CACHE_DIR) / "packages"
     key = digest(stage)
+    with deployenv.exclusive(root / f".{key}.lock"):
+        return _build(stage, log, root, key)
+
+
+def _build(stage, log, root, key):
     target = root / key
     zip_path = target / f"myblog-{stage}.zip"
     task_dir = target / "task"

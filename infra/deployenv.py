@@ -31,6 +31,8 @@ long as this venv is built on Linux x86_64 with CPython 3.11, the platform of
 the `python3.11` / `x86_64` Lambda runtime.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -68,10 +70,33 @@ def check_platform():
         )
 
 
+@contextlib.contextmanager
+def exclusive(path):
+    """Hold an exclusive lock on the file `path` (created if missing) while the block runs.
+
+    What is built into a shared cache (the deploy virtualenv, a package, the
+    runtime's SDK) is built by one process at a time: a second one waits,
+    then finds it built and reuses it, rather than both writing one tree.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure(path=DEFAULT_PATH, requirements=REPO / "requirements.txt", log=print):
     """Create or reuse the deploy virtualenv at `path`; returns its path."""
     check_platform()
     path = Path(path)
+    with exclusive(path.with_name(path.name + ".lock")):
+        return _ensure(path, requirements, log)
+
+
+def _ensure(path, requirements, log):
     digest = requirements_digest(requirements)
     stamp = path / STAMP
     if stamp.exists() and stamp.read_text().strip() == digest and (path / "bin" / "zappa").exists():
