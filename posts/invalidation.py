@@ -18,6 +18,10 @@ What a change touches, given the post before and after:
 - a renamed post (`posts.services.rename_post`: the slugs differ) is all
   of that at both addresses: the old page and API resource now redirect,
   and every listing links to the new one.
+- and, if it appeared, disappeared or was renamed, the page and API
+  resource of every slug it had (`Post.former_slugs`): their 301s are
+  cached at the edge like pages, and are followed only while the post is
+  visible (`posts.redirects`), so they change with it.
 
 A live post rendered again because a photo it shows changed
 (`posts.stored`: renditions ready, or made again) is its page and API
@@ -73,6 +77,10 @@ def changed_paths(post, previous):
     if not was_visible and not is_visible:
         return []
     slugs = list(dict.fromkeys(item.slug for item in (previous, post) if item is not None))
+    renamed = len(slugs) > 1
+    if was_visible != is_visible or renamed:
+        former = [slug for item in (post, previous) if item is not None for slug in item.former_slugs or ()]
+        slugs = list(dict.fromkeys([*slugs, *former]))
     paths = [
         *(public_path("posts:detail", args=[slug]) for slug in slugs),
         *(public_path("api-post", args=[slug]) for slug in slugs),
@@ -80,7 +88,7 @@ def changed_paths(post, previous):
         public_path("posts:sitemap"),
         public_path("posts:sitemap-pages").rsplit("/", 1)[0] + "/*",
     ]
-    if was_visible != is_visible or len(slugs) > 1 or _listing_changed(post, previous):
+    if was_visible != is_visible or renamed or _listing_changed(post, previous):
         tags = set(previous.tags if was_visible else ()) | set(post.tags if is_visible else ())
         paths += _listing_paths(tags)
     return paths

@@ -212,3 +212,35 @@ def test_renaming_a_draft_purges_nothing(aws, distribution):
     post = services.create_post(slug="quiet", title="Quiet")
     services.rename_post("quiet", "still-quiet", expected_version=post.version)
     assert _invalidated(aws, distribution) == []
+
+
+def _address_paths(*slugs):
+    return [f"/posts/{slug}/" for slug in slugs] + [f"/api/posts/{slug}" for slug in slugs]
+
+
+def test_renaming_again_purges_every_old_address(aws, distribution):
+    """Each old address's cached 301 leads to the slug the post had: all now lead to the new one."""
+    post = publish("one", tags=["aws"])
+    post = services.rename_post("one", "two", expected_version=post.version)
+    services.rename_post("two", "three", expected_version=post.version)
+    assert _invalidated(aws, distribution)[-1] == sorted(
+        _address_paths("one", "two", "three") + POST_PATHS[2:] + LISTING_PATHS + _tag_paths("aws")
+    )
+
+
+def test_unpublishing_and_publishing_a_renamed_post_purge_its_old_addresses(aws, distribution):
+    """Old addresses redirect only while the post is visible: their cached 301s (or 404s) go with it."""
+    post = publish("before", tags=["aws"])
+    post = services.rename_post("before", "after", expected_version=post.version)
+    post = services.unpublish_post("after", expected_version=post.version)
+    expected = sorted(_address_paths("after", "before") + POST_PATHS[2:] + LISTING_PATHS + _tag_paths("aws"))
+    assert _invalidated(aws, distribution)[-1] == expected
+    services.publish_post("after", expected_version=post.version)
+    assert _invalidated(aws, distribution)[-1] == expected
+
+
+def test_editing_a_renamed_post_leaves_its_old_addresses_alone(aws, distribution):
+    post = publish("earlier", tags=["aws"])
+    post = services.rename_post("earlier", "later", expected_version=post.version)
+    services.update_post("later", expected_version=post.version, body="Fixed a typo.", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("later"))
