@@ -216,3 +216,15 @@ def test_a_post_scheduled_after_its_rename_is_not_revealed_before_its_time(clien
     services.publish_post("later-on", expected_version=post.version, publish_at=timezone.now() + timedelta(days=2))
     assert Post.get("later-on").publish_at > timezone.now()
     _unknown(client, "on-time", "later-on")
+
+
+def test_an_old_address_is_cached_at_the_edge_like_the_page_it_leads_to(client):
+    from myblog import caching
+
+    post = live("cached-name")
+    services.rename_post("cached-name", "cached-new", expected_version=post.version)
+    page, api = client.get("/posts/cached-name/"), client.get("/api/posts/cached-name")
+    assert (page.status_code, api.status_code) == (301, 301)
+    assert page["Cache-Control"] == caching.POST.header == client.get("/posts/cached-new/")["Cache-Control"]
+    assert api["Cache-Control"] == caching.CONTENT.header == client.get("/api/posts/cached-new")["Cache-Control"]
+    assert "private" not in page["Cache-Control"] and "ETag" not in page
