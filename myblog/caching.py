@@ -82,13 +82,19 @@ def finish(request, response, policy, *, validate_last_modified=True):
 
     A view gives its content's date as `response.last_modified` (a datetime).
     Only successful GET/HEAD responses get validators and can become a 304;
-    a 404 or 400 is cached under `NEGATIVE` instead. A view may have chosen
+    a 404 or 400 is cached under `NEGATIVE` instead, and a 301 (an old
+    address) under `policy`, without validators. A view may have chosen
     another policy for its response (photos still processing): it is kept.
     """
     if request.method not in ("GET", "HEAD"):
         return make_private(response)
     if response.status_code in (400, 404, 410):
         response.headers.setdefault("Cache-Control", NEGATIVE.header)
+        return response
+    if response.status_code == 301:
+        # A renamed post's old address: kept like the page it leads to, and
+        # purged with it (`posts.invalidation`); no validators, no body.
+        response.headers.setdefault("Cache-Control", policy.header)
         return response
     if response.status_code != 200 or response.streaming:
         return make_private(response)

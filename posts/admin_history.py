@@ -198,10 +198,12 @@ def rename_view(model_admin, request, object_id):
                 form.add_error(None, str(error))
             else:
                 model_admin.log_dynamo_action(request, renamed.slug, renamed, CHANGE, f"Renamed from {slug}.")
+                if rules.is_live(renamed):
+                    where = f"its old address /posts/{slug}/ redirects there."
+                else:
+                    where = f"its old address /posts/{slug}/ will redirect there once it is published."
                 model_admin.message_user(
-                    request,
-                    f"The post is now at /posts/{renamed.slug}/; its old address /posts/{slug}/ redirects there.",
-                    messages.SUCCESS,
+                    request, f"The post is now at /posts/{renamed.slug}/; {where}", messages.SUCCESS
                 )
                 return HttpResponseRedirect(model_admin.change_url(renamed.slug))
     else:

@@ -13,11 +13,20 @@ What a change touches, given the post before and after:
   full text: RSS, Atom and JSON Feed) and the sitemap index and its child
   sitemaps (their last-modified dates; `/sitemaps/*` is one path);
 - and, if it appeared, disappeared, or changed anything a listing shows
-  (title, excerpt, date, author, tags, reading time): the home page and its older
+  (title, excerpt, date, author, tags, reading time, cover): the home page and its older
   pages, the tag pages of its old and new tags, and the API's lists.
 - a renamed post (`posts.services.rename_post`: the slugs differ) is all
   of that at both addresses: the old page and API resource now redirect,
   and every listing links to the new one.
+- and, if it appeared, disappeared or was renamed, the page and API
+  resource of every slug it had (`Post.former_slugs`): their 301s are
+  cached at the edge like pages, and are followed only while the post is
+  visible (`posts.redirects`), so they change with it.
+
+A live post rendered again because a photo it shows changed
+(`posts.stored`: renditions ready, or made again) is its page and API
+resource, the feeds if its body's HTML changed, and its listings if its
+cover did (`refreshed_paths`).
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
 `/page/*` and `/tags/<tag>/*` reach every cached page of a listing; the
@@ -40,7 +49,17 @@ from posts import rules
 
 log = logging.getLogger(__name__)
 
-LISTED_FIELDS = ("title", "excerpt", "publish_at", "author", "tags", "reading_minutes")
+LISTED_FIELDS = (
+    "title",
+    "excerpt",
+    "publish_at",
+    "author",
+    "tags",
+    "reading_minutes",
+    "cover_image",
+    "cover_alt",
+    "cover_focus",
+)
 
 
 # Paths are the public site's: reversed in its own URLconf, so a save made
@@ -58,22 +77,54 @@ def changed_paths(post, previous):
     if not was_visible and not is_visible:
         return []
     slugs = list(dict.fromkeys(item.slug for item in (previous, post) if item is not None))
+    renamed = len(slugs) > 1
+    if was_visible != is_visible or renamed:
+        former = [slug for item in (post, previous) if item is not None for slug in item.former_slugs or ()]
+        slugs = list(dict.fromkeys([*slugs, *former]))
     paths = [
         *(public_path("posts:detail", args=[slug]) for slug in slugs),
         *(public_path("api-post", args=[slug]) for slug in slugs),
-        public_path("posts:rss"),
-        public_path("posts:atom"),
-        public_path("posts:json-feed"),
+        *_feed_paths(),
         public_path("posts:sitemap"),
         public_path("posts:sitemap-pages").rsplit("/", 1)[0] + "/*",
     ]
-    if was_visible != is_visible or len(slugs) > 1 or _listing_changed(post, previous):
-        home = public_path("posts:list")
-        api_list = public_path("api-posts")
-        paths += [home, home + "page/*", api_list, api_list + "?*"]
+    if was_visible != is_visible or renamed or _listing_changed(post, previous):
         tags = set(previous.tags if was_visible else ()) | set(post.tags if is_visible else ())
-        paths += [public_path("posts:tag", args=[tag]) + "*" for tag in sorted(tags)]
+        paths += _listing_paths(tags)
     return paths
+
+
+def _listing_paths(tags):
+    home = public_path("posts:list")
+    api_list = public_path("api-posts")
+    return [
+        home,
+        home + "page/*",
+        api_list,
+        api_list + "?*",
+        *(public_path("posts:tag", args=[tag]) + "*" for tag in sorted(tags)),
+    ]
+
+
+def _feed_paths():
+    return [public_path("posts:rss"), public_path("posts:atom"), public_path("posts:json-feed")]
+
+
+def refreshed_paths(refreshes):
+    """The paths to purge after `posts.stored.refresh_post` rendered live posts again (`Refreshed` items).
+
+    One list for them all: the listings once, with every post's tags.
+    """
+    visible = [item for item in refreshes if rules.is_live(item.post)]
+    paths = []
+    for item in visible:
+        paths += [public_path("posts:detail", args=[item.post.slug]), public_path("api-post", args=[item.post.slug])]
+    if any(item.body_changed for item in visible):
+        paths += _feed_paths()
+    covers = [item for item in visible if item.cover_changed]
+    if covers:
+        paths += _listing_paths({tag for item in covers for tag in item.post.tags})
+    return list(dict.fromkeys(paths))
 
 
 def invalidate(paths, reference=None):

@@ -11,6 +11,16 @@ redirects to rewrite without a Scan or an index.
 Readers pay nothing for this: the post page and the API look a redirect up
 (`target_of`, one GetItem) only when no post has the slug asked for.
 
+A redirect is followed only while the post it points at is visible to
+readers (one more GetItem, only for a slug that has a redirect): an old
+address of a draft, of a post still scheduled or of one unpublished or
+deleted answers 404 like any unknown slug, so it never reveals a slug that
+is not public; a 301 to a 404 would. The item is kept all the same: it
+reserves the slug (`claim`: a new post there gets a history of its own),
+and the old addresses redirect again once the post is published.
+Publishing, unpublishing and renaming purge them from CloudFront
+(`posts.invalidation`).
+
 A new post taking an old slug (`claim`) removes its redirect, and gets a
 history key of its own (`rules.history_key`), so it never shows, or
 overwrites, the revisions of the post that had the slug before. Renaming a
@@ -32,19 +42,29 @@ from myblog import aws
 from photos.models import Photo
 from photos.queries import photos_of_owner
 from posts import rules
-from posts.models import PostRedirect
+from posts.models import Post, PostRedirect
 
 log = logging.getLogger(__name__)
 
 
-def target_of(slug):
-    """The slug the post once at `slug` has now, or None: one GetItem (none for a slug no post can have)."""
+def target_of(slug, now=None):
+    """The slug readers are sent to from `slug`, or None.
+
+    One GetItem (none for a slug no post can have), and one more of the
+    target's status and date when there is a redirect: None unless the
+    post there is visible to readers.
+    """
     if not rules.is_valid_slug(slug):
         return None
     try:
-        return PostRedirect.get(slug).target
+        target = PostRedirect.get(slug).target
     except PostRedirect.DoesNotExist:
         return None
+    try:
+        post = Post.get(target, attributes_to_get=["slug", "status", "feed", "publish_at"])
+    except Post.DoesNotExist:
+        return None
+    return target if rules.is_visible(post, now or timezone.now()) else None
 
 
 def current_redirects(slugs):

@@ -103,6 +103,15 @@ def parse_query(text):
     return Query(text.strip(), tuple(found), prefix)
 
 
+def canonical_text(text):
+    """The words of `text` as the index keeps them, one space apart: the `q` of a result page's canonical URL.
+
+    "Kites  over the Bay!" and "kites over the bay" find the same posts,
+    so search engines are told they are one page.
+    """
+    return " ".join(normalise(word) for word in WORD_RE.findall(text or ""))
+
+
 # -- the index in memory --------------------------------------------------------------------------
 
 

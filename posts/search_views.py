@@ -1,12 +1,15 @@
 """The search page, `/search/?q=`: a plain form and its results as cards, with no scripts.
 
 Thin: the query is parsed and ranked by `posts.search` (no DynamoDB call).
-The page with no query is the search form, open to crawlers; a page of
-results is `noindex` (a search engine has no use for ours) and cached at
-the edge for minutes only (`search.RESULTS`), since it changes with the
-index. Whatever is typed, the answer is a page: 400 for a query over the
-limits or a bad page number, 404 for a page past the last, 503 (briefly)
-when the index cannot be read.
+The page with no query is the search form, open to crawlers. A page of
+results may be indexed too, under one canonical URL per query (its words
+normalised, `search.canonical_text`), so "Kites" and "kites " are one
+page to search engines; a query with no results is a soft 404 and is
+`noindex`, as are errors. Result pages are cached at the edge for minutes
+only (`search.RESULTS`), since they change with the index. Whatever is
+typed, the answer is a page: 400 for a query over the limits or a bad
+page number, 404 for a page past the last, 503 (briefly) when the index
+cannot be read.
 """
 
 from urllib.parse import urlencode
@@ -33,10 +36,10 @@ def _page_number(value):
         raise search.InvalidQuery(f"Choose a page from 1 to {search.MAX_PAGE}.") from error
 
 
-def _page_url(query, page):
+def _page_url(text, page):
     if page is None:
         return None
-    parameters = {"q": query.text} if page == 1 else {"q": query.text, "page": page}
+    parameters = {"q": text} if page == 1 else {"q": text, "page": page}
     return f"{reverse('posts:search')}?{urlencode(parameters)}"
 
 
@@ -68,8 +71,11 @@ def search_page(request):
     context = {
         "query_text": query.text,
         "results": results,
-        "noindex": True,
-        "next_url": _page_url(query, results.next_page),
-        "previous_url": _page_url(query, results.previous_page),
+        "next_url": _page_url(query.text, results.next_page),
+        "previous_url": _page_url(query.text, results.previous_page),
     }
+    if results.hits:
+        context["canonical_url"] = settings.MYBLOG_SITE_URL + _page_url(search.canonical_text(query.text), page)
+    else:
+        context["noindex"] = True  # nothing found: a soft 404
     return _render(request, context)

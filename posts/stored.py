@@ -28,12 +28,18 @@ an editor's save in between fails the condition, and the refresh reads the
 post again. A photo tracked by no item (over the limit) leaves its posts
 rendered as they are read until their next save: slower, never wrong.
 
+The pages a refresh changed are then purged from CloudFront
+(`invalidation.refreshed_paths`): each post's page and API resource, the
+feeds if its body's HTML changed, and the listings it is on if its cover
+did, so the edge does not keep the photos as they were for a day.
+
 Drafts and scheduled posts store nothing: the preview renders live, and
 publishing (by an editor or the scheduler) is a save that renders.
 """
 
 import hashlib
 import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from pynamodb.exceptions import PynamoDBException
@@ -43,7 +49,7 @@ from myblog.storage import public_url
 from photos.queries import get_photos
 from photos.rendering import keys_in_markdown
 from photos.status import PHOTO_PENDING
-from posts import rules
+from posts import invalidation, rules
 from posts.models import PhotoUse, Post, PostTag, StoredPhoto, StoredRendition
 from posts.rendering import render_markdown
 
@@ -62,6 +68,18 @@ REFRESH_ATTEMPTS = 3
 MAX_USES = 100
 
 DERIVED = ("cover_photo", "body_html", "body_html_digest", "photos_pending", "photos_updated_at")
+
+
+class Refreshed(NamedTuple):
+    """A post rendered again by `refresh_post`: the post as written, and what readers see changed.
+
+    `body_changed`: its HTML or its photos' date (a feed entry's update
+    time); `cover_changed`: its cover as a card shows it.
+    """
+
+    post: Post
+    body_changed: bool
+    cover_changed: bool
 
 
 def photo_keys(post):
@@ -185,6 +203,11 @@ def _unversioned_update(transaction, model, hash_key, range_key, actions, condit
     transaction._update_items.append(kwargs)
 
 
+def _card_cover(photo):
+    """What a card shows of a cover: not its date, which only the post's Last-Modified uses."""
+    return None if photo is None else photo._replace(updated_at=None)
+
+
 def _actions(post):
     actions = []
     for name in DERIVED:
@@ -195,7 +218,7 @@ def _actions(post):
 
 
 def refresh_post(slug):
-    """Render the live post `slug` again from its photos as they are now; True if that changed it.
+    """Render the live post `slug` again from its photos as they are now; a `Refreshed`, or None if unchanged.
 
     Conditioned on the version read (never overwriting a newer save) and
     read again if an editor saved meanwhile, up to REFRESH_ATTEMPTS times.
@@ -204,13 +227,13 @@ def refresh_post(slug):
         try:
             post = Post.get(slug, consistent_read=True)
         except Post.DoesNotExist:
-            return False
+            return None
         if not rules.is_live(post):
-            return False
-        before = _values(post)
+            return None
+        before, previous_cover = _values(post), post.cover_photo
         render(post)
         if _values(post) == before:
-            return False
+            return None
         tag_key = rules.tag_sort_key(post.publish_at, post.slug)
         cover = post.cover_photo
 
@@ -224,29 +247,39 @@ def refresh_post(slug):
             transactions.write(build, connection=aws.connection(Post.Meta.region))
         except transactions.ConditionFailed:
             continue
-        return True
+        after = _values(post)
+        return Refreshed(
+            post,
+            body_changed=any(after[name] != before[name] for name in ("body_html", "photos_updated_at")),
+            cover_changed=_card_cover(post.cover_photo) != _card_cover(previous_cover),
+        )
     log.warning("Post %s kept changing while its photos were rendered again; it is rendered when read", slug)
-    return False
+    return None
 
 
 def refresh_for_photo(key):
-    """Render again every live post that shows the photo `key`; the slugs of those that changed.
+    """Render again every live post that shows the photo `key`; a `Refreshed` for each that changed.
 
     One Query of the photo's uses, then a read and a conditional write per post.
     """
     changed = []
     for use in PhotoUse.query(key, limit=MAX_USES):
-        if refresh_post(use.slug):
-            changed.append(use.slug)
+        refreshed = refresh_post(use.slug)
+        if refreshed is not None:
+            changed.append(refreshed)
     return changed
 
 
 def on_renditions_ready(sender, photo, **kwargs):
-    """`photos.signals.renditions_ready`: the photo's posts rendered again, or logged (they stay correct)."""
+    """`photos.signals.renditions_ready`: the photo's posts rendered again and purged, or logged.
+
+    A failure leaves them correct: rendered as they are read.
+    """
     try:
         changed = refresh_for_photo(photo.key)
     except (PynamoDBException, transactions.TransactionFailed):
         log.exception("The posts showing %s were not rendered again; they are rendered when read", photo.key)
         return
     if changed:
-        log.info("Rendered again with %s: %s", photo.key, ", ".join(changed))
+        log.info("Rendered again with %s: %s", photo.key, ", ".join(item.post.slug for item in changed))
+        invalidation.invalidate(invalidation.refreshed_paths(changed), reference="photo")

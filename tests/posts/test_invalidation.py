@@ -4,9 +4,10 @@ import logging
 
 import pytest
 
+from photos.rendering import markdown_for_photo
 from posts import invalidation, services
 from posts.models import Post
-from tests.reader_fixtures import publish
+from tests.reader_fixtures import original_key, pending_photo, publish, ready_photo
 
 POST_PATHS = [
     "/posts/{slug}/",
@@ -96,11 +97,15 @@ def test_editing_only_the_body_leaves_listings_alone(aws, distribution):
     assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("typo"))
 
 
-def test_changing_the_cover_purges_only_the_post(aws, distribution):
-    """Listings show no photos: a new cover changes the post's page, feeds and sitemap date only."""
+def test_changing_the_cover_purges_the_listings_too(aws, distribution):
+    """Cards show the cover (`posts/_card_cover.html`): a new cover, its text or its focus changes listings."""
     post = publish("recovered", tags=["aws"])
-    services.update_post("recovered", expected_version=post.version, cover_image="media/originals/x.jpg", user="ed")
-    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("recovered"))
+    post = services.update_post(
+        "recovered", expected_version=post.version, cover_image="media/originals/x.jpg", user="ed"
+    )
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("recovered") + LISTING_PATHS + _tag_paths("aws"))
+    services.update_post("recovered", expected_version=post.version, cover_alt="A new text", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("recovered") + LISTING_PATHS + _tag_paths("aws"))
 
 
 def test_editing_what_listings_show_purges_them(aws, distribution):
@@ -125,6 +130,43 @@ def test_unpublishing_and_deleting_purge_where_the_post_was(aws, distribution):
     services.delete_post("leaving")
     assert len(_invalidated(aws, distribution)) == 4
     assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("leaving") + LISTING_PATHS + _tag_paths("aws"))
+
+
+def test_a_photo_made_ready_purges_the_pages_showing_it(aws, distribution):
+    pending_photo("cover")
+    pending_photo("inline")
+    body = f"Hi.\n\n{markdown_for_photo(original_key('inline'), 'Inline')}"
+    publish("waiting", tags=["photos"], body=body, cover_image=original_key("cover"))
+    publish("elsewhere", tags=["other"])
+    published = len(_invalidated(aws, distribution))
+    ready_photo("inline")  # in the text only: the post's page, its API resource and the feeds
+    assert _invalidated(aws, distribution)[published:] == [
+        sorted(["/posts/waiting/", "/api/posts/waiting", "/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
+    ]
+    ready_photo("cover")  # the cover: the cards showing it too
+    assert _invalidated(aws, distribution)[-1] == sorted(
+        ["/posts/waiting/", "/api/posts/waiting", "/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"]
+        + LISTING_PATHS
+        + _tag_paths("photos")
+    )
+    ready_photo("unused")  # shown by no post: nothing to purge
+    assert len(_invalidated(aws, distribution)) == published + 2
+
+
+def test_a_rerendered_photo_with_avif_added_purges_its_posts(aws, distribution, job_queues):
+    from photos import handlers, rerender
+    from tests.photos.test_avif_renditions import KEY, made_before_avif
+
+    made_before_avif(aws, KEY)
+    publish("hills", tags=["walks"], body=markdown_for_photo(KEY, "Hills"), cover_image=KEY)
+    assert 'type="image/avif"' not in Post.get("hills").body_html
+    published = len(_invalidated(aws, distribution))
+    rerender.start(only_missing=True)
+    job_queues.drain(rerender.QUEUE, handlers.rerender_photos)
+    assert 'type="image/avif"' in Post.get("hills").body_html
+    assert _invalidated(aws, distribution)[published:] == [
+        sorted(_post_paths("hills")[:5] + LISTING_PATHS + _tag_paths("walks"))
+    ]
 
 
 def test_changed_paths_is_a_plain_function():
@@ -170,3 +212,35 @@ def test_renaming_a_draft_purges_nothing(aws, distribution):
     post = services.create_post(slug="quiet", title="Quiet")
     services.rename_post("quiet", "still-quiet", expected_version=post.version)
     assert _invalidated(aws, distribution) == []
+
+
+def _address_paths(*slugs):
+    return [f"/posts/{slug}/" for slug in slugs] + [f"/api/posts/{slug}" for slug in slugs]
+
+
+def test_renaming_again_purges_every_old_address(aws, distribution):
+    """Each old address's cached 301 leads to the slug the post had: all now lead to the new one."""
+    post = publish("one", tags=["aws"])
+    post = services.rename_post("one", "two", expected_version=post.version)
+    services.rename_post("two", "three", expected_version=post.version)
+    assert _invalidated(aws, distribution)[-1] == sorted(
+        _address_paths("one", "two", "three") + POST_PATHS[2:] + LISTING_PATHS + _tag_paths("aws")
+    )
+
+
+def test_unpublishing_and_publishing_a_renamed_post_purge_its_old_addresses(aws, distribution):
+    """Old addresses redirect only while the post is visible: their cached 301s (or 404s) go with it."""
+    post = publish("before", tags=["aws"])
+    post = services.rename_post("before", "after", expected_version=post.version)
+    post = services.unpublish_post("after", expected_version=post.version)
+    expected = sorted(_address_paths("after", "before") + POST_PATHS[2:] + LISTING_PATHS + _tag_paths("aws"))
+    assert _invalidated(aws, distribution)[-1] == expected
+    services.publish_post("after", expected_version=post.version)
+    assert _invalidated(aws, distribution)[-1] == expected
+
+
+def test_editing_a_renamed_post_leaves_its_old_addresses_alone(aws, distribution):
+    post = publish("earlier", tags=["aws"])
+    post = services.rename_post("earlier", "later", expected_version=post.version)
+    services.update_post("later", expected_version=post.version, body="Fixed a typo.", user="ed")
+    assert _invalidated(aws, distribution)[-1] == sorted(_post_paths("later"))

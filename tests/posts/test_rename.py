@@ -148,3 +148,83 @@ def test_photos_uploaded_for_the_post_follow_it():
     services.rename_post("with-photo", "moved-photo", expected_version=post.version)
     assert Photo.get("media/originals/2026/01/one.jpg").owner == "moved-photo"
     assert Photo.get("media/originals/2026/01/other.jpg").owner == "someone-else"
+
+
+# -- what readers see of an old address ------------------------------------------------------------------
+
+
+def _answers(client, slug):
+    """(status, Location) of the old page and API resource of `slug`."""
+    page, api = client.get(f"/posts/{slug}/"), client.get(f"/api/posts/{slug}")
+    return (page.status_code, page.get("Location")), (api.status_code, api.get("Location"))
+
+
+def _unknown(client, slug, secret):
+    """`slug` answers as a slug no post ever had, and no answer names `secret`."""
+    page, api = client.get(f"/posts/{slug}/"), client.get(f"/api/posts/{slug}")
+    never = client.get("/posts/never-was-a-post/")
+    assert (page.status_code, api.status_code) == (404, 404)
+    assert page.content == never.content and page["Cache-Control"] == never["Cache-Control"]
+    assert api.json() == client.get("/api/posts/never-was-a-post").json()
+    assert secret not in page.content.decode() + api.content.decode()
+    assert "Location" not in page and "Location" not in api
+
+
+def test_a_renamed_drafts_old_address_reveals_nothing(client):
+    post = services.create_post(slug="secret-plan", title="Secret")
+    post = services.rename_post("secret-plan", "surprise-launch", expected_version=post.version)
+    assert redirects.target_of("secret-plan") is None
+    _unknown(client, "secret-plan", "surprise-launch")
+    # Once published, the old address leads to it like any renamed post's.
+    services.publish_post("surprise-launch", expected_version=post.version)
+    assert _answers(client, "secret-plan") == (
+        (301, "/posts/surprise-launch/"),
+        (301, "/api/posts/surprise-launch"),
+    )
+
+
+def test_a_new_post_at_a_renamed_drafts_old_slug_keeps_its_own_history():
+    post = services.create_post(slug="draft-name", title="Draft")
+    post = services.rename_post("draft-name", "better-name", expected_version=post.version)
+    newcomer = services.create_post(slug="draft-name", title="Another post")
+    assert newcomer.history_id.startswith("draft-name~")
+    assert history(newcomer) == [(1, "Another post", "Created")]
+    assert history(post) == [(1, "Draft", "Created"), (2, "Draft", "Renamed from draft-name to better-name")]
+
+
+def test_an_unpublished_post_renamed_is_not_revealed_by_any_of_its_old_addresses(client):
+    post = live("first-name")
+    post = services.rename_post("first-name", "second-name", expected_version=post.version)
+    assert _answers(client, "first-name")[0] == (301, "/posts/second-name/")
+    post = services.unpublish_post("second-name", expected_version=post.version)
+    _unknown(client, "first-name", "second-name")  # a 301 to a 404 would name it
+    post = services.rename_post("second-name", "third-name", expected_version=post.version)
+    for old in ("first-name", "second-name"):
+        _unknown(client, old, "third-name")
+    post = services.publish_post("third-name", expected_version=post.version)
+    for old in ("first-name", "second-name"):
+        assert _answers(client, old) == ((301, "/posts/third-name/"), (301, "/api/posts/third-name"))
+    services.delete_post("third-name", expected_version=post.version)
+    for old in ("first-name", "second-name"):
+        _unknown(client, old, "third-name")
+
+
+def test_a_post_scheduled_after_its_rename_is_not_revealed_before_its_time(client):
+    post = live("on-time")
+    post = services.rename_post("on-time", "later-on", expected_version=post.version)
+    post = services.unpublish_post("later-on", expected_version=post.version)
+    services.publish_post("later-on", expected_version=post.version, publish_at=timezone.now() + timedelta(days=2))
+    assert Post.get("later-on").publish_at > timezone.now()
+    _unknown(client, "on-time", "later-on")
+
+
+def test_an_old_address_is_cached_at_the_edge_like_the_page_it_leads_to(client):
+    from myblog import caching
+
+    post = live("cached-name")
+    services.rename_post("cached-name", "cached-new", expected_version=post.version)
+    page, api = client.get("/posts/cached-name/"), client.get("/api/posts/cached-name")
+    assert (page.status_code, api.status_code) == (301, 301)
+    assert page["Cache-Control"] == caching.POST.header == client.get("/posts/cached-new/")["Cache-Control"]
+    assert api["Cache-Control"] == caching.CONTENT.header == client.get("/api/posts/cached-new")["Cache-Control"]
+    assert "private" not in page["Cache-Control"] and "ETag" not in page

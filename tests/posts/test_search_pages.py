@@ -43,7 +43,8 @@ def test_results_are_cards_best_first_with_the_words_marked(blog, client):
     assert response.status_code == 200
     assert _result_slugs(html) == ["kites-over-the-bay", "escaping", "boats"]
     assert '<a href="/posts/kites-over-the-bay/"><mark>Kites</mark> over the bay</a>' in html
-    assert '<meta name="robots" content="noindex">' in html
+    assert "noindex" not in html
+    assert '<link rel="canonical" href="https://blog.example.com/search/?q=kites">' in html
     assert "3 posts found for “kites”" in html
     assert 'value="kites"' in html and "<script" not in html
 
@@ -70,6 +71,34 @@ def test_no_results(blog, client):
     response = client.get("/search/", {"q": "zeppelin"})
     assert response.status_code == 200
     assert "No posts match “zeppelin”" in _html(response) and "<article" not in _html(response)
+    # A soft 404: not to be indexed, and no canonical URL.
+    assert '<meta name="robots" content="noindex">' in _html(response) and 'rel="canonical"' not in _html(response)
+
+
+@pytest.mark.parametrize("text", ["kites over", "Kites  OVER", "  kites, over! ", "kítes over"])
+def test_one_canonical_url_per_query_whatever_its_case_spacing_or_accents(blog, client, text):
+    html = _html(client.get("/search/", {"q": text}))
+    assert "noindex" not in html
+    assert '<link rel="canonical" href="https://blog.example.com/search/?q=kites+over">' in html
+    assert '<meta property="og:url" content="https://blog.example.com/search/?q=kites+over">' in html
+
+
+def test_a_later_page_of_results_is_its_own_canonical_page(blog, client, monkeypatch):
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    html = _html(client.get("/search/", {"q": " KITE ", "page": "2"}))
+    assert _result_slugs(html) == ["boats"]
+    assert '<link rel="canonical" href="https://blog.example.com/search/?q=kite&amp;page=2">' in html
+
+
+def test_errors_are_not_indexed(blog, client):
+    html = _html(client.get("/search/", {"q": "x" * (search.MAX_QUERY_LENGTH + 1)}))
+    assert '<meta name="robots" content="noindex">' in html and 'rel="canonical"' not in html
+
+
+def test_search_is_not_disallowed_to_crawlers(aws, client):
+    robots = client.get("/robots.txt").content.decode()
+    disallowed = [line.split(":", 1)[1].strip() for line in robots.splitlines() if line.startswith("Disallow:")]
+    assert disallowed and not any("/search/".startswith(path) for path in disallowed)
 
 
 def test_paging(blog, client, monkeypatch):
@@ -114,6 +143,7 @@ def test_an_unreadable_index_is_a_brief_503(aws, client, monkeypatch):
     response = client.get("/search/", {"q": "kites"})
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "Search is unavailable right now" in _html(response)
+    assert '<meta name="robots" content="noindex">' in _html(response)
     assert response["Cache-Control"] == "private, no-store"
     api = client.get("/api/search", {"q": "kites"})
     assert api.status_code == 503 and api.json()["error"]["code"] == "search_unavailable"
