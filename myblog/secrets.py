@@ -39,12 +39,18 @@ def load_secrets(environ=os.environ, required=REQUIRED):
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     client = aws.client("ssm", region_name=region)
     loaded = {}
-    pages = client.get_paginator("get_parameters_by_path").paginate(Path=path, WithDecryption=True, Recursive=False)
-    for page in pages:
+    # Paged by hand on NextToken: a paginator would load SSM's paginator
+    # definitions (and list every service's) on each cold start for one call.
+    request = {"Path": path, "WithDecryption": True, "Recursive": False}
+    while True:
+        page = client.get_parameters_by_path(**request)
         for parameter in page["Parameters"]:
             name = parameter["Name"].rsplit("/", 1)[-1]
             loaded[name] = parameter["Value"]
             environ.setdefault(name, parameter["Value"])
+        if not page.get("NextToken"):
+            break
+        request["NextToken"] = page["NextToken"]
     missing = [name for name in required if not environ.get(name)]
     if missing:
         raise ImproperlyConfigured(f"{', '.join(missing)} missing: add them as SecureString parameters under {path}")

@@ -3,7 +3,7 @@
 The edge keeps pages for a day (`myblog.caching`), so a change must purge
 what it altered, and only that: invalidations cost money past the free
 tier, and at most 15 wildcard paths may be in progress at once. Connected
-to `posts.services.post_changed` in `PostsConfig.ready()`.
+to `posts.signals.post_changed` in `PostsConfig.ready()`.
 
 What a change touches, given the post before and after:
 

@@ -3,7 +3,7 @@
 The post form's "Email to subscribers" box is stored on the post
 (`Post.email_subscribers`); the edit path records when a post first goes
 live (`Post.first_published_at`, set once). `on_post_changed`, connected to
-`posts.services.post_changed`, starts the send on the save that sets it,
+`posts.signals.post_changed`, starts the send on the save that sets it,
 whoever makes that save: the form, a bulk action or the scheduler. The
 email is rendered then (`posts.emails`) and handed to
 `subscribers.newsletter.start_send`, whose conditional put makes a post's

@@ -37,7 +37,6 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from myblog import aws, caching
-from posts import search_index
 from posts.search_text import MAX_TERM_LENGTH, WORD_RE, normalise, stem, terms
 
 log = logging.getLogger(__name__)
@@ -140,6 +139,8 @@ class SearchIndex:
 
     @classmethod
     def empty(cls):
+        from posts import search_index
+
         return cls({"posts": [], "terms": {}, "fields": search_index.FIELDS})
 
     def __len__(self):
@@ -225,6 +226,10 @@ class IndexCache:
             return self.index
 
     def _refresh(self, now):
+        # The index's builder (and its queue) on the first search only: the
+        # search URLs are imported on every cold start, searches are rare.
+        from posts import search_index
+
         bucket, key = search_index.location()
         condition = {"IfNoneMatch": self.etag} if self.index is not None and self.etag else {}
         try:

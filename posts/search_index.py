@@ -22,7 +22,7 @@ Frequencies and lengths are weighted by field (`FIELD_WEIGHTS`): a word in
 the title counts as much as four in the body. Posting lists stay strings
 until a query needs one, so loading the index parses one string per term.
 
-When it is rebuilt: `on_post_changed` (a `posts.services.post_changed`
+When it is rebuilt: `on_post_changed` (a `posts.signals.post_changed`
 receiver) queues a rebuild whenever what it holds changes: a post
 published, changed while live, unpublished or deleted. Reading every live
 post takes seconds at thousands of posts, so it never runs inside the

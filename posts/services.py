@@ -23,7 +23,6 @@ cleaned of directional overrides before it is stored.
 
 import logging
 
-from django.dispatch import Signal
 from django.utils import timezone
 
 from dynamo_admin.limits import fits_number, utf8_length
@@ -41,12 +40,10 @@ from posts.rules import (
     MAX_TAGS,
     PUBLISHED,
 )
+from posts.signals import post_changed
 
 log = logging.getLogger(__name__)
 
-# Sent after a post is created, changed or deleted: kwargs `post` (None when
-# deleted) and `previous` (None when created).
-post_changed = Signal()
 
 EDITABLE_FIELDS = (
     "title",

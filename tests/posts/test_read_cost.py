@@ -252,6 +252,36 @@ def test_a_cold_home_page_leaves_the_admin_and_renderers_unloaded():
     assert [name for name in OFF_THE_READ_PATH if name in loaded] == []
 
 
+STARTED_APPS = """
+import sys
+import django
+
+django.setup()
+from posts.signals import post_changed
+
+print(len(post_changed.receivers), " ".join(sorted(sys.modules)))
+"""
+
+# The write path: a saved post's receivers import these on the first save.
+WRITE_PATH = ["posts.services", "posts.invalidation", "posts.newsletter", "posts.search_index", "myblog.queues"]
+
+
+def test_starting_the_apps_connects_the_post_receivers_without_loading_the_write_path():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myblog.settings", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", STARTED_APPS], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    receivers, *loaded = result.stdout.split()
+    assert receivers == "3"  # the CDN purge, the newsletter, the search index
+    assert [name for name in WRITE_PATH if name in loaded] == []
+
+
 def test_a_post_whose_photos_are_all_missing_still_costs_its_three_calls(aws, client, dynamodb_calls):
     body = markdown_for_photo("media/originals/2026/11/never-uploaded.jpg", "Gone")
     publish("missing-photos", body=body, cover_image="media/originals/2026/11/no-cover.jpg", cover_alt="None")
