@@ -49,7 +49,7 @@ from myblog.storage import public_url
 from photos.queries import get_photos
 from photos.rendering import keys_in_markdown
 from photos.status import PHOTO_PENDING
-from posts import invalidation, rules
+from posts import rules
 from posts.models import PhotoUse, Post, PostTag, StoredPhoto, StoredRendition
 from posts.rendering import render_markdown
 
@@ -281,5 +281,8 @@ def on_renditions_ready(sender, photo, **kwargs):
         log.exception("The posts showing %s were not rendered again; they are rendered when read", photo.key)
         return
     if changed:
+        # Imported here: the purge is the write path's, not a reader's page's.
+        from posts import invalidation
+
         log.info("Rendered again with %s: %s", photo.key, ", ".join(item.post.slug for item in changed))
         invalidation.invalidate(invalidation.refreshed_paths(changed), reference="photo")
