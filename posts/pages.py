@@ -225,7 +225,7 @@ def _listing(items, next_cursor, tag=None):
 
 def home(after=None, limit=rules.PAGE_SIZE):
     """The newest posts: one Query (published index)."""
-    return _listing(*queries.latest_posts(limit, after, attributes=queries.LISTING_ATTRIBUTES))
+    return _listing(*queries.latest_posts(limit, after, attributes=queries.LISTING_ATTRIBUTES, listed=True))
 
 
 def tagged(tag, after=None, limit=rules.PAGE_SIZE):
