@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.template.backends.django import DjangoTemplates
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 PUBLIC_URLCONF = "myblog.public_urls"
 ENGINE = "public"
@@ -84,6 +85,20 @@ def content_security_policy():
             "frame-ancestors 'none'",
         ]
     )
+
+
+def url(name, *args):
+    """`reverse(name, args=args)`, remembered for the process: a listing links each card and tag.
+
+    What `reverse` returns depends only on the URLconf, the script prefix
+    and its arguments, which are the memo's key: it cannot go stale.
+    """
+    return _reversed(get_urlconf(), get_script_prefix(), name, args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reversed(urlconf, script_prefix, name, args):
+    return reverse(name, urlconf=urlconf, args=args)
 
 
 class PublicTemplates(DjangoTemplates):

@@ -28,7 +28,7 @@ def _absolute(url):
 
 
 def image_json(photo, key, alt):
-    """A photo as the API shows it: the fallback URL, its size, and the srcsets."""
+    """A photo as the API shows it: the fallback URL, its size, and the srcsets (AVIF null for older photos)."""
     if not key:
         return None
     sources = photo_sources(photo, key)
@@ -41,6 +41,7 @@ def image_json(photo, key, alt):
         "height": sources.height,
         "srcset": _absolute_srcset(sources.jpeg_srcset),
         "webp_srcset": _absolute_srcset(sources.webp_srcset),
+        "avif_srcset": _absolute_srcset(sources.avif_srcset),
     }
 
 

@@ -40,7 +40,7 @@ SCHEMAS = {
     "Image": {
         "type": "object",
         "description": "A photo: a fallback JPEG and the srcsets over its renditions (null until they exist).",
-        "required": ["alt", "src", "width", "height", "srcset", "webp_srcset"],
+        "required": ["alt", "src", "width", "height", "srcset", "webp_srcset", "avif_srcset"],
         "additionalProperties": False,
         "properties": {
             "alt": {"type": "string"},
@@ -49,6 +49,10 @@ SCHEMAS = {
             "height": {"type": ["integer", "null"], "minimum": 1},
             "srcset": {"type": ["string", "null"], "description": "JPEG renditions, `<url> <width>w` pairs."},
             "webp_srcset": {"type": ["string", "null"], "description": "WebP renditions, same form."},
+            "avif_srcset": {
+                "type": ["string", "null"],
+                "description": "AVIF renditions, same form (null for photos made before AVIF renditions existed).",
+            },
         },
     },
     "PostSummary": {

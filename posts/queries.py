@@ -24,6 +24,7 @@ Photos have their own read path, `photos.queries`.
 import base64
 import binascii
 from datetime import datetime
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.core import signing
@@ -131,13 +132,36 @@ def get_live_post(slug, now=None):
     return post if rules.is_visible(post, _now(now)) else None
 
 
-def _first_page(results, model, limit):
-    """Read only the first page of a Query: exactly one call, whatever DynamoDB's 1 MB cap does."""
+def listed_item(model, raw, names):
+    """An item of a listing Query as an object with only the attributes `names` (defaults as `model` gives them).
+
+    Cheaper than `model.from_raw_data`, which sets up every attribute of
+    the model (a post has dozens) for each of a listing's items.
+    """
+    attributes = model.get_attributes()
+    values = {}
+    for name in names:
+        attribute = attributes[name]
+        value = raw.get(attribute.attr_name)
+        if value and "NULL" not in value:
+            values[name] = attribute.deserialize(attribute.get_value(value))
+        else:
+            default = attribute.default
+            values[name] = default() if callable(default) else default
+    return SimpleNamespace(**values)
+
+
+def _first_page(results, model, limit, names=None):
+    """Read only the first page of a Query: exactly one call, whatever DynamoDB's 1 MB cap does.
+
+    With `names`, the items are `listed_item`s carrying those attributes only.
+    """
     try:
         page = next(results.page_iter)
     except StopIteration:
         return [], None
-    items = [model.from_raw_data(raw) for raw in page.get("Items", [])]
+    raws = page.get("Items", [])
+    items = [listed_item(model, raw, names) for raw in raws] if names else [model.from_raw_data(raw) for raw in raws]
     more = len(items) > limit or bool(page.get("LastEvaluatedKey"))
     items = items[:limit]
     return items, (Cursor.after(items[-1]) if more and items else None)
@@ -148,12 +172,13 @@ def _check_limit(limit):
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
 
 
-def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None, attributes=None):
+def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None, attributes=None, listed=False):
     """One page of live posts, newest first, and the `Cursor` of the next page (or None).
 
     One Query on the sparse published index; `after` (or its older name
     `last_evaluated_key`) is the cursor a previous page returned. With
-    `attributes` (e.g. `LISTING_ATTRIBUTES`) the posts carry only those.
+    `attributes` (e.g. `LISTING_ATTRIBUTES`) the posts carry only those;
+    with `listed` too, they are `listed_item`s rather than `Post`s.
     `CursorOutOfRange` for a cursor after `now`.
     """
     _check_limit(limit)
@@ -170,7 +195,7 @@ def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=No
         last_evaluated_key=after.published_index_key() if after else None,
         attributes_to_get=list(attributes) if attributes else None,
     )
-    return _first_page(results, Post, limit)
+    return _first_page(results, Post, limit, names=attributes if listed else None)
 
 
 def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):

@@ -37,6 +37,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from myblog import aws, caching
+from posts.pages import card_html
 from posts.search_text import MAX_TERM_LENGTH, WORD_RE, normalise, stem, terms
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,10 @@ class Hit:
         self.score = score
         self.title_html = highlight(card.title, query)
         self.excerpt_html = highlight(card.excerpt, query) if card.excerpt else ""
+
+    @property
+    def html(self):
+        return card_html(self)
 
     def __getattr__(self, name):
         if name == "card":  # not set yet (a copy being made): never recurse

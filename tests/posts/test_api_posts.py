@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from photos.models import Photo, Rendition
 from photos.rendering import markdown_for_photo
+from photos.status import PHOTO_READY
 from posts import services
 from posts.rules import SCHEDULED
 from tests.reader_fixtures import publish, ready_photo
@@ -86,8 +88,37 @@ def test_get_post_by_slug(aws, client, schema_checker):
     assert data["cover"]["alt"] == "A cover"
     assert (data["cover"]["width"], data["cover"]["height"]) == (1200, 800)
     assert data["cover"]["webp_srcset"].endswith("/1200.webp 1200w")
+    assert data["cover"]["avif_srcset"].endswith("/1200.avif 1200w")
+    assert data["cover"]["avif_srcset"].startswith("https://d111111abcdef8.cloudfront.net/media/renditions/")
     assert data["cover"]["src"].startswith("https://d111111abcdef8.cloudfront.net/media/renditions/")
     assert response["Last-Modified"]
+
+
+def test_list_covers_offer_avif_from_the_listing_copy(aws, client, schema_checker):
+    cover = ready_photo("listed")
+    publish("listed", cover_image=cover.key, cover_alt="Listed cover")
+    data = schema_checker.check(client.get("/api/posts"), "/api/posts")
+    listed = data["items"][0]["cover"]
+    assert listed["alt"] == "Listed cover"
+    avifs = [rendition for rendition in cover.renditions if rendition.format == "avif"]
+    assert avifs and listed["avif_srcset"].count(" ") == 2 * len(avifs) - 1
+    assert listed["avif_srcset"].endswith("/1200.avif 1200w") and ".webp" not in listed["avif_srcset"]
+
+
+def test_a_photo_made_before_avif_has_a_null_avif_srcset(aws, client, schema_checker):
+    key = "media/originals/2026/11/older.jpg"
+    renditions = [
+        Rendition(width=width, height=width * 2 // 3, format=kind, key=f"media/renditions/2026/11/older/{width}.{ext}")
+        for width in (640, 1200)
+        for kind, ext in (("jpeg", "jpg"), ("webp", "webp"))
+    ]
+    Photo(key, status=PHOTO_READY, width=1200, height=800, renditions=renditions).save()
+    publish("older", cover_image=key, cover_alt="Older cover")
+    for path, schema_path in (("/api/posts/older", "/api/posts/{slug}"), ("/api/posts", "/api/posts")):
+        data = schema_checker.check(client.get(path), schema_path)
+        cover = data["cover"] if "cover" in data else data["items"][0]["cover"]
+        assert cover["avif_srcset"] is None
+        assert cover["webp_srcset"].endswith("/1200.webp 1200w") and cover["srcset"].endswith("/1200.jpg 1200w")
 
 
 def test_a_post_without_cover_has_a_null_cover(aws, client, schema_checker):
