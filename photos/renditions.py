@@ -167,10 +167,11 @@ def render(data, widths=WIDTHS, formats=FORMATS):
     shape whose renditions a format cannot encode (`check_encodable`,
     before any decoding).
     """
-    upright, content_type, images = resized(data, widths)
+    upright, content_type, images = _resizing(data, widths)
     renditions = []
     for image in images:
         renditions.extend(encode(image, formats))
+        image = None  # (the cascade drops each image once no narrower one is made from it)
     return RenderedPhoto(width=upright[0], height=upright[1], content_type=content_type, renditions=renditions)
 
 
@@ -180,6 +181,16 @@ def resized(data, widths=WIDTHS):
     The images are upright, in sRGB, RGB or RGBA, one per rendition size:
     what `encode` turns into files (and what bench/thumbnails.py compares
     the encoded files with).
+    """
+    upright, content_type, images = _resizing(data, widths)
+    return upright, content_type, list(images)
+
+
+def _resizing(data, widths):
+    """Like `resized`, but the images come one at a time from a generator (see `_cascade`).
+
+    The original is decoded and the widest image made before it returns, so
+    a file that cannot be decoded raises InvalidImage here.
     """
     if not data:
         raise InvalidImage("the file is empty")
@@ -222,13 +233,35 @@ def resized(data, widths=WIDTHS):
             working = working.transpose(ORIENTATION_TRANSPOSE[orientation])
         if working.mode == "RGBA" and working.getchannel("A").getextrema()[0] == 255:
             working = working.convert("RGB")  # fully opaque: no alpha to keep
-        for size in sizes:
-            working = _derive(made, working, size)
-            made.append(working)
-        return upright, SOURCE_CONTENT_TYPES[source_format], made
+        made.append(working)
+        return upright, SOURCE_CONTENT_TYPES[source_format], _cascade(working, sizes)
     finally:
         if not any(resized is image for resized in made):
             image.close()  # (an original already the right size is itself the widest image to encode)
+
+
+def _cascade(widest, sizes):
+    """Yield the image of each of `sizes` (widest first), each made from a wider one.
+
+    Only the images a narrower size is still to be made from stay alive:
+    while the widest is encoded (the largest encoder buffers, AVIF's above
+    all) it is the only image in memory.
+    """
+    made = []
+    previous = widest
+    widest = None
+    for index, size in enumerate(sizes):
+        image = _derive(made, previous, size)
+        narrower = sizes[index + 1 :]
+        previous = image if narrower else None
+        made = [kept for kept in made + [image] if _halves_into(kept, narrower)]
+        yield image
+        image = None
+
+
+def _halves_into(image, sizes):
+    """Whether a size of `sizes` is exactly half of `image` (made from it by `reduce(2)`)."""
+    return any(image.size == (width * 2, height * 2) for width, height in sizes)
 
 
 def _open(data):
