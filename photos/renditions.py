@@ -30,7 +30,8 @@ Quality settings, chosen for photographs seen on screens:
   (quality 100) for WebP; JPEG renditions of transparent images are
   flattened onto white.
 - AVIF quality 60, speed 8, 4:2:0, one thread (Lambda at 1024 MB has
-  about half a vCPU). Measured by bench/thumbnails.py (block SSIM on luma
+  about half a vCPU), libaom's temporal model off (see AVIF_OPTIONS).
+  Measured by bench/thumbnails.py (block SSIM on luma
   against the resized image, photo-like noise textures): on photos its
   SSIM is above our WebP's at every width, and at equal SSIM it needs
   0.71-0.78x WebP's bytes; speeds 6-7 save under a fifth more bytes for
@@ -58,7 +59,16 @@ WIDTHS = (1920, 1280, 960, 640, 320)
 
 JPEG_OPTIONS = {"quality": 82, "optimize": True, "progressive": False, "subsampling": "4:2:0"}
 WEBP_OPTIONS = {"quality": 80, "method": 2, "alpha_quality": 100}
-AVIF_OPTIONS = {"quality": 60, "speed": 8, "subsampling": "4:2:0", "max_threads": 1}
+# libaom's temporal model (TPL) does nothing for a single still picture (the
+# files are byte for byte the same without it) but allocates frame-sized
+# buffers: off, for the encoder's peak memory.
+AVIF_OPTIONS = {
+    "quality": 60,
+    "speed": 8,
+    "subsampling": "4:2:0",
+    "max_threads": 1,
+    "advanced": (("enable-tpl-model", "0"),),
+}
 # Every format a photo's renditions are made in (`Photo.formats` says which
 # ones a stored photo has: photos made before AVIF have JPEG and WebP only).
 FORMATS = ("jpeg", "webp", "avif")
