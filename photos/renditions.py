@@ -30,7 +30,8 @@ Quality settings, chosen for photographs seen on screens:
   (quality 100) for WebP; JPEG renditions of transparent images are
   flattened onto white.
 - AVIF quality 60, speed 8, 4:2:0, one thread (Lambda at 1024 MB has
-  about half a vCPU). Measured by bench/thumbnails.py (block SSIM on luma
+  about half a vCPU), libaom's temporal model off (see AVIF_OPTIONS).
+  Measured by bench/thumbnails.py (block SSIM on luma
   against the resized image, photo-like noise textures): on photos its
   SSIM is above our WebP's at every width, and at equal SSIM it needs
   0.71-0.78x WebP's bytes; speeds 6-7 save under a fifth more bytes for
@@ -58,7 +59,16 @@ WIDTHS = (1920, 1280, 960, 640, 320)
 
 JPEG_OPTIONS = {"quality": 82, "optimize": True, "progressive": False, "subsampling": "4:2:0"}
 WEBP_OPTIONS = {"quality": 80, "method": 2, "alpha_quality": 100}
-AVIF_OPTIONS = {"quality": 60, "speed": 8, "subsampling": "4:2:0", "max_threads": 1}
+# libaom's temporal model (TPL) does nothing for a single still picture (the
+# files are byte for byte the same without it) but allocates frame-sized
+# buffers: off, for the encoder's peak memory.
+AVIF_OPTIONS = {
+    "quality": 60,
+    "speed": 8,
+    "subsampling": "4:2:0",
+    "max_threads": 1,
+    "advanced": (("enable-tpl-model", "0"),),
+}
 # Every format a photo's renditions are made in (`Photo.formats` says which
 # ones a stored photo has: photos made before AVIF have JPEG and WebP only).
 FORMATS = ("jpeg", "webp", "avif")
@@ -167,10 +177,11 @@ def render(data, widths=WIDTHS, formats=FORMATS):
     shape whose renditions a format cannot encode (`check_encodable`,
     before any decoding).
     """
-    upright, content_type, images = resized(data, widths)
+    upright, content_type, images = _resizing(data, widths)
     renditions = []
     for image in images:
         renditions.extend(encode(image, formats))
+        image = None  # (the cascade drops each image once no narrower one is made from it)
     return RenderedPhoto(width=upright[0], height=upright[1], content_type=content_type, renditions=renditions)
 
 
@@ -180,6 +191,16 @@ def resized(data, widths=WIDTHS):
     The images are upright, in sRGB, RGB or RGBA, one per rendition size:
     what `encode` turns into files (and what bench/thumbnails.py compares
     the encoded files with).
+    """
+    upright, content_type, images = _resizing(data, widths)
+    return upright, content_type, list(images)
+
+
+def _resizing(data, widths):
+    """Like `resized`, but the images come one at a time from a generator (see `_cascade`).
+
+    The original is decoded and the widest image made before it returns, so
+    a file that cannot be decoded raises InvalidImage here.
     """
     if not data:
         raise InvalidImage("the file is empty")
@@ -222,13 +243,35 @@ def resized(data, widths=WIDTHS):
             working = working.transpose(ORIENTATION_TRANSPOSE[orientation])
         if working.mode == "RGBA" and working.getchannel("A").getextrema()[0] == 255:
             working = working.convert("RGB")  # fully opaque: no alpha to keep
-        for size in sizes:
-            working = _derive(made, working, size)
-            made.append(working)
-        return upright, SOURCE_CONTENT_TYPES[source_format], made
+        made.append(working)
+        return upright, SOURCE_CONTENT_TYPES[source_format], _cascade(working, sizes)
     finally:
         if not any(resized is image for resized in made):
             image.close()  # (an original already the right size is itself the widest image to encode)
+
+
+def _cascade(widest, sizes):
+    """Yield the image of each of `sizes` (widest first), each made from a wider one.
+
+    Only the images a narrower size is still to be made from stay alive:
+    while the widest is encoded (the largest encoder buffers, AVIF's above
+    all) it is the only image in memory.
+    """
+    made = []
+    previous = widest
+    widest = None
+    for index, size in enumerate(sizes):
+        image = _derive(made, previous, size)
+        narrower = sizes[index + 1 :]
+        previous = image if narrower else None
+        made = [kept for kept in made + [image] if _halves_into(kept, narrower)]
+        yield image
+        image = None
+
+
+def _halves_into(image, sizes):
+    """Whether a size of `sizes` is exactly half of `image` (made from it by `reduce(2)`)."""
+    return any(image.size == (width * 2, height * 2) for width, height in sizes)
 
 
 def _open(data):
