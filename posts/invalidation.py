@@ -115,13 +115,12 @@ def refreshed_paths(refreshes):
 
     One list for them all: the listings once, with every post's tags.
     """
-    visible = [item for item in refreshes if rules.is_live(item.post)]
     paths = []
-    for item in visible:
+    for item in refreshes:
         paths += [public_path("posts:detail", args=[item.post.slug]), public_path("api-post", args=[item.post.slug])]
-    if any(item.body_changed for item in visible):
+    if any(item.body_changed for item in refreshes):
         paths += _feed_paths()
-    covers = [item for item in visible if item.cover_changed]
+    covers = [item for item in refreshes if item.cover_changed]
     if covers:
         paths += _listing_paths({tag for item in covers for tag in item.post.tags})
     return list(dict.fromkeys(paths))
