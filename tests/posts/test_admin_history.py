@@ -157,6 +157,17 @@ def test_rename_from_the_change_form_and_the_old_address_redirects(editor_client
     assert public.status_code == 301 and public["Location"].endswith("/posts/new-name/")
 
 
+def test_renaming_a_draft_says_its_old_address_redirects_once_published(editor_client, client):
+    post = make_post("draft-name")  # a draft
+    response = editor_client.post(
+        RENAME.format("draft-name"), {"new_slug": "better-name", "expected_version": str(post.version)}, follow=True
+    )
+    shown = page(response)
+    assert "its old address /posts/draft-name/ will redirect there once it is published" in shown
+    assert "redirects there." not in shown
+    assert client.get("/posts/draft-name/").status_code == 404  # as it says: not yet
+
+
 def test_rename_errors_are_form_errors(editor_client):
     post = make_post("mine")
     make_post("taken")
