@@ -238,12 +238,34 @@ class LostRace(Exception):
     """Another rebuild wrote the index after this one read it."""
 
 
+def _put_object_if(client, headers, **params):
+    """PutObject with its condition (`If-Match` / `If-None-Match`) set as the request's headers.
+
+    Lambda's python3.11 runtime provides botocore 1.30 beside the package
+    (devstack/lambda-runtime-requirements.txt), older than PutObject's
+    IfMatch and IfNoneMatch parameters, and refuses them before sending
+    anything. S3 reads the headers whichever SDK sets them, so they are
+    added to the request, the same bytes a newer botocore sends.
+    """
+
+    def add_headers(request, **kwargs):
+        for name, value in headers.items():
+            request.headers[name] = value
+
+    event = "before-sign.s3.PutObject"
+    client.meta.events.register(event, add_headers)
+    try:
+        return client.put_object(**params)
+    finally:
+        client.meta.events.unregister(event, add_headers)
+
+
 def write(body, etag):
     """Put `body` only if the stored index is still `etag` (None: only if there is none); returns the new ETag."""
     bucket, key = location()
-    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
     try:
-        response = _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType=CONTENT_TYPE, **condition)
+        response = _put_object_if(_s3(), condition, Bucket=bucket, Key=key, Body=body, ContentType=CONTENT_TYPE)
     except ClientError as error:
         if _status(error) in (409, 412) or _error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
             raise LostRace() from error

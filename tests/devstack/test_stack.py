@@ -102,6 +102,17 @@ def test_state_survives_a_restart(tmp_path):
     assert not leaked
 
 
+def test_seeded_posts_are_found_by_search_through_the_queued_rebuild(local_stack):
+    """Publishing queues a rebuild that the function (the package, on the runtime's own SDK) writes to S3."""
+
+    def found():
+        status, _, body = fetch(local_stack.url + "/search/?q=markdown")
+        assert status == 200
+        return body if 'href="/posts/writing-in-markdown/"' in body else None
+
+    wait_for(found, "the demo posts in the search index rebuilt from its queue", timeout=180)
+
+
 def test_demo_photos_get_renditions_through_the_event_pump(local_stack):
     """Seeded uploads go through S3 -> pump -> Zappa -> handler, then show in srcset."""
 
