@@ -49,8 +49,9 @@ def _build(feed_class, feed_url_name):
 
 def _respond(built):
     feed, pending_photos = built
-    response = HttpResponse(content_type=feed.content_type)
-    feed.write(response, "utf-8")
+    # Written whole, not streamed into the response: the XML writer's hundreds of small writes would each
+    # become a chunk for the WSGI layer to encode and join again.
+    response = HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
     response.last_modified = feed.latest_post_date() if feed.items else None
     if pending_photos:
         # Kept briefly, like a post page, until the photos' renditions exist.

@@ -52,6 +52,17 @@ LISTING_ATTRIBUTES = (
     "cover_focus",
 )
 
+# What a feed shows of each post: a listing's attributes and the body, as stored (`posts.stored`) and as
+# written (rendered when the stored HTML is not current). Not the edit history's or the photo tracking's.
+FEED_ATTRIBUTES = (
+    *LISTING_ATTRIBUTES,
+    "body",
+    "body_html",
+    "body_html_digest",
+    "photos_pending",
+    "photos_updated_at",
+)
+
 
 CURSOR_SALT = "posts.queries.cursor"
 
