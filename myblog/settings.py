@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "myblog.context_processors.site",
             ],
+            "builtins": ["myblog.templatetags.public_urls"],
         },
     },
     # The public pages' engine: built-in tags only, no user or messages (see myblog.public).
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "myblog.context_processors.site",
             ],
+            "builtins": ["myblog.templatetags.public_urls"],
         },
     },
 ]

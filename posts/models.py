@@ -23,6 +23,7 @@ its cover by the original's S3 key, and photos uploaded for a post carry
 its slug as their owner.
 """
 
+import functools
 import json
 from datetime import datetime
 from typing import NamedTuple
@@ -95,18 +96,24 @@ class StoredPhotoAttribute(Attribute):
         )
 
     def deserialize(self, value):
-        data = json.loads(value)
-        stamp = data.get("updated_at")
-        return StoredPhoto(
-            status=data["status"],
-            width=data.get("width"),
-            height=data.get("height"),
-            updated_at=datetime.fromisoformat(stamp) if stamp else None,
-            renditions=tuple(
-                StoredRendition(width=width, height=height, format=fmt, key=key)
-                for fmt, width, height, key in data.get("renditions", ())
-            ),
-        )
+        return _stored_photo(value)
+
+
+# A listing reads the same few covers on every request: one `StoredPhoto` per string, shared (it is immutable).
+@functools.lru_cache(maxsize=2048)
+def _stored_photo(value):
+    data = json.loads(value)
+    stamp = data.get("updated_at")
+    return StoredPhoto(
+        status=data["status"],
+        width=data.get("width"),
+        height=data.get("height"),
+        updated_at=datetime.fromisoformat(stamp) if stamp else None,
+        renditions=tuple(
+            StoredRendition(width=width, height=height, format=fmt, key=key)
+            for fmt, width, height, key in data.get("renditions", ())
+        ),
+    )
 
 
 class PublishedIndex(GlobalSecondaryIndex):

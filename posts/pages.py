@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -75,7 +76,7 @@ class Card(NamedTuple):
             slug=item.slug,
             title=item.title,
             excerpt=item.excerpt,
-            tags=list(item.tags),
+            tags=tuple(item.tags),
             author=item.author,
             publish_at=item.publish_at,
             updated_at=getattr(item, "updated_at", None),
@@ -119,7 +120,39 @@ def card_html(card):
     of a listing's time. Everything from the post is escaped;
     `title_html` and `excerpt_html` (a search hit's highlighting) are safe
     HTML, escaped all the same unless marked so.
+
+    A plain `Card`'s HTML is remembered for the process (`_plain_card_html`).
     """
+    if type(card) is Card:
+        key = (
+            card,
+            timezone.get_current_timezone_name(),
+            translation.get_language(),
+            get_urlconf(),
+            get_script_prefix(),
+            settings.MEDIA_URL,
+        )
+        try:
+            return _plain_card_html(*key)
+        except TypeError:  # a field that cannot be a key (a list of tags, a photo model): built as it is
+            pass
+    return _card_html(card)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_card_html(card, zone, language, urlconf, script_prefix, media_url):
+    """`_card_html(card)`, remembered: a listing shows the same cards to every reader, request after request.
+
+    A card's HTML depends only on the card (every field the post gives it,
+    its cover's renditions included) and on what the request sets: the time
+    zone and language of its date, and the URLconf, script prefix and media
+    URL of its links, which are the rest of the memo's key. A post saved
+    again or a cover rendered again is a different card: it cannot go stale.
+    """
+    return _card_html(card)
+
+
+def _card_html(card):
     slug = conditional_escape(card.slug)
     published = timezone.template_localtime(card.publish_at)
     machine_date, shown_date = _formatted_dates(published.isoformat(), translation.get_language())

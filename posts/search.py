@@ -202,7 +202,7 @@ class SearchIndex:
             slug=slug,
             title=title,
             excerpt=excerpt,
-            tags=list(tags),
+            tags=tuple(tags),
             author=author,
             publish_at=parse_datetime(published_at.replace("Z", "+00:00")),
         )
