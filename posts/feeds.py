@@ -7,20 +7,22 @@ specification (https://jsonfeed.org/version/1.1) lays out. All three show
 the same entries (`pages.feed`): one Query and one BatchGetItem per feed.
 """
 
+import functools
 import json
 import re
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.http import require_safe
 
 from myblog import caching
 from posts import pages
 
 
-def _build(feed_class, feed_url_name):
+def _xml_document(feed_class, feed_url_name, entries):
+    """(XML, content type, newest date) of the RSS or Atom feed of `entries`."""
     site = settings.MYBLOG_SITE_URL
     feed = feed_class(
         title=settings.MYBLOG_BLOG_NAME,
@@ -29,7 +31,6 @@ def _build(feed_class, feed_url_name):
         feed_url=site + reverse(feed_url_name),
         language="en",
     )
-    entries = pages.feed()
     for entry in entries:
         card = entry.card
         link = site + card.url
@@ -44,16 +45,49 @@ def _build(feed_class, feed_url_name):
             author_name=card.author or None,
             categories=card.tags,
         )
-    return feed, any(entry.pending_photos for entry in entries)
-
-
-def _respond(built):
-    feed, pending_photos = built
     # Written whole, not streamed into the response: the XML writer's hundreds of small writes would each
     # become a chunk for the WSGI layer to encode and join again.
-    response = HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
-    response.last_modified = feed.latest_post_date() if feed.items else None
-    if pending_photos:
+    return feed.writeString("utf-8"), feed.content_type, feed.latest_post_date() if feed.items else None
+
+
+def document(make, *args, entries):
+    """`make(*args, entries=...)`: a feed's document, remembered for the process.
+
+    A feed is the same bytes for every reader until a post in it changes,
+    and writing twenty entries' XML or JSON was most of a warm feed's time.
+    The entries are still read on every request (one Query): the memo only
+    spares writing them out again. Its key is everything the document is
+    made from: the entries (every field of each card, its HTML and dates),
+    the site's URL, name and description, and the URLconf and script prefix
+    of its links.
+    """
+    key = (
+        make,
+        args,
+        tuple(entries),
+        settings.MYBLOG_SITE_URL,
+        settings.MYBLOG_BLOG_NAME,
+        settings.MYBLOG_BLOG_DESCRIPTION,
+        get_urlconf(),
+        get_script_prefix(),
+    )
+    try:
+        return _remembered(*key)
+    except TypeError:  # a field that cannot be a key: made as it is
+        return make(*args, entries=entries)
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered(make, args, entries, *context):
+    return make(*args, entries=list(entries))
+
+
+def _xml_response(feed_class, feed_url_name):
+    entries = pages.feed()
+    body, content_type, latest = document(_xml_document, feed_class, feed_url_name, entries=entries)
+    response = HttpResponse(body, content_type=content_type)
+    response.last_modified = latest
+    if any(entry.pending_photos for entry in entries):
         # Kept briefly, like a post page, until the photos' renditions exist.
         response.headers["Cache-Control"] = caching.PROCESSING.header
     return response
@@ -66,7 +100,7 @@ def _respond(built):
 def rss(request):
     from django.utils.feedgenerator import Rss201rev2Feed
 
-    return _respond(_build(Rss201rev2Feed, "posts:rss"))
+    return _xml_response(Rss201rev2Feed, "posts:rss")
 
 
 @require_safe
@@ -74,7 +108,7 @@ def rss(request):
 def atom(request):
     from django.utils.feedgenerator import Atom1Feed
 
-    return _respond(_build(Atom1Feed, "posts:atom"))
+    return _xml_response(Atom1Feed, "posts:atom")
 
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -138,11 +172,15 @@ def json_feed_document(entries):
     }
 
 
+def _json_feed_text(entries):
+    return json.dumps(json_feed_document(entries), cls=DjangoJSONEncoder, ensure_ascii=False, indent=1)
+
+
 @require_safe
 @caching.public(caching.LISTING, validate_last_modified=False)
 def json_feed(request):
     entries = pages.feed()
-    body = json.dumps(json_feed_document(entries), cls=DjangoJSONEncoder, ensure_ascii=False, indent=1)
+    body = document(_json_feed_text, entries=entries)
     response = HttpResponse(body, content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8")
     response.last_modified = max((entry.updated_at or entry.card.publish_at for entry in entries), default=None)
     if any(entry.pending_photos for entry in entries):

@@ -113,6 +113,30 @@ def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
     assert "originals" not in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
+def test_a_feed_follows_every_change_though_its_document_is_remembered(aws, client, settings, path):
+    from posts import services
+
+    post = publish("kites", days_ago=2, title="Red kites", body="Two kites over the ridge.")
+    publish("owls", days_ago=3, title="Owls")
+    first = client.get(path).content.decode()
+    assert "Red kites" in first and "Two kites over the ridge." in first
+    assert client.get(path).content.decode() == first  # the same entries: the same document
+
+    services.update_post("kites", expected_version=post.version, body="Three kites now.", user="editor")
+    edited = client.get(path).content.decode()
+    assert "Three kites now." in edited and "Two kites over the ridge." not in edited
+
+    services.unpublish_post("kites", user="editor")
+    unpublished = client.get(path).content.decode()
+    assert "kites" not in unpublished and "Owls" in unpublished
+
+    settings.MYBLOG_SITE_URL = "https://elsewhere.example.org"
+    moved = client.get(path).content.decode()
+    assert "https://elsewhere.example.org/posts/owls/" in moved
+    assert "https://blog.example.com/posts/owls/" not in moved
+
+
 def test_a_child_sitemap_no_page_starts_from_is_a_404(blog, client):
     from datetime import timedelta
 
