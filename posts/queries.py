@@ -31,7 +31,7 @@ from django.core import signing
 from django.utils import timezone
 
 from posts import rules
-from posts.models import Post, PostTag
+from posts.models import SITEMAP_ATTRIBUTES, Post, PostTag
 from posts.rules import FEED_PUBLISHED, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, PAGE_SIZE, is_valid_slug, is_valid_tag
 
 # What a listing shows: a Query for a listing returns only these (the
@@ -62,6 +62,9 @@ FEED_ATTRIBUTES = (
     "photos_pending",
     "photos_updated_at",
 )
+
+# What the sitemap index holds of each post (its keys and `models.SITEMAP_ATTRIBUTES`), read as `listed_item`s.
+SITEMAP_ITEM_ATTRIBUTES = ("slug", "publish_at", *SITEMAP_ATTRIBUTES)
 
 
 CURSOR_SALT = "posts.queries.cursor"
@@ -277,6 +280,8 @@ def newer_page_cursor(after, limit=PAGE_SIZE, *, tag=None, now=None):
 def sitemap_page(limit, after=None, *, now=None):
     """One page of the sitemap: live posts oldest first (slug, dates and tags only), and the next `Cursor`.
 
+    The posts are `listed_item`s with `SITEMAP_ITEM_ATTRIBUTES`.
+
     One Query on the sitemap index, whose items hold nothing else (about
     150 bytes each), so thousands fit in the 1 MB DynamoDB reads per Query.
     Oldest first, so a new post lands on the last page and the others keep
@@ -297,7 +302,7 @@ def sitemap_page(limit, after=None, *, now=None):
         page_size=limit + 1,
         last_evaluated_key=after.published_index_key() if after else None,
     )
-    return _first_page(results, Post, limit)
+    return _first_page(results, Post, limit, names=SITEMAP_ITEM_ATTRIBUTES)
 
 
 def latest_change(*stamps):

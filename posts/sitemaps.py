@@ -87,5 +87,5 @@ def posts_sitemap(request, cursor=None):
     if not page.posts:
         return not_found(request)
     site = settings.MYBLOG_SITE_URL
-    entries = [{"loc": site + post.get_absolute_url(), "lastmod": _changed(post)} for post in page.posts]
+    entries = [{"loc": site + public.url("posts:detail", post.slug), "lastmod": _changed(post)} for post in page.posts]
     return _respond(request, "posts/sitemap.xml", entries, page.updated_at)
