@@ -32,6 +32,8 @@ pytest_plugins = [
     "tests.sqs_fixtures",
     # Headless Chromium for the browser tests (`browser`, `browser_page`).
     "tests.browser_fixtures",
+    # Every AWS call of the shipped code checked against the Lambda runtime's SDK too.
+    "tests.runtime_sdk_calls",
 ]
 
 
