@@ -31,7 +31,7 @@ from django.utils import timezone
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import size
 
-from myblog import aws
+from myblog import aws, signals
 from myblog.models import CANCELLED, COUNTERS, DONE, ENDED, FAILED, LISTING, PAUSED, RUNNING, STATES, Job
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,7 @@ def finish(job, state=DONE, *, error=None, now=None):
             return False
         raise
     log.info("Job %s (%s) %s: %s", job.job_id, job.kind, state, progress(job))
+    signals.job_ended.send(sender=Job, job=job, state=state)
     return True
 
 

@@ -199,7 +199,7 @@ def rerender(job_id, key, now=None):
     ]
     outcome = _record(job_id, key, actions, done=1, now=now)
     if outcome == RENDERED:
-        renditions_ready.send(sender=Photo, photo=Photo(key))
+        renditions_ready.send(sender=Photo, photo=Photo(key), job=job_id)
     return outcome
 
 

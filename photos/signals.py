@@ -1,9 +1,10 @@
 """Signals of the photos app, for apps that show photos (this one knows none of them).
 
-`renditions_ready` is sent (kwargs `photo`, the ready `Photo`) after a
-photo's renditions are recorded, by the upload handler and the re-render
-job alike: `posts.stored` connects to it to render the posts that show the
-photo again.
+`renditions_ready` is sent (kwargs `photo`, the ready `Photo`, and `job`:
+the re-render job's id, or None for an upload) after a photo's renditions
+are recorded, by the upload handler and the re-render job alike:
+`posts.stored` connects to it to render the posts that show the photo
+again.
 """
 
 from django.dispatch import Signal

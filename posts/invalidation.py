@@ -14,7 +14,8 @@ What a change touches, given the post before and after:
   sitemaps (their last-modified dates; `/sitemaps/*` is one path);
 - and, if it appeared, disappeared, or changed anything a listing shows
   (title, excerpt, date, author, tags, reading time, cover): the home page and its older
-  pages, the tag pages of its old and new tags, and the API's lists.
+  pages, the tag pages of its old and new tags, the API's lists, and the
+  post pages (`/posts/*`: one path), whose related posts show its card.
 - a renamed post (`posts.services.rename_post`: the slugs differ) is all
   of that at both addresses: the old page and API resource now redirect,
   and every listing links to the new one.
@@ -24,9 +25,10 @@ What a change touches, given the post before and after:
   visible (`posts.redirects`), so they change with it.
 
 A live post rendered again because a photo it shows changed
-(`posts.stored`: renditions ready, or made again) is its page and API
-resource, the feeds if its body's HTML changed, and its listings if its
-cover did (`refreshed_paths`).
+(`posts.stored`: renditions ready) is its page and API resource, the feeds
+if its body's HTML changed, and its listings if its cover did
+(`refreshed_paths`). A photo re-render job (`photos.rerender`) is purged
+once, when it ends: everything (`on_job_ended`).
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
 `/page/*` and `/tags/<tag>/*` reach every cached page of a listing; the
@@ -103,6 +105,8 @@ def _listing_paths(tags):
         api_list,
         api_list + "?*",
         *(public_path("posts:tag", args=[tag]) + "*" for tag in sorted(tags)),
+        # Post pages show the cards of related posts (`posts.related`): any page sharing a tag may show this one.
+        public_path("posts:detail", args=["-"]).removesuffix("-/") + "*",
     ]
 
 
@@ -152,3 +156,21 @@ def on_post_changed(sender, post=None, previous=None, **kwargs):
     paths = changed_paths(post, previous)
     if paths:
         invalidate(paths, reference=f"post-{(post or previous).slug}")
+
+
+# The job kind of `photos.rerender` (not imported: it loads the image libraries).
+PHOTO_RERENDER = "photos.rerender"
+# Everything the edge keeps: pages, API answers, and media, whose renditions a re-render overwrites in place.
+EVERYTHING = "/*"
+
+
+def on_job_ended(sender, job=None, state=None, **kwargs):
+    """`job_ended` receiver: after a photo re-render that rendered any photo, one purge of everything.
+
+    A re-render changes the renditions of every photo (overwritten in place
+    under the same keys) and so the pages of every post that shows one:
+    one path, `/*`, instead of one invalidation per photo, which would run
+    into CloudFront's limit of 15 wildcard paths in progress.
+    """
+    if job is not None and job.kind == PHOTO_RERENDER and int(job.done or 0) > 0:
+        invalidate([EVERYTHING], reference=f"job-{job.job_id}")

@@ -270,17 +270,19 @@ def refresh_for_photo(key):
     return changed
 
 
-def on_renditions_ready(sender, photo, **kwargs):
+def on_renditions_ready(sender, photo, job=None, **kwargs):
     """`photos.signals.renditions_ready`: the photo's posts rendered again and purged, or logged.
 
-    A failure leaves them correct: rendered as they are read.
+    A failure leaves them correct: rendered as they are read. Photos of a
+    re-render `job` are not purged one by one: the job purges once, when it
+    ends (`posts.invalidation.on_job_ended`).
     """
     try:
         changed = refresh_for_photo(photo.key)
     except (PynamoDBException, transactions.TransactionFailed):
         log.exception("The posts showing %s were not rendered again; they are rendered when read", photo.key)
         return
-    if changed:
+    if changed and job is None:
         # Imported here: the purge is the write path's, not a reader's page's.
         from posts import invalidation
 

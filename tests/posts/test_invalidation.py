@@ -19,6 +19,7 @@ POST_PATHS = [
     "/sitemaps/*",
 ]
 LISTING_PATHS = ["/", "/page/*", "/api/posts", "/api/posts?*"]
+RELATED_PATHS = ["/posts/*"]  # post pages show related posts' cards
 
 
 def _post_paths(slug):
@@ -26,7 +27,8 @@ def _post_paths(slug):
 
 
 def _tag_paths(*tags):
-    return [f"/tags/{tag}/*" for tag in sorted(tags)]
+    """The tag pages of `tags`, and the post pages (their related posts show the cards of these tags)."""
+    return [f"/tags/{tag}/*" for tag in sorted(tags)] + RELATED_PATHS
 
 
 @pytest.fixture
@@ -164,9 +166,42 @@ def test_a_rerendered_photo_with_avif_added_purges_its_posts(aws, distribution, 
     rerender.start(only_missing=True)
     job_queues.drain(rerender.QUEUE, handlers.rerender_photos)
     assert 'type="image/avif"' in Post.get("hills").body_html
-    assert _invalidated(aws, distribution)[published:] == [
-        sorted(_post_paths("hills")[:5] + LISTING_PATHS + _tag_paths("walks"))
+    # One purge when the job ends, of everything: the renditions were rewritten under their keys.
+    assert _invalidated(aws, distribution)[published:] == [["/*"]]
+
+
+def test_a_rerender_of_many_photos_purges_once_at_its_end(aws, distribution, job_queues):
+    from photos import handlers, rerender
+    from tests.photos.test_avif_renditions import made_before_avif
+
+    for number in range(4):
+        key = original_key(f"cover-{number}")
+        made_before_avif(aws, key)
+        publish(f"walk-{number}", tags=[f"walks-{number}"], cover_image=key)
+    published = len(_invalidated(aws, distribution))
+    job = rerender.start(only_missing=True)
+    job_queues.drain(rerender.QUEUE, handlers.rerender_photos)
+    for number in range(4):  # every cover's copy on its post has its AVIF renditions now
+        assert "avif" in {rendition.format for rendition in Post.get(f"walk-{number}").cover_photo.renditions}
+    assert _invalidated(aws, distribution)[published:] == [["/*"]]
+    cloudfront = aws.client("cloudfront")
+    references = [
+        cloudfront.get_invalidation(DistributionId=distribution, Id=summary["Id"])["Invalidation"]["InvalidationBatch"]
+        for summary in cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"]
     ]
+    [purge] = [batch for batch in references if batch["Paths"]["Items"] == ["/*"]]
+    assert purge["CallerReference"].startswith(f"job-{job.job_id}-")
+
+
+def test_a_rerender_that_renders_nothing_purges_nothing(aws, distribution, job_queues):
+    from photos import handlers, rerender
+
+    ready_photo("current")  # made with today's formats: nothing missing
+    publish("current", cover_image=original_key("current"))
+    published = len(_invalidated(aws, distribution))
+    rerender.start(only_missing=True)
+    job_queues.drain(rerender.QUEUE, handlers.rerender_photos)
+    assert len(_invalidated(aws, distribution)) == published
 
 
 def test_changed_paths_is_a_plain_function():

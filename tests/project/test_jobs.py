@@ -103,6 +103,31 @@ def test_an_ended_job_takes_no_more_steps_and_cannot_be_cancelled(aws):
     assert jobs.count("nope", done=1) is None
 
 
+def test_job_ended_is_sent_once_by_whatever_ends_the_job(aws):
+    from myblog.signals import job_ended
+
+    ended = []
+
+    def receiver(sender, job, state, **kwargs):
+        ended.append((job.job_id, state, int(job.done or 0)))
+
+    job_ended.connect(receiver)
+    try:
+        finished = jobs.create("test.kind")
+        jobs.advance(finished, page=0, last=True, total=2)
+        jobs.count(finished.job_id, done=1)
+        assert ended == []  # one unit still to count
+        jobs.count(finished.job_id, done=1)
+        cancelled = jobs.create("test.kind")
+        jobs.cancel(cancelled.job_id)
+        with pytest.raises(jobs.JobError):
+            jobs.cancel(cancelled.job_id)  # already ended: not sent again
+        jobs.finish_if_complete(jobs.get(finished.job_id))
+    finally:
+        job_ended.disconnect(receiver)
+    assert ended == [(finished.job_id, jobs.DONE, 2), (cancelled.job_id, jobs.CANCELLED, 0)]
+
+
 def test_following_a_job_writes_each_change_once_then_its_errors(aws):
     job = jobs.create("test.kind")
     jobs.advance(job, page=0, total=2, done=1, last=True)
