@@ -318,7 +318,7 @@ def feed(limit=FEED_SIZE):
     stored. The others' bodies are rendered twice: once to collect their
     photo references, once with the photos fetched in a single call.
     """
-    posts, _ = queries.latest_posts(limit, attributes=queries.FEED_ATTRIBUTES, listed=True)
+    posts, _ = queries.latest_posts(limit, attributes=queries.FEED_ATTRIBUTES, listed=True, paged=False)
     live = [item for item in posts if not stored.is_current(item)]
     keys_by_post = {}
     for item in live:

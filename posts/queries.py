@@ -186,13 +186,17 @@ def _check_limit(limit):
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
 
 
-def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None, attributes=None, listed=False):
+def latest_posts(
+    limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=None, attributes=None, listed=False, paged=True
+):
     """One page of live posts, newest first, and the `Cursor` of the next page (or None).
 
     One Query on the sparse published index; `after` (or its older name
     `last_evaluated_key`) is the cursor a previous page returned. With
     `attributes` (e.g. `LISTING_ATTRIBUTES`) the posts carry only those;
-    with `listed` too, they are `listed_item`s rather than `Post`s.
+    with `listed` too, they are `listed_item`s rather than `Post`s. Without
+    `paged` (a feed has no next page), the Query reads `limit` posts, not
+    one more to know whether another page exists, and the cursor is None.
     `CursorOutOfRange` for a cursor after `now`.
     """
     _check_limit(limit)
@@ -200,16 +204,18 @@ def latest_posts(limit=PAGE_SIZE, after=None, *, now=None, last_evaluated_key=No
     after = after or last_evaluated_key
     if after is not None:
         after.check_within(now)
+    asked = limit + 1 if paged else limit
     results = Post.published_index.query(
         FEED_PUBLISHED,
         Post.publish_at <= now,
         scan_index_forward=False,
-        limit=limit + 1,
-        page_size=limit + 1,
+        limit=asked,
+        page_size=asked,
         last_evaluated_key=after.published_index_key() if after else None,
         attributes_to_get=list(attributes) if attributes else None,
     )
-    return _first_page(results, Post, limit, names=attributes if listed else None)
+    items, cursor = _first_page(results, Post, limit, names=attributes if listed else None)
+    return items, cursor if paged else None
 
 
 def posts_tagged(tag, limit=PAGE_SIZE, after=None, *, now=None):

@@ -113,6 +113,20 @@ def test_feed_with_a_photo_still_processing_is_kept_briefly(aws, client, path):
     assert "originals" not in response.content.decode()
 
 
+def test_a_feed_reads_its_twenty_newest_posts_and_no_more(aws, client, dynamodb_calls):
+    for number in range(22):
+        publish(f"post-{number:02d}", days_ago=number + 1)
+    dynamodb_calls.clear()
+    feed = client.get("/feed.json").json()
+    assert [item["url"].rsplit("/", 2)[1] for item in feed["items"]] == [f"post-{n:02d}" for n in range(20)]
+    [(operation, query)] = dynamodb_calls.operations  # the stored HTML is current: no photo read
+    assert operation == "Query" and query["Limit"] == 20  # no 21st post to learn of a next page it has not got
+    # A listing's attributes and the body (as written and as stored): not the history or the photo tracking.
+    projected = set(query["ExpressionAttributeNames"].values())
+    assert {"slug", "title", "body", "body_html", "cover_photo"} <= projected
+    assert not projected & {"former_slugs", "photo_keys", "history_id", "updated_by"}
+
+
 @pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
 def test_a_feed_follows_every_change_though_its_document_is_remembered(aws, client, settings, path):
     from posts import services
