@@ -1,7 +1,9 @@
 """The one place that builds AWS connections: clients, table names, DAX routing."""
 
+from collections import OrderedDict
 from datetime import timedelta
 
+import botocore.loaders
 from django.utils import timezone
 
 from myblog import aws
@@ -45,3 +47,17 @@ def test_without_dax_nothing_is_routed(aws, monkeypatch):
     monkeypatch.setattr(aws, "_dax_client", fail)
     services.create_post(slug="direct", title="Direct")
     assert Post.get("direct").title == "Direct"
+
+
+def test_botocores_data_files_are_read_as_plain_dicts_with_the_same_content_and_order():
+    # Fresh loaders on both sides: botocore's endpoint resolver fills in the data it has loaded.
+    ours = botocore.loaders.Loader(file_loader=aws.botocore_session().get_component("data_loader").file_loader)
+    stock = botocore.loaders.Loader()
+    for service in ("ssm", "dynamodb"):
+        model = ours.load_service_model(service, "service-2")
+        expected = stock.load_service_model(service, "service-2")
+        assert type(model["operations"]) is dict
+        assert type(expected["operations"]) is OrderedDict  # what the loader exists to avoid
+        assert model == expected
+        assert list(model["shapes"]) == list(expected["shapes"])
+    assert ours.load_data("endpoints") == stock.load_data("endpoints")
