@@ -95,6 +95,10 @@ def zappa_settings(stage, directory):
 def environment(stage_variables, endpoint, pythonpath):
     """The process environment of a benchmarked Lambda: the stage's variables, the emulator, fake credentials."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "MYBLOG_", "DJANGO_"))}
+    # The first run writes the byte-code caches that a deployment package
+    # ships (infra/deployenv.py): a shell's PYTHONDONTWRITEBYTECODE would
+    # make every measured run compile MyBlog's modules instead.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(stage_variables)
     env.update(FAKE_AWS)
     env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint

@@ -104,11 +104,12 @@ def shipped_files(excludes, repo=REPO):
 
 
 def digest(stage=STAGE, repo=REPO):
-    """What decides the package's content: the lock file, the settings and the shipped source."""
+    """What decides the package's content: the lock file, the settings, the shipped source and how it is built."""
     settings = settings_copy(stage, repo / "zappa_settings.json")
     excludes = settings["base"].get("exclude", [])
     hasher = hashlib.sha256()
     hasher.update((repo / "requirements.txt").read_bytes())
+    hasher.update(Path(deployenv.__file__).read_bytes())
     hasher.update(json.dumps(settings, sort_keys=True).encode())
     for name in shipped_files(excludes, repo):
         hasher.update(name.encode() + b"\0")

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from posts import api, search_api
+from myblog.lazy_views import lazy_view
 
 urlpatterns = [
-    path("posts", api.post_list, name="api-posts"),
-    path("posts/<str:slug>", api.post_detail, name="api-post"),
-    path("search", search_api.search_posts, name="api-search"),
+    path("posts", lazy_view("posts.api.post_list"), name="api-posts"),
+    path("posts/<str:slug>", lazy_view("posts.api.post_detail"), name="api-post"),
+    path("search", lazy_view("posts.search_api.search_posts"), name="api-search"),
 ]

@@ -9,21 +9,21 @@ reaches every child sitemap.
 
 from django.urls import path
 
-from posts import feeds, search_views, sitemaps, views
+from myblog.lazy_views import lazy_view
 
 app_name = "posts"
 urlpatterns = [
-    path("", views.post_list, name="list"),
-    path("page/<str:cursor>/", views.post_list, name="page"),
-    path("posts/<slug:slug>/", views.post_detail, name="detail"),
-    path("tags/<str:tag>/", views.tag, name="tag"),
-    path("tags/<str:tag>/page/<str:cursor>/", views.tag, name="tag-page"),
-    path("feeds/rss.xml", feeds.rss, name="rss"),
-    path("feeds/atom.xml", feeds.atom, name="atom"),
-    path("feed.json", feeds.json_feed, name="json-feed"),
-    path("sitemap.xml", sitemaps.index, name="sitemap"),
-    path("sitemaps/pages.xml", sitemaps.pages_sitemap, name="sitemap-pages"),
-    path("sitemaps/posts.xml", sitemaps.posts_sitemap, name="sitemap-posts"),
-    path("sitemaps/posts/<str:cursor>.xml", sitemaps.posts_sitemap, name="sitemap-posts-page"),
-    path("search/", search_views.search_page, name="search"),
+    path("", lazy_view("posts.views.post_list"), name="list"),
+    path("page/<str:cursor>/", lazy_view("posts.views.post_list"), name="page"),
+    path("posts/<slug:slug>/", lazy_view("posts.views.post_detail"), name="detail"),
+    path("tags/<str:tag>/", lazy_view("posts.views.tag"), name="tag"),
+    path("tags/<str:tag>/page/<str:cursor>/", lazy_view("posts.views.tag"), name="tag-page"),
+    path("feeds/rss.xml", lazy_view("posts.feeds.rss"), name="rss"),
+    path("feeds/atom.xml", lazy_view("posts.feeds.atom"), name="atom"),
+    path("feed.json", lazy_view("posts.feeds.json_feed"), name="json-feed"),
+    path("sitemap.xml", lazy_view("posts.sitemaps.index"), name="sitemap"),
+    path("sitemaps/pages.xml", lazy_view("posts.sitemaps.pages_sitemap"), name="sitemap-pages"),
+    path("sitemaps/posts.xml", lazy_view("posts.sitemaps.posts_sitemap"), name="sitemap-posts"),
+    path("sitemaps/posts/<str:cursor>.xml", lazy_view("posts.sitemaps.posts_sitemap"), name="sitemap-posts-page"),
+    path("search/", lazy_view("posts.search_views.search_page"), name="search"),
 ]

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from subscribers import api
+from myblog.lazy_views import lazy_view
 
 urlpatterns = [
-    path("subscribers", api.subscribe, name="api-subscribe"),
-    path("subscribers/confirm", api.confirm, name="api-confirm"),
-    path("subscribers/unsubscribe", api.unsubscribe, name="api-unsubscribe"),
+    path("subscribers", lazy_view("subscribers.api.subscribe"), name="api-subscribe"),
+    path("subscribers/confirm", lazy_view("subscribers.api.confirm"), name="api-confirm"),
+    path("subscribers/unsubscribe", lazy_view("subscribers.api.unsubscribe"), name="api-unsubscribe"),
 ]

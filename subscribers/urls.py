@@ -6,11 +6,11 @@ argument) are used by the emails: keep them.
 
 from django.urls import path
 
-from subscribers import views
+from myblog.lazy_views import lazy_view
 
 app_name = "subscribers"
 urlpatterns = [
-    path("subscribe/", views.subscribe, name="subscribe"),
-    path("subscribe/confirm/<str:token>/", views.confirm, name="confirm"),
-    path("subscribe/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("subscribe/", lazy_view("subscribers.views.subscribe"), name="subscribe"),
+    path("subscribe/confirm/<str:token>/", lazy_view("subscribers.views.confirm"), name="confirm"),
+    path("subscribe/unsubscribe/<str:token>/", lazy_view("subscribers.views.unsubscribe"), name="unsubscribe"),
 ]

@@ -6,9 +6,13 @@ unpacked under var/ (as an interrupted rehearsal once left it, in
 var/rehearsal/task) made the next `zappa package` write
 WEBSOCKET_HANDLER_MODULE='var.rehearsal.task.handler' into the zip: every
 cold start would log an import error and a deploy would create a WebSocket API.
+
+It also gives what Zappa ships as source its bytecode, which Lambda loads
+instead of compiling the module on every cold start.
 """
 
 import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -97,3 +101,63 @@ def test_package_reports_a_failed_zappa_package(tmp_path, monkeypatch):
 
     with pytest.raises(deployenv.PackageError, match="zappa package prod failed"):
         deployenv.package("prod", tmp_path / "prod.zip", venv=tmp_path / "venv")
+
+
+def test_package_ships_bytecode_for_the_modules_zappa_left_as_source(tmp_path, monkeypatch):
+    def zappa_package(command, **kwargs):
+        zip_path = make_zip(command[command.index("-o") + 1], CLEAN_SETTINGS)
+        with zipfile.ZipFile(zip_path, "a") as archive:
+            archive.writestr("posts/__init__.py", "")
+            archive.writestr("posts/views.py", "ANSWER = 42\n")
+            archive.writestr("six.pyc", b"legacy bytecode Zappa shipped instead of six.py")
+        return subprocess.CompletedProcess(command, 0, "Package created", "")
+
+    monkeypatch.setattr(deployenv.subprocess, "run", zappa_package)
+
+    deployenv.package("prod", tmp_path / "prod.zip", venv=tmp_path / "venv")
+
+    with zipfile.ZipFile(tmp_path / "prod.zip") as archive:
+        cached = sorted(name for name in archive.namelist() if "__pycache__" in name)
+    tag = sys.implementation.cache_tag
+    assert cached == [
+        f"__pycache__/handler.{tag}.pyc",
+        f"__pycache__/zappa_settings.{tag}.pyc",
+        f"posts/__pycache__/__init__.{tag}.pyc",
+        f"posts/__pycache__/views.{tag}.pyc",
+    ]
+
+
+IMPORT_WITHOUT_COMPILING = """
+import importlib.machinery, sys
+compiled = []
+source_to_code = importlib.machinery.SourceFileLoader.source_to_code
+def counting(self, data, path, **kwargs):
+    compiled.append(path.rsplit("/", 1)[-1])
+    return source_to_code(self, data, path, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = counting
+sys.path.insert(0, sys.argv[1])
+from posts import views
+print(views.ANSWER, compiled)
+"""
+
+
+def test_the_shipped_bytecode_is_used_and_a_changed_source_is_not_served_stale(tmp_path):
+    zip_path = make_zip(tmp_path / "code.zip", CLEAN_SETTINGS)
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        archive.writestr("posts/__init__.py", "")
+        archive.writestr("posts/views.py", "ANSWER = 42\n")
+    deployenv.add_bytecode(zip_path)
+    task = tmp_path / "task"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(task)
+
+    def import_views():
+        # As on Lambda: the code directory is read-only, nothing is cached there.
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
+        command = [sys.executable, "-I", "-c", IMPORT_WITHOUT_COMPILING, str(task)]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+    assert import_views() == "42 []"
+    # Hash-checked: the source's content decides, whatever the zip's timestamps.
+    (task / "posts" / "views.py").write_text("ANSWER = 43\n")
+    assert import_views() == "43 ['views.py']"

@@ -3,6 +3,7 @@
 import copy
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,14 @@ def test_the_digest_follows_the_lock_file_and_the_stage_settings(checkout):
     settings["dev"]["environment_variables"]["MYBLOG_BLOG_NAME"] = "Other"
     (checkout / "zappa_settings.json").write_text(json.dumps(settings))
     assert package.digest("dev", checkout) != second
+
+
+def test_the_digest_follows_how_the_package_is_built(checkout, tmp_path_factory, monkeypatch):
+    first = package.digest("dev", checkout)
+    recipe = tmp_path_factory.mktemp("infra") / "deployenv.py"
+    recipe.write_text(Path(package.deployenv.__file__).read_text() + "# changed\n")
+    monkeypatch.setattr(package.deployenv, "__file__", str(recipe))
+    assert package.digest("dev", checkout) != first
 
 
 def test_values_only_the_running_stack_knows_are_left_to_the_function_configuration():

@@ -214,7 +214,8 @@ with mock_aws():
 """
 
 # What a reader's first request must not load: the CMS, the Markdown
-# renderer (the home page shows no post body), the API document, the feeds.
+# renderer (the home page shows no post body), the API document, the feeds,
+# the views of the other pages and of the API.
 OFF_THE_READ_PATH = [
     "posts.admin",
     "subscribers.admin",
@@ -233,6 +234,15 @@ OFF_THE_READ_PATH = [
     "nh3",
     "myblog.openapi",
     "django.utils.feedgenerator",
+    # The other pages' and the API's views: the URLconf names them, the request that needs one imports it.
+    "posts.api",
+    "posts.search_api",
+    "posts.search",
+    "posts.search_views",
+    "posts.feeds",
+    "posts.sitemaps",
+    "subscribers.api",
+    "subscribers.views",
 ]
 
 
