@@ -256,6 +256,11 @@ def _cascade(widest, sizes):
     Only the images a narrower size is still to be made from stay alive:
     while the widest is encoded (the largest encoder buffers, AVIF's above
     all) it is the only image in memory.
+
+    Transparent images are resized premultiplied (as Pillow's own `resize`
+    and `reduce` do internally): each image a narrower one is made from is
+    kept premultiplied ("RGBa"), so it is converted once to be encoded
+    rather than back and forth for every narrower size.
     """
     made = []
     previous = widest
@@ -263,9 +268,15 @@ def _cascade(widest, sizes):
     for index, size in enumerate(sizes):
         image = _derive(made, previous, size)
         narrower = sizes[index + 1 :]
+        straight = image.convert("RGBA") if image.mode == "RGBa" else image
+        previous = None
+        made = [kept for kept in made if _halves_into(kept, narrower)]
+        yield straight
+        straight = None
+        if narrower and image.mode == "RGBA":
+            image = image.convert("RGBa")  # (the widest, once it is encoded)
         previous = image if narrower else None
         made = [kept for kept in made + [image] if _halves_into(kept, narrower)]
-        yield image
         image = None
 
 

@@ -106,6 +106,23 @@ def test_transparent_png_keeps_alpha_in_webp_and_avif_and_is_flattened_on_white_
     assert close_to(jpeg.getpixel((2, 2)), images.RED)
 
 
+def test_translucent_colours_keep_their_value_at_every_width():
+    # 2600 px wide: every width is made from a wider one (1280 resized from
+    # 1920, 960 and 640 halved from 1920 and 1280), through premultiplied
+    # images that must be converted back before they are encoded.
+    colour, alpha = (200, 40, 10), 64
+    data = images.encode(Image.new("RGBA", (2600, 1300), (*colour, alpha)), "PNG")
+    _, _, made = renditions.resized(data)
+    assert [image.size for image in made] == [(1920, 960), (1280, 640), (960, 480), (640, 320), (320, 160)]
+    for image in made:
+        pixel = image.getpixel((image.width // 2, image.height // 2))
+        assert image.mode == "RGBA", image.size
+        assert close_to(pixel, colour, tolerance=3) and pixel[3] == alpha, (image.size, pixel)
+    for rendition in by_format(renditions.render(data, formats=("webp",)), "webp"):
+        pixel = opened(rendition).getpixel((rendition.width // 2, rendition.height // 2))
+        assert close_to(pixel, colour, tolerance=8) and abs(pixel[3] - alpha) <= 1, (rendition.width, pixel)
+
+
 def test_opaque_png_loses_its_useless_alpha():
     data = images.encode(images.scene((700, 400)).convert("RGBA"), "PNG")
     rendered = renditions.render(data)
