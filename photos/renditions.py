@@ -276,7 +276,8 @@ def _cascade(widest, sizes):
         if narrower and image.mode == "RGBA":
             image = image.convert("RGBa")  # (the widest, once it is encoded)
         previous = image if narrower else None
-        made = [kept for kept in made + [image] if _halves_into(kept, narrower)]
+        if _halves_into(image, narrower):  # (`made` is already held to the narrower sizes above)
+            made.append(image)
         image = None
 
 
