@@ -37,12 +37,12 @@ from photos import processing
 from photos import renditions as images
 from photos.keys import is_original_key
 from photos.models import Photo
-from photos.signals import renditions_ready
+from photos.signals import RERENDER_JOB, renditions_ready
 from photos.status import PHOTO_FAILED, PHOTO_READY
 
 log = logging.getLogger(__name__)
 
-KIND = "photos.rerender"
+KIND = RERENDER_JOB
 QUEUE = "photo-renders"
 FANOUT = "fanout"
 PHOTO = "photo"

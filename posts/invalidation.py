@@ -47,6 +47,7 @@ from django.urls import reverse
 
 from myblog import aws
 from myblog.public import PUBLIC_URLCONF
+from photos.signals import RERENDER_JOB
 from posts import rules
 
 log = logging.getLogger(__name__)
@@ -158,8 +159,6 @@ def on_post_changed(sender, post=None, previous=None, **kwargs):
         invalidate(paths, reference=f"post-{(post or previous).slug}")
 
 
-# The job kind of `photos.rerender` (not imported: it loads the image libraries).
-PHOTO_RERENDER = "photos.rerender"
 # Everything the edge keeps: pages, API answers, and media, whose renditions a re-render overwrites in place.
 EVERYTHING = "/*"
 
@@ -172,5 +171,5 @@ def on_job_ended(sender, job=None, state=None, **kwargs):
     one path, `/*`, instead of one invalidation per photo, which would run
     into CloudFront's limit of 15 wildcard paths in progress.
     """
-    if job is not None and job.kind == PHOTO_RERENDER and int(job.done or 0) > 0:
+    if job is not None and job.kind == RERENDER_JOB and int(job.done or 0) > 0:
         invalidate([EVERYTHING], reference=f"job-{job.job_id}")
