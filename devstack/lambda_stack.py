@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STAGE = "dev"
 ACCOUNT = iam.ACCOUNT
+# Connections of the event pump's shared clients: at least its workers (see `_function_client`).
+POLL_CONNECTIONS = 32
 
 
 def package_environment(ports, var_dir):
@@ -135,8 +137,15 @@ class LambdaStack(LocalStack):
         return self
 
     def _function_client(self, service, endpoint):
-        """A client with the function role's keys (what Lambda's event-source mapping uses to poll)."""
+        """A client with the function role's keys (what Lambda's event-source mapping uses to poll).
+
+        Every worker of the event pump shares it (each SQS mapping has up to
+        its maximum concurrency of them, 13 in all for a stage): its pool
+        holds a connection for each, where botocore's default 10 would
+        discard one after every poll, with a warning.
+        """
         import boto3
+        from botocore.config import Config
 
         keys = self.iam.function
         return boto3.session.Session(
@@ -144,7 +153,7 @@ class LambdaStack(LocalStack):
             aws_secret_access_key=keys.secret_access_key,
             aws_session_token=keys.session_token,
             region_name=settings.AWS_REGION,
-        ).client(service, endpoint_url=endpoint)
+        ).client(service, endpoint_url=endpoint, config=Config(max_pool_connections=POLL_CONNECTIONS))
 
     def _put_secrets(self, var):
         """What a deploy keeps in SSM Parameter Store: the secret key (kept in var/) and the editors' database."""

@@ -753,3 +753,16 @@ def test_the_mailbox_shows_newsletter_and_simple_emails_sent_through_ses_v2(emul
     assert "List-Id" in detail and "https://blog.example.com/posts/cafe/" in detail and "☕" in detail
     status, raw = call(f"/{item['id']}/raw")
     assert status == "200 OK" and "List-Unsubscribe-Post" in raw
+
+
+def test_the_pumps_shared_clients_hold_a_connection_for_each_of_its_workers():
+    from devstack import lambda_stack
+
+    stage = json.loads((settings.BASE_DIR / "zappa_settings.json").read_text())[lambda_stack.STAGE]
+    workers = sum(
+        int(event["event_source"].get("maximum_concurrency", 1))
+        for event in stage["events"]
+        if event.get("event_source", {}).get("arn", "").startswith("arn:aws:sqs:")
+    )
+    assert workers > 10  # more than botocore's default pool
+    assert workers <= lambda_stack.POLL_CONNECTIONS
