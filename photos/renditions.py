@@ -53,6 +53,8 @@ from PIL import (  # noqa: F401  (the plugins register the formats we accept and
     WebPImagePlugin,
 )
 
+from photos import avif
+
 # Widths the site's `srcset` offers, widest first. Never upscaled: an image
 # narrower than the widest gets the widths below its own plus its own.
 WIDTHS = (1920, 1280, 960, 640, 320)
@@ -177,11 +179,24 @@ def render(data, widths=WIDTHS, formats=FORMATS):
     shape whose renditions a format cannot encode (`check_encodable`,
     before any decoding).
     """
-    upright, content_type, images = _resizing(data, widths)
+    upright, content_type, widest, sizes = _widest(data, widths)
+    ready = ()
+    if "avif" in formats:
+        # The widest AVIF first, from the widest image's bytes alone: the
+        # AV1 encoder is the largest allocation of the render, and while it
+        # runs no image is alive beside it (see photos.avif). The image is
+        # made again from the bytes for the other formats and sizes.
+        pixels, size, mode = widest.tobytes(), widest.size, widest.mode
+        widest = None
+        ready = (Rendition(size[0], size[1], "avif", encode_avif(pixels, size, mode)),)
+        widest = Image.frombytes(mode, size, pixels)
+        pixels = None
+    images = _cascade(widest, sizes)
+    widest = None  # (the cascade holds it only as long as a narrower image is made from it)
     renditions = []
     for image in images:
-        renditions.extend(encode(image, formats))
-        image = None  # (the cascade drops each image once no narrower one is made from it)
+        renditions.extend(encode(image, formats, ready=ready))
+        image, ready = None, ()
     return RenderedPhoto(width=upright[0], height=upright[1], content_type=content_type, renditions=renditions)
 
 
@@ -192,15 +207,16 @@ def resized(data, widths=WIDTHS):
     what `encode` turns into files (and what bench/thumbnails.py compares
     the encoded files with).
     """
-    upright, content_type, images = _resizing(data, widths)
-    return upright, content_type, list(images)
+    upright, content_type, widest, sizes = _widest(data, widths)
+    return upright, content_type, list(_cascade(widest, sizes))
 
 
-def _resizing(data, widths):
-    """Like `resized`, but the images come one at a time from a generator (see `_cascade`).
+def _widest(data, widths):
+    """(upright size, the original's content type, the widest image to encode, every rendition size).
 
-    The original is decoded and the widest image made before it returns, so
-    a file that cannot be decoded raises InvalidImage here.
+    The original is decoded and dropped here; the narrower images are made
+    from the widest (see `_cascade`). A file that cannot be decoded raises
+    InvalidImage.
     """
     if not data:
         raise InvalidImage("the file is empty")
@@ -244,7 +260,7 @@ def _resizing(data, widths):
         if working.mode == "RGBA" and working.getchannel("A").getextrema()[0] == 255:
             working = working.convert("RGB")  # fully opaque: no alpha to keep
         made.append(working)
-        return upright, SOURCE_CONTENT_TYPES[source_format], _cascade(working, sizes)
+        return upright, SOURCE_CONTENT_TYPES[source_format], working, sizes
     finally:
         if not any(resized is image for resized in made):
             image.close()  # (an original already the right size is itself the widest image to encode)
@@ -401,25 +417,39 @@ def _to_srgb(image, icc_profile):
         return image  # an unreadable profile: keep the pixels as they are
 
 
-def encode(image, formats=FORMATS):
-    """The renditions of one resized `image` (see `resized`), one per format of `formats`, in that order."""
+def encode(image, formats=FORMATS, ready=()):
+    """The renditions of one resized `image` (see `resized`), one per format of `formats`, in that order.
+
+    `ready` holds renditions of this image already made (`render` makes
+    the widest AVIF first), which are put in their place, not made again.
+    """
     # Pillow carries the source's `info` (EXIF, XMP, comment, ICC) onto
     # derived images and writes some of it back: start from nothing.
     image.info = {}
     width, height = image.size
+    made_before = {rendition.format: rendition for rendition in ready}
     made = []
     for fmt in formats:
+        if fmt in made_before:
+            made.append(made_before[fmt])
+            continue
+        if fmt == "avif":
+            made.append(Rendition(width, height, fmt, encode_avif(image.tobytes(), image.size, image.mode)))
+            continue
         buffer = io.BytesIO()
         if fmt == "jpeg":
             _flat(image).save(buffer, "JPEG", **JPEG_OPTIONS)
         elif fmt == "webp":
             image.save(buffer, "WEBP", **WEBP_OPTIONS)
-        elif fmt == "avif":
-            image.save(buffer, "AVIF", **AVIF_OPTIONS)
         else:
             raise ValueError(f"unknown rendition format {fmt!r}")
         made.append(Rendition(width, height, fmt, buffer.getvalue()))
     return made
+
+
+def encode_avif(pixels, size, mode):
+    """The AVIF file, with our settings, of raw `pixels` (`Image.tobytes()` of an RGB or RGBA image)."""
+    return avif.encode(pixels, size, mode, **AVIF_OPTIONS)
 
 
 def _flat(image):

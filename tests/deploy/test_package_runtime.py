@@ -65,6 +65,8 @@ NEVER_RUN_ON_LAMBDA = {
 POSTGRESQL_BACKEND = "django.db.backends.postgresql.base"
 # Pillow's AVIF codec (its extension and the libavif it links): the photo handler encodes with it.
 AVIF_CODEC = "PIL._avif"
+# What the photo handler encodes AVIF with: Pillow's encoder object, driven directly (and the C library's malloc_trim).
+AVIF_ENCODER = "photos.avif"
 FENCED_POST = {
     "slug": "fenced-code",
     "title": "Fenced code",
@@ -242,7 +244,11 @@ def served(package, moto_endpoint):
         ),
     }
     answer = run_package(
-        package, moto_endpoint, list(events.values()), seed=[FENCED_POST], imports=[POSTGRESQL_BACKEND, AVIF_CODEC]
+        package,
+        moto_endpoint,
+        list(events.values()),
+        seed=[FENCED_POST],
+        imports=[POSTGRESQL_BACKEND, AVIF_CODEC, AVIF_ENCODER],
     )
     return {**dict(zip(events, answer["responses"], strict=True)), **answer}
 
@@ -299,6 +305,7 @@ def test_the_editors_postgresql_backend_loads_from_the_layer(served):
 
 def test_the_package_carries_pillows_avif_encoder(served, package):
     assert served["imports"][AVIF_CODEC] == "ok"
+    assert served["imports"][AVIF_ENCODER] == "ok"
     assert list((package.task / "pillow.libs").glob("libavif-*"))
 
 
