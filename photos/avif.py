@@ -10,15 +10,18 @@ render past 150 MB. From bytes, the caller keeps one copy of the pixels
 (`photos.renditions.render` does so for the widest rendition).
 
 Freed memory is handed back to the system before and after each encode
-(glibc's `malloc_trim`). glibc keeps what a program frees for its next
-allocations, and between the decoded original, the resized images and
-libaom's buffers of every size, the heap a render leaves is too
-fragmented for the next encoder to fit in: without it a Lambda instance's
-memory grew by some 30 MB over its first few photos (bench/thumbnails.py
-measures the peak over repeated renders, as an instance makes them). Only
-AVIF encodes do it: the pages returned are faulted in again when reused,
-which costs CPU (under a tenth of the render) for a peak that stays at the
-encoder's own size.
+(glibc's `malloc_trim`), and glibc's threshold for giving large blocks
+their own mapping is held at Pillow's image block size (16 MB). glibc
+keeps what a program frees for its next allocations, and raises that
+threshold to the largest block freed (libaom's 30 MB coefficient buffer),
+after which every buffer below it is kept too: between the decoded
+original, the resized images and libaom's buffers of every size, the heap
+a render left was too fragmented for the next encoder to fit in, and an
+instance's memory grew by some 30 MB over its first few photos
+(bench/thumbnails.py measures the peak over repeated renders, as an
+instance makes them). The trims are made around AVIF encodes only: the
+pages returned are faulted in again when reused, which costs CPU (about
+a twentieth of a render) for a peak that stays at the encoder's own size.
 
 This drives Pillow's own AVIF encoder object (`PIL._avif.AvifEncoder`)
 exactly as Pillow's AVIF plugin does for a single still image with no
@@ -34,15 +37,19 @@ from PIL import AvifImagePlugin, _avif
 
 MODES = ("RGB", "RGBA")
 
-# The C library's `malloc_trim`, where it has one (glibc: Lambda's runtimes
-# and our Linux machines); elsewhere freed memory stays with the process.
-_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+# glibc's allocator controls (Lambda's runtimes and our Linux machines run
+# on glibc); with another C library, freed memory stays with the process.
+_LIBC = ctypes.CDLL(None)
+_GLIBC = hasattr(_LIBC, "gnu_get_libc_version")
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 16 * 1024 * 1024  # Pillow's image block size (PIL.Image.core.get_block_size())
 
 
 def release_free_memory():
-    """Hand the heap's free pages back to the system (see the module's docstring)."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+    """Hand the heap's free pages back to the system, and hold the mapping threshold (see the docstring)."""
+    if _GLIBC:
+        _LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        _LIBC.malloc_trim(0)
 
 
 def encode(pixels, size, mode, *, quality, speed, subsampling, max_threads, advanced=()):

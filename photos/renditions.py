@@ -6,7 +6,9 @@ small Lambda: the original is decoded once, and for JPEG at a reduced size
 (libjpeg's DCT scaling, Pillow's "draft" mode) just large enough for the
 widest rendition, so a 24 MP photo never exists in memory at full size. The
 EXIF rotation is applied to that small result, and each narrower rendition
-is made from the previous one rather than from the original.
+is made from the previous one rather than from the original. The widest
+AVIF, the render's largest encoder, is made first and from the widest
+image's bytes alone (see `photos.avif`).
 
 Every rendition is in sRGB with no metadata at all: no EXIF (readers must
 not learn where or when a photo was taken, or with what), no XMP, no
