@@ -12,8 +12,11 @@ REQUEST_JSON names a file holding `{"environment": {...}, "seed": [...],
 "events": [...], "imports": [...]}`: `environment` overrides variables of
 the stage's runtime settings (the package's `zappa_settings.py`), `seed`
 lists posts to create through the package's own code before serving, each
-event goes to Zappa's `handler.lambda_handler`, then each module of
-`imports` is imported. Prints one JSON line: the responses, how each import
+event goes to Zappa's `handler.lambda_handler` (API Gateway proxy events,
+and the events Zappa routes to the functions bound in `zappa_settings.json`:
+S3 notifications, queue batches), then each module of `imports` is
+imported. Prints one JSON line: the responses (a proxy event's HTTP answer,
+or `{"result": ...}`, what a bound function returned), how each import
 went, every module loaded, and the top-level modules imported from anywhere
 but the package, the SDK and the standard library.
 """
@@ -61,6 +64,9 @@ from handler import lambda_handler  # noqa: E402
 responses = []
 for event in request.get("events", []):
     answer = lambda_handler(event, None)
+    if not (isinstance(answer, dict) and "statusCode" in answer):
+        responses.append({"result": answer})  # a bound function's own return value
+        continue
     responses.append(
         {
             "statusCode": answer["statusCode"],

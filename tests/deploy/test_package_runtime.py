@@ -6,7 +6,9 @@ run by tests/deploy/lambda_runtime.py in a Python whose `sys.path` is the packag
 the function's layer (infra/layers.py: psycopg, as under /opt/python) and the AWS
 SDK only, as on Lambda's python3.11 runtime. Real-shaped API
 Gateway proxy events go through Zappa's `handler.lambda_handler`, against
-moto server (tables, bucket, the stage's secrets in SSM).
+moto server (tables, bucket, the stage's secrets in SSM), and so does S3's
+notification of a photo upload, routed by Zappa to the bound thumbnail
+handler, which makes its renditions with the package's Pillow.
 
 The development virtualenv has every library's `.dist-info` metadata and
 every module; the package has what `zappa_settings.json`'s `exclude` and
@@ -18,6 +20,7 @@ lazy `import` of a module the package leaves out.
 import base64
 import dis
 import fnmatch
+import io
 import json
 import marshal
 import subprocess
@@ -25,12 +28,15 @@ import types
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
+from PIL import Image
 
 from devstack import services, system
 from infra import deployenv, layers, stage_settings
+from tests import image_fixtures as images
 
 pytestmark = pytest.mark.deploy_rehearsal
 
@@ -67,6 +73,10 @@ POSTGRESQL_BACKEND = "django.db.backends.postgresql.base"
 AVIF_CODEC = "PIL._avif"
 # What the photo handler encodes AVIF with: Pillow's encoder object, driven directly (and the C library's malloc_trim).
 AVIF_ENCODER = "photos.avif"
+# A phone's portrait photo (upright size; stored landscape with EXIF orientation 6), uploaded to the stage's
+# media bucket.
+PHOTO_KEY = "media/originals/2026/12/package-test.jpg"
+PHOTO_SIZE = (1800, 2400)
 FENCED_POST = {
     "slug": "fenced-code",
     "title": "Fenced code",
@@ -228,11 +238,32 @@ def proxy_event(method, path, *, body=None, headers=None):
     }
 
 
+def s3_client(endpoint):
+    return boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
+
+
+def uploaded(endpoint, key, data):
+    """`data` put in the stage's media bucket, and S3's notification of it (the captured one, pointed at it)."""
+    bucket = stage_config()["environment_variables"]["MYBLOG_MEDIA_BUCKET"]
+    s3 = s3_client(endpoint)
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+    head = s3.head_object(Bucket=bucket, Key=key)
+    event = json.loads((REPO / "tests" / "events" / "s3_put.json").read_text())
+    record = event["Records"][0]["s3"]
+    record["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
+    record["object"].update(key=quote_plus(key), eTag=head["ETag"].strip('"'), size=head["ContentLength"])
+    return event
+
+
 @pytest.fixture(scope="module")
 def served(package, moto_endpoint):
     """One cold start serving every request the tests below check, in order."""
     slug = FENCED_POST["slug"]
+    photo = images.photo_jpeg(PHOTO_SIZE, orientation=6)
     events = {
+        "photo": uploaded(moto_endpoint, PHOTO_KEY, photo),
         "page": proxy_event("GET", f"/posts/{slug}/", headers={"Accept": "text/html"}),
         "api": proxy_event("GET", f"/api/posts/{slug}", headers={"Accept": "application/json"}),
         "rss": proxy_event("GET", "/feeds/rss.xml"),
@@ -301,6 +332,23 @@ def test_sign_up_with_an_international_domain(served, moto_endpoint):
 
 def test_the_editors_postgresql_backend_loads_from_the_layer(served):
     assert served["imports"][POSTGRESQL_BACKEND] == "ok"
+
+
+def test_the_thumbnail_handler_makes_every_rendition_of_an_upload(served, moto_endpoint):
+    assert served["photo"] == {"result": {"processed": [PHOTO_KEY]}}
+    bucket = stage_config()["environment_variables"]["MYBLOG_MEDIA_BUCKET"]
+    s3 = s3_client(moto_endpoint)
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix="media/renditions/2026/12/package-test/")
+    keys = sorted(item["Key"].rsplit("/", 1)[1] for item in listing.get("Contents", []))
+    assert keys == sorted(f"{width}.{ext}" for width in (1800, 1280, 960, 640, 320) for ext in ("jpg", "webp", "avif"))
+    for ext, fmt in (("jpg", "JPEG"), ("webp", "WEBP"), ("avif", "AVIF")):
+        data = s3.get_object(Bucket=bucket, Key=f"media/renditions/2026/12/package-test/1800.{ext}")["Body"].read()
+        rendition = Image.open(io.BytesIO(data))
+        rendition.load()
+        assert (rendition.format, rendition.size) == (fmt, (1800, 2400))  # upright
+        marker = rendition.convert("RGB").getpixel((2, 2))  # the scene's top-left marker, where it belongs
+        assert all(abs(got - want) <= 40 for got, want in zip(marker, images.RED, strict=True)), marker
+        assert not rendition.getexif()
 
 
 def test_the_package_carries_pillows_avif_encoder(served, package):
