@@ -28,7 +28,9 @@ A live post rendered again because a photo it shows changed
 (`posts.stored`: renditions ready) is its page and API resource, the feeds
 if its body's HTML changed, and its listings if its cover did
 (`refreshed_paths`). A photo re-render job (`photos.rerender`) is purged
-once, when it ends: everything (`on_job_ended`).
+once, when it ends: everything (`on_job_ended`). Search results pages
+are purged by the search index's rebuild, once every function instance
+has the new index (`posts.search_index`).
 
 Older pages are addressed by cursors in their path (`/page/<cursor>/`), so
 `/page/*` and `/tags/<tag>/*` reach every cached page of a listing; the

@@ -43,12 +43,23 @@ the index.
 
 Bulk work (an import, seeding thousands of posts) wraps its saves in
 `deferred()`: one rebuild queued at the end instead of one per save.
+
+Results pages are kept at the edge for minutes (`posts.search.RESULTS`),
+so a rebuild ends by queueing a purge of them (`{"purge": "search"}` on
+the same queue, delayed by `purge_delay_seconds()`): only once every
+function instance has rechecked the index's ETag
+(`MYBLOG_SEARCH_INDEX_CHECK_SECONDS`) can no instance answer a miss from
+its old copy, which the edge would then keep for minutes again. The same
+handler makes the CloudFront invalidation of the search pages and the
+API's searches when the message arrives. A purge that cannot be queued or
+made is logged: the results pages then expire on their own.
 """
 
 import contextlib
 import gzip
 import json
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -58,7 +69,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from myblog import aws, queues
-from posts import rules
+from posts import invalidation, rules
 from posts.search_text import markdown_text, terms
 
 log = logging.getLogger(__name__)
@@ -309,6 +320,11 @@ def affects_index(post, previous):
 
 
 QUEUE = "search-index"
+PURGE = {"purge": "search"}
+# Seconds past the instances' recheck interval before the purge: a recheck
+# that was just starting when the index was written has its answer by then.
+PURGE_MARGIN_SECONDS = 5
+MAX_DELAY_SECONDS = 900  # SQS's longest delay
 
 
 def on_post_changed(sender, post=None, previous=None, **kwargs):
@@ -330,6 +346,29 @@ def queue_rebuild(changed):
             "Search index rebuild after a change to %s not queued; run manage.py rebuild-search-index",
             ", ".join(sorted(changed)),
         )
+        return False
+    return True
+
+
+def purge_delay_seconds():
+    """How long after a rebuild its results pages are purged (see the module's docstring)."""
+    return min(MAX_DELAY_SECONDS, math.ceil(settings.MYBLOG_SEARCH_INDEX_CHECK_SECONDS) + PURGE_MARGIN_SECONDS)
+
+
+def results_paths():
+    """The CloudFront paths of every cached search: the pages (`/search/?q=...`) and the API's."""
+    return [
+        invalidation.public_path("posts:search") + "*",
+        invalidation.public_path("api-search") + "*",
+    ]
+
+
+def queue_purge():
+    """Queue the purge of the results pages, delayed; False (logged) if SQS refused it."""
+    try:
+        queues.send(QUEUE, [PURGE], delay_seconds=purge_delay_seconds())
+    except Exception:  # the index is written; cached results pages expire within minutes
+        log.exception("Search results purge not queued; cached results pages expire on their own")
         return False
     return True
 
@@ -360,22 +399,29 @@ def _current(slugs):
 
 
 def handle_event(event, context=None):
-    """The `search-index` queue's handler: one rebuild for a whole batch of messages.
+    """The `search-index` queue's handler: one rebuild for a whole batch of messages, and the purges due.
 
-    Any message, malformed ones included, asks for a rebuild of everything,
-    so a batch is one rebuild whatever it holds. If the rebuild fails every
-    message of the batch is returned to the queue.
+    Any message but a purge, malformed ones included, asks for a rebuild of
+    everything, so a batch is one rebuild whatever it holds; a rebuild then
+    queues its purge. If the rebuild fails, its messages are returned to the
+    queue; a purge is made once, whatever came of it (see the docstring).
     """
     messages = queues.messages(event, log)
-    if not messages:
-        return queues.batch_response([])
-    try:
-        index, etag = rebuild(_current(_asked_about(messages)))
-    except Exception:
-        log.exception("Search index rebuild failed; its %d messages are retried", len(messages))
-        return queues.batch_response([message.message_id for message in messages])
-    log.info("Search index rebuilt: %d posts, %s", len(index["posts"]), etag)
-    return queues.batch_response([])
+    purges = [message for message in messages if message.body == PURGE]
+    rebuilds = [message for message in messages if message.body != PURGE]
+    failed = []
+    if rebuilds:
+        try:
+            index, etag = rebuild(_current(_asked_about(rebuilds)))
+        except Exception:
+            log.exception("Search index rebuild failed; its %d messages are retried", len(rebuilds))
+            failed = [message.message_id for message in rebuilds]
+        else:
+            log.info("Search index rebuilt: %d posts, %s", len(index["posts"]), etag)
+            queue_purge()
+    if purges:
+        invalidation.invalidate(results_paths(), reference="search")
+    return queues.batch_response(failed)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from django.utils import timezone
 from myblog import aws as myblog_aws
 from posts import handlers, search, search_index, services
 from posts.search_text import markdown_text, terms
+from tests.posts.test_invalidation import _invalidated, distribution  # noqa: F401  (`distribution`: a fixture)
 from tests.reader_fixtures import publish
 from tests.sqs_fixtures import body_event
 
@@ -246,6 +247,67 @@ def test_malformed_messages_still_rebuild_and_are_never_retried(aws, reindex, jo
     response = handlers.rebuild_search_index(body_event("search-index", "not json", {"slugs": "kites"}, {}), None)
     assert response == {"batchItemFailures": []}
     assert _slugs() == ["kites"]
+
+
+def _search_purges(aws):
+    """The invalidations made of the search results (a publish also purges the post's own pages)."""
+    batches = _invalidated(aws, settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID)
+    return [batch for batch in batches if "/search/*" in batch]
+
+
+def _delayed(job_queues, queue):
+    url = job_queues.url(queue)
+    attributes = job_queues.client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesDelayed"])
+
+
+@pytest.mark.usefixtures("distribution")
+def test_a_rebuild_queues_the_purge_of_cached_results_for_after_every_instance_rechecked(
+    aws, reindex, job_queues, settings
+):
+    settings.MYBLOG_SEARCH_INDEX_CHECK_SECONDS = 30
+    publish("kites", title="Kites")
+    assert reindex() == [{"batchItemFailures": []}]
+    assert _slugs() == ["kites"]
+    # Not yet: an instance may still answer from the index it checked up to 30 s ago.
+    assert _search_purges(aws) == [] and job_queues.bodies("search-index") == []
+    assert _delayed(job_queues, "search-index") == 1
+    assert search_index.purge_delay_seconds() == 35
+    settings.MYBLOG_SEARCH_INDEX_CHECK_SECONDS = 10_000
+    assert search_index.purge_delay_seconds() == 900  # SQS's longest delay
+
+
+@pytest.mark.usefixtures("distribution")
+def test_the_purge_invalidates_the_results_pages_and_the_api_searches_and_rebuilds_nothing(aws, job_queues, caplog):
+    with caplog.at_level(logging.INFO, logger="posts.search_index"):
+        response = handlers.rebuild_search_index(
+            body_event("search-index", search_index.PURGE, search_index.PURGE), None
+        )
+    assert response == {"batchItemFailures": []}
+    assert _invalidated(aws, settings.MYBLOG_CLOUDFRONT_DISTRIBUTION_ID) == [
+        ["/api/search*", "/search/*"]
+    ]  # one, for the whole batch
+    assert search_index.current_etag() is None and "rebuilt" not in caplog.text
+    assert _delayed(job_queues, "search-index") == 0  # a purge queues no other
+
+
+@pytest.mark.usefixtures("distribution")
+def test_a_batch_of_a_rebuild_and_a_purge_does_both(aws, job_queues):
+    publish("kites", title="Kites")
+    event = body_event("search-index", {"slugs": ["kites"]}, search_index.PURGE)
+    assert handlers.rebuild_search_index(event, None) == {"batchItemFailures": []}
+    assert _slugs() == ["kites"]
+    assert _search_purges(aws) == [["/api/search*", "/search/*"]]
+    assert _delayed(job_queues, "search-index") == 1  # and the purge for the rebuild just made
+
+
+def test_a_purge_that_cannot_be_queued_is_logged_and_the_rebuild_stands(aws, caplog):
+    publish("kites", title="Kites")  # (no queue: the rebuild is queued by hand below, the purge refused)
+    with caplog.at_level(logging.ERROR, logger="posts.search_index"):
+        response = handlers.rebuild_search_index(body_event("search-index", {"slugs": ["kites"]}), None)
+    assert response == {"batchItemFailures": []}
+    assert _slugs() == ["kites"]
+    assert "Search results purge not queued" in caplog.text
 
 
 def test_the_put_is_conditional_on_the_etag_read_before_the_posts(aws):
