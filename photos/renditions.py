@@ -31,13 +31,16 @@ Quality settings, chosen for photographs seen on screens:
   revisit this if upload volume ever stops mattering. Alpha is kept
   (quality 100) for WebP; JPEG renditions of transparent images are
   flattened onto white.
-- AVIF quality 60, speed 8, 4:2:0, one thread (Lambda at 1024 MB has
+- AVIF quality 60, speed 9, 4:2:0, one thread (Lambda at 1024 MB has
   about half a vCPU), libaom's temporal model off (see AVIF_OPTIONS).
-  Measured by bench/thumbnails.py (block SSIM on luma
-  against the resized image, photo-like noise textures): on photos its
-  SSIM is above our WebP's at every width, and at equal SSIM it needs
-  0.71-0.78x WebP's bytes; speeds 6-7 save under a fifth more bytes for
-  three times the CPU. Alpha is kept, as for WebP.
+  Measured by bench/thumbnails.py (block SSIM on luma against the resized
+  image, photo-like noise textures; chroma SSIM checked alongside): on
+  photos its SSIM is above our WebP's at every width, and at equal SSIM it
+  needs 0.66-0.72x WebP's bytes width by width. Speed 9 is libaom's
+  fastest for still pictures (10 makes the same files): speed 8 needs more
+  bytes (0.71x over the corpus against 0.67x) for twice the CPU, and
+  speeds 6-7 save a tenth more bytes for seven times the CPU. Alpha is
+  kept, as for WebP.
 """
 
 import io
@@ -68,7 +71,7 @@ WEBP_OPTIONS = {"quality": 80, "method": 2, "alpha_quality": 100}
 # buffers: off, for the encoder's peak memory.
 AVIF_OPTIONS = {
     "quality": 60,
-    "speed": 8,
+    "speed": 9,
     "subsampling": "4:2:0",
     "max_threads": 1,
     "advanced": (("enable-tpl-model", "0"),),
