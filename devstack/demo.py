@@ -78,7 +78,11 @@ SCHEDULED_POST = {
     "title": "Coming next week",
     "tags": ["writing"],
     "excerpt": "A scheduled post: invisible until its time comes.",
-    "body": "This post is scheduled and will be published by the scheduler.\n",
+    "body": (
+        "This post is scheduled: the scheduler publishes it when its time comes, "
+        "and emails it to confirmed subscribers.\n"
+    ),
+    "email_subscribers": True,
 }
 
 
