@@ -33,6 +33,7 @@ import pytest
 from devstack import iam, mailbox, moto_iam, package, pump, services, system
 from devstack.apigateway import ApiGateway
 from devstack.packaged import PackagedFunction
+from subscribers.services import normalise_email
 
 pytestmark = pytest.mark.package
 
@@ -282,23 +283,17 @@ def stream_inserts(stack, email):
         record
         for record in batch
         if pump.passes_filters(record, [{"eventName": ["INSERT"]}])
-        and record["dynamodb"]["Keys"]["email"]["S"] in (email, _ascii_address(email))
+        and record["dynamodb"]["Keys"]["email"]["S"] == normalise_email(email)
     ]
 
 
-def _ascii_address(email):
-    """`email` with its domain in IDNA, as the subscribers table keeps it and SES is sent it."""
-    local, domain = email.rsplit("@", 1)
-    return f"{local}@{domain.encode('idna').decode()}"
-
-
 def messages_to(stack, address):
-    """The messages moto's SES accepted for `address` (as sent: its domain in IDNA), oldest first."""
-    wanted = {_ascii_address(address).lower(), address.lower()}
+    """The messages moto's SES accepted for `address` (sent to it as the subscribers table keeps it), oldest first."""
+    wanted = normalise_email(address)
     return [
         item["message"]
         for item in mailbox.sent_messages(stack.moto)
-        if wanted & {recipient.strip().lower() for recipient in str(item["message"]["To"]).split(",")}
+        if wanted in {recipient.strip().lower() for recipient in str(item["message"]["To"]).split(",")}
     ]
 
 
