@@ -11,7 +11,9 @@ The queue-bound handlers get their messages as Lambda's SQS mappings
 deliver them (received and deleted with the role's keys): a reader signs
 up, confirms from the welcome email's link, and gets the newsletter of the
 post the scheduler publishes next; the search index is rebuilt from its
-queue and finds that post.
+queue and finds that post; an editor imports a CSV of subscribers from the
+admin's page, and an operator's `rerender-photos` job makes every photo's
+renditions again.
 The module ends by failing on any call the role was denied, and prints the
 role's grants nothing used.
 """
@@ -20,6 +22,7 @@ import datetime
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from urllib.parse import quote_plus, urlencode
 
 import boto3
 import pytest
+from urllib3 import encode_multipart_formdata
 
 from devstack import iam, mailbox, moto_iam, package, pump, services, system
 from devstack.apigateway import ApiGateway
@@ -45,6 +49,7 @@ STREAM_BINDING = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/myblog-dev-subscrib
 READER = "reader@bücher.de"
 # Signs up and confirms before the scheduled post is published: the one its newsletter goes to.
 CONFIRMED_READER = "second.reader@example.org"
+EDITOR, EDITOR_PASSWORD = "editor", secrets.token_urlsafe(16)
 
 # Run by the administrator, in a process with the stage's names: what infra/
 # and a deploy create (tables, bucket, SES identity and configuration set,
@@ -53,6 +58,7 @@ CONFIRMED_READER = "second.reader@example.org"
 ADMIN_SETUP = r"""
 import datetime, json, os, django
 django.setup()
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from myblog import aws
 from devstack.stack import bootstrap_aws, create_distribution
@@ -65,6 +71,7 @@ for name in ("DJANGO_SECRET_KEY", "DATABASE_URL"):
     ssm.put_parameter(Name="/myblog/dev/" + name, Value=os.environ["SECRET_" + name], Type="SecureString")
 call_command("migrate", interactive=False, verbosity=0)
 call_command("collectstatic", interactive=False, verbosity=0)
+get_user_model().objects.create_superuser(os.environ["EDITOR"], "editor@example.org", os.environ["EDITOR_PASSWORD"])
 seed(now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=8))
 print(json.dumps({"distribution": distribution}))
 """
@@ -96,9 +103,25 @@ def _admin_env(admin, moto, dynamodb, var):
             "SECRET_DJANGO_SECRET_KEY": "package-smoke-" + "k" * 50,
             "SECRET_DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
             "DJANGO_SETTINGS_MODULE": "myblog.settings",
+            "EDITOR": EDITOR,
+            "EDITOR_PASSWORD": EDITOR_PASSWORD,
         }
     )
     return env
+
+
+def _operator(admin, moto, dynamodb, var, *args):
+    """Run `manage.py *args` as an operator does against the stage (the administrator's keys); its output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=_admin_env(admin, moto, dynamodb, var),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +211,44 @@ class Smoke:
         result = self.function.events.invoke(event)
         assert not result.failed, result.error
         return result.payload
+
+    def manage(self, *args):
+        return _operator(self.iam.admin, self.moto, self.dynamodb, self.var, *args)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """An editor's browser on the stage: it keeps the cookies it is given and sends them back, follows no redirect."""
+
+    def __init__(self, url):
+        self.url = url
+        self.cookies = {}
+        self.opener = urllib.request.build_opener(_NoRedirects)
+
+    def request(self, path, data=None, headers=None):
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {}), **(headers or {})}
+        request = urllib.request.Request(self.url + path, data=data, headers=headers)
+        try:
+            response = self.opener.open(request, timeout=60)
+        except urllib.error.HTTPError as error:
+            response = error
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name.strip()] = value
+        return response.status, response.headers, response.read().decode(errors="replace")
+
+    def post(self, path, fields, form_path=None):
+        """Submit the form of `form_path` (default `path`) to `path`, with its CSRF token; `fields` may hold files."""
+        status, _, page = self.request(form_path or path)
+        assert status == 200, page[:2000]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body, content_type = encode_multipart_formdata({"csrfmiddlewaretoken": token, **fields})
+        return self.request(path, data=body, headers={"Content-Type": content_type})
 
 
 def s3_event(bucket, item):
@@ -421,3 +482,53 @@ def test_the_icons_every_page_links_were_collected(stack):
     s3 = stack.admin("s3")
     for key in keys:
         assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0, key
+
+
+@pytest.fixture(scope="module")
+def editor(stack):
+    """The editor, signed in to the admin through the login form."""
+    browser = Browser(stack.url)
+    credentials = {"username": EDITOR, "password": EDITOR_PASSWORD}
+    status, headers, page = browser.post("/admin/login/?next=/admin/", credentials)
+    assert status == 302 and headers["Location"] == "/admin/", page[:2000]
+    assert "sessionid" in browser.cookies
+    return browser
+
+
+IMPORTED = "imported.reader@example.org"
+
+
+def test_an_import_from_the_admin_page_adds_its_rows_through_the_queue(stack, editor):
+    """The page stores the file and queues the job as the function; the queue's handler adds the rows."""
+    csv = f"email,name\r\n{IMPORTED},Imported Reader\r\nnot-an-address\r\n".encode()
+    url = "/admin/subscribers/subscriber/import/"
+    status, headers, page = editor.post(url, {"file": ("readers.csv", csv, "text/csv")})
+    assert status == 302, page[:2000]
+    job_page = headers["Location"]
+    assert job_page.startswith(url)
+
+    assert drain(stack, ("subscriber-imports",))["subscriber-imports"] >= 1
+    status, _, page = editor.request(job_page)
+    assert status == 200, page[:2000]
+    assert "<strong>1</strong> done, <strong>0</strong> skipped, <strong>1</strong> failed" in page, page[-3000:]
+    # Imported addresses are pending: the stream's INSERT sends them the confirmation email.
+    assert stack.invoke({"Records": stream_inserts(stack, IMPORTED)}) == {"batchItemFailures": []}
+    (welcome,) = messages_to(stack, IMPORTED)
+    assert "/subscribe/confirm/" in welcome.get_body(("plain",)).get_content()
+
+
+def test_a_rerender_job_makes_every_photos_renditions_again_through_the_queue(stack, renditions):
+    """The operator starts the job; the function's fan-out and photo messages make the renditions again."""
+    s3 = stack.admin("s3")
+    gone = next(key for key in renditions if key.endswith(".avif"))
+    s3.delete_object(Bucket=BUCKET, Key=gone)
+    job = re.search(r"Started re-render job (\S+)\.", stack.manage("rerender-photos")).group(1)
+
+    delivered = drain(stack, ("photo-renders",))
+    photos = stack.admin("dynamodb", stack.dynamodb).scan(TableName="myblog-dev-photos")["Items"]
+    ready = [item for item in photos if item["status"]["S"] == "ready"]
+    assert ready and delivered["photo-renders"] >= 1 + len(ready), delivered
+    assert all(item.get("render_job", {}).get("S") == job for item in ready), photos
+    assert s3.head_object(Bucket=BUCKET, Key=gone)["ContentType"] == "image/avif"
+    followed = stack.manage("rerender-photos", "--job", job, "--wait", "--timeout", "30", "--interval", "0.5")
+    assert f"{job}: done, {len(ready)} of {len(ready)} photos ({len(ready)} rendered" in followed, followed
