@@ -474,49 +474,25 @@ class EventPump:
     def poll_sqs_once(self, binding, sqs=None, wait_seconds=1):
         """Receive one batch of `binding`'s queue and deliver it; returns how many messages came."""
         sqs = sqs or self.queues_client or aws.client("sqs")
-        response = sqs.receive_message(
-            QueueUrl=binding.queue_url,
-            MaxNumberOfMessages=min(10, int(binding.config.get("batch_size", 10))),
-            VisibilityTimeout=binding.visibility_timeout,
-            WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=list(SQS_RECORD_ATTRIBUTES),
-            MessageAttributeNames=["All"],
+        messages = receive_sqs_batch(
+            sqs,
+            binding.queue_url,
+            batch_size=int(binding.config.get("batch_size", 10)),
+            visibility_timeout=binding.visibility_timeout,
+            wait_seconds=wait_seconds,
         )
-        messages = response.get("Messages", [])
         if messages:
-            self._deliver_sqs_batch(sqs, binding, messages)
+            deliver_sqs_batch(
+                sqs,
+                binding.queue_url,
+                binding.stage_arn if self.function is not None else binding.local_arn,
+                messages,
+                self.invoke_concurrently,
+                region=self.region,
+                response_types=binding.config.get("function_response_types", []),
+                name=binding.function,
+            )
         return len(messages)
-
-    def _deliver_sqs_batch(self, sqs, binding, messages):
-        source_arn = binding.stage_arn if self.function is not None else binding.local_arn
-        event = {"Records": [sqs_record(message, source_arn, self.region) for message in messages]}
-        try:
-            result = self.invoke_concurrently(event)
-        except Exception:
-            # Lambda leaves the whole batch on the queue: visible again after the visibility timeout.
-            log.exception(
-                "pump: %s raised on a batch of %d messages; they will be received again",
-                binding.function,
-                len(messages),
-            )
-            return
-        failed = failed_message_ids(result, messages, binding.config.get("function_response_types", []))
-        if failed:
-            log.warning(
-                "pump: %s reported %d of %d messages failed; they will be received again",
-                binding.function,
-                len(failed),
-                len(messages),
-            )
-        done = [message for message in messages if message["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            entries = [
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                for index, message in enumerate(done[start : start + 10])
-            ]
-            answer = sqs.delete_message_batch(QueueUrl=binding.queue_url, Entries=entries)
-            for failure in answer.get("Failed", []):
-                log.warning("pump: could not delete a message of %s: %s", binding.local_arn, failure)
 
     @property
     def stopping(self):
@@ -849,6 +825,52 @@ def lambda_stream_record(record, stream_arn):
     record["dynamodb"] = change
     record["eventSourceARN"] = stream_arn
     return json.loads(json.dumps(record, default=str))
+
+
+def receive_sqs_batch(sqs, queue_url, *, batch_size=10, visibility_timeout=None, wait_seconds=1):
+    """One ReceiveMessage as Lambda's SQS poller makes it: up to `batch_size` messages, with what its records carry."""
+    options = {"VisibilityTimeout": visibility_timeout} if visibility_timeout is not None else {}
+    response = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=min(10, batch_size),
+        WaitTimeSeconds=wait_seconds,
+        MessageSystemAttributeNames=list(SQS_RECORD_ATTRIBUTES),
+        MessageAttributeNames=["All"],
+        **options,
+    )
+    return response.get("Messages", [])
+
+
+def deliver_sqs_batch(sqs, queue_url, queue_arn, messages, invoke, *, region, response_types=(), name="the function"):
+    """Invoke with `messages` as Lambda's SQS event-source mapping does, and delete the ones handled.
+
+    The event is a batch of Lambda's records naming `queue_arn` (the
+    binding's ARN, which the handlers route on). A raising invocation
+    leaves the whole batch on the queue, visible again after its visibility
+    timeout; with ReportBatchItemFailures in `response_types` the messages
+    the answer names stay too. Returns the ids of the messages left.
+    """
+    event = {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
+    try:
+        result = invoke(event)
+    except Exception:
+        log.exception("pump: %s raised on a batch of %d messages; they will be received again", name, len(messages))
+        return {message["MessageId"] for message in messages}
+    failed = failed_message_ids(result, messages, response_types)
+    if failed:
+        log.warning(
+            "pump: %s reported %d of %d messages failed; they will be received again", name, len(failed), len(messages)
+        )
+    done = [message for message in messages if message["MessageId"] not in failed]
+    for start in range(0, len(done), 10):
+        entries = [
+            {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+            for index, message in enumerate(done[start : start + 10])
+        ]
+        answer = sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        for failure in answer.get("Failed", []):
+            log.warning("pump: could not delete a message of %s: %s", queue_arn, failure)
+    return failed
 
 
 def failed_message_ids(result, messages, response_types):
