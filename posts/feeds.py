@@ -5,6 +5,10 @@ framework's writer, without its class machinery), imported on first use to
 keep it off the cold start of other pages. The JSON Feed is a dict, as its
 specification (https://jsonfeed.org/version/1.1) lays out. All three show
 the same entries (`pages.feed`): one Query and one BatchGetItem per feed.
+
+Each entry's HTML (`entry_html`) starts with the post's cover, as its page
+shows it, then its body, every URL in it absolute: a feed is read away
+from the site. The JSON Feed also names the cover as the item's `image`.
 """
 
 import functools
@@ -18,6 +22,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.http import require_safe
 
 from myblog import caching
+from photos.rendering import BODY_SIZES, photo_sources, picture_html
 from posts import pages
 
 
@@ -37,7 +42,7 @@ def _xml_document(feed_class, feed_url_name, entries):
         feed.add_item(
             title=card.title,
             link=link,
-            description=entry.content_html,
+            description=entry_html(entry, site),
             unique_id=link,
             unique_id_is_permalink=True,
             pubdate=card.publish_at,
@@ -118,6 +123,11 @@ JSON_FEED_CONTENT_TYPE = "application/feed+json"
 _URL_ATTRIBUTE = re.compile(r'\b(href|src|srcset)="([^"]*)"')
 
 
+def absolute_url(url, site):
+    """`url` under `site` if it is site-relative ("/media/..."), as it is otherwise."""
+    return site + url if url.startswith("/") and not url.startswith("//") else url
+
+
 def absolute_urls(html, site):
     """`html` with its site-relative URLs ("/media/...") made absolute under `site`.
 
@@ -125,19 +135,35 @@ def absolute_urls(html, site):
     resolve a relative link or image against.
     """
 
-    def absolute(url):
-        return site + url if url.startswith("/") and not url.startswith("//") else url
-
     def replace(match):
         name, value = match.groups()
         if name == "srcset":
             candidates = (candidate.strip().split(" ", 1) for candidate in value.split(","))
-            value = ", ".join(" ".join([absolute(parts[0]), *parts[1:]]) for parts in candidates if parts[0])
+            value = ", ".join(" ".join([absolute_url(parts[0], site), *parts[1:]]) for parts in candidates if parts[0])
         else:
-            value = absolute(value)
+            value = absolute_url(value, site)
         return f'{name}="{value}"'
 
     return _URL_ATTRIBUTE.sub(replace, html)
+
+
+def entry_html(entry, site):
+    """A feed entry's HTML: the post's cover (none while it is processing), then its body; every URL absolute."""
+    card = entry.card
+    cover = ""
+    if card.cover_image and card.cover_photo is not None:
+        cover = picture_html(card.cover_photo, card.cover_image, card.cover_alt, sizes=BODY_SIZES)
+    return absolute_urls(f"{cover}{entry.content_html}", site)
+
+
+def cover_url(card, site):
+    """The absolute URL of the JPEG a feed names as the post's image (the one its `<img>` falls back to), or None."""
+    if not card.cover_image or card.cover_photo is None:
+        return None
+    sources = photo_sources(card.cover_photo, card.cover_image)
+    if sources is None:
+        return None
+    return absolute_url(sources.src, site)
 
 
 def json_feed_document(entries):
@@ -151,11 +177,14 @@ def json_feed_document(entries):
             "id": url,
             "url": url,
             "title": card.title,
-            "content_html": absolute_urls(entry.content_html, site),
+            "content_html": entry_html(entry, site),
             "date_published": card.publish_at,
             "date_modified": entry.updated_at or card.publish_at,
             "tags": list(card.tags),
         }
+        image = cover_url(card, site)
+        if image:
+            item["image"] = image
         if card.excerpt:
             item["summary"] = card.excerpt
         if card.author:

@@ -23,6 +23,7 @@ ITEM = {
         "url": {"type": "string", "format": "uri"},
         "title": {"type": "string"},
         "content_html": {"type": "string"},
+        "image": {"type": "string", "format": "uri"},
         "summary": {"type": "string"},
         "date_published": {"type": "string", "format": "date-time"},
         "date_modified": {"type": "string", "format": "date-time"},

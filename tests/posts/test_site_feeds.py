@@ -1,5 +1,7 @@
 """RSS, Atom and the sitemaps: well-formed XML with absolute links, live posts only."""
 
+import json
+import re
 from xml.etree import ElementTree
 
 import pytest
@@ -170,3 +172,49 @@ def test_a_child_sitemap_no_page_starts_from_is_a_404(blog, client):
         response = client.get(f"/sitemaps/posts/{cursor}.xml")
         assert response.status_code == 404, cursor
         assert "max-age=60" in response["Cache-Control"]
+
+
+def _entry_html(path, content):
+    """The HTML of the newest entry of the feed at `path` (RSS, Atom or JSON Feed)."""
+    if path == "/feed.json":
+        return json.loads(content)["items"][0]["content_html"]
+    if path == "/feeds/rss.xml":
+        return _xml(content).find("channel/item").findtext("description")
+    return _xml(content).find(f"{ATOM}entry").findtext(f"{ATOM}summary")
+
+
+def _urls(html):
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    for srcset in re.findall(r'srcset="([^"]+)"', html):
+        urls += [part.strip().split(" ")[0] for part in srcset.split(",")]
+    return urls
+
+
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
+def test_a_feed_entry_shows_the_posts_cover_first_and_every_url_absolute(aws, client, path):
+    cover = ready_photo("feed-cover")
+    body = "See [the older post](/posts/older/).\n\n" + markdown_for_photo(ready_photo("feed-inline").key, "Inline")
+    publish("older", days_ago=2)
+    publish("covered", days_ago=1, cover_image=cover.key, cover_alt="Kites over the ridge", body=body)
+    html = _entry_html(path, client.get(path).content)
+    assert html.startswith("<picture>"), html[:300]
+    first_picture = html[: html.index("</picture>")]
+    assert 'alt="Kites over the ridge"' in first_picture
+    assert "/media/renditions/2026/11/feed-cover/" in first_picture and 'type="image/webp"' in first_picture
+    assert 'href="https://blog.example.com/posts/older/"' in html
+    urls = _urls(html)
+    assert len(urls) > 6 and all(url.startswith("https://") for url in urls), urls
+    assert "originals" not in html
+
+
+def test_the_json_feed_names_the_cover_as_the_items_image(aws, client):
+    cover = ready_photo("json-cover", size=(2400, 1600))
+    publish("plain", days_ago=3)
+    publish("covered", days_ago=2, cover_image=cover.key, cover_alt="A cover")
+    publish("waiting", days_ago=1, cover_image=pending_photo("json-soon").key, cover_alt="Soon")
+    waiting, covered, plain = client.get("/feed.json").json()["items"]
+    assert re.fullmatch(r"https://\S+/media/renditions/2026/11/json-cover/\S+\.jpg", covered["image"]), covered
+    assert "image" not in plain
+    # A cover still processing is not shown yet (nor its original): the entry is its body alone.
+    assert "image" not in waiting and not waiting["content_html"].startswith("<picture>")
+    assert "originals" not in json.dumps(waiting)
