@@ -18,6 +18,8 @@ from django.conf import settings
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
+from myblog import dynamodb_reads
+
 _local = threading.local()
 _dax_lock = threading.Lock()
 _dax_clients = {}
@@ -112,12 +114,14 @@ def botocore_session():
 
     A session caches the service models and endpoint data it loads from
     JSON (hundreds of milliseconds): a fresh session per client or per
-    PynamoDB model would pay that again on every cold start.
+    PynamoDB model would pay that again on every cold start. Its clients
+    parse DynamoDB's reads in one pass (`myblog.dynamodb_reads`).
     """
     session = getattr(_local, "session", None)
     if session is None:
         session = _local.session = botocore.session.get_session()
         session.register_component("data_loader", data_loader(session.get_config_variable("data_path")))
+        session.register_component("response_parser_factory", dynamodb_reads.ResponseParserFactory())
     return session
 
 
