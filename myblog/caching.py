@@ -102,7 +102,8 @@ def finish(request, response, policy, *, validate_last_modified=True):
     last_modified = getattr(response, "last_modified", None)
     if last_modified is not None:
         response.headers["Last-Modified"] = http_date(last_modified.timestamp())
-    set_response_etag(response)
+    if "ETag" not in response.headers:  # (a view whose content it remembered gives the content's ETag with it)
+        set_response_etag(response)
     return conditional_response(request, response, validate_last_modified)
 
 

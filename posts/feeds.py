@@ -14,11 +14,14 @@ from the site. The JSON Feed also names the cover as the item's `image`.
 import functools
 import json
 import re
+from hashlib import md5
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.http import quote_etag
 from django.views.decorators.http import require_safe
 
 from myblog import caching
@@ -27,7 +30,7 @@ from posts import pages
 
 
 def _xml_document(feed_class, feed_url_name, entries):
-    """(XML, content type, newest date) of the RSS or Atom feed of `entries`."""
+    """The XML of the RSS or Atom feed of `entries`."""
     site = settings.MYBLOG_SITE_URL
     feed = feed_class(
         title=settings.MYBLOG_BLOG_NAME,
@@ -52,16 +55,27 @@ def _xml_document(feed_class, feed_url_name, entries):
         )
     # Written whole, not streamed into the response: the XML writer's hundreds of small writes would each
     # become a chunk for the WSGI layer to encode and join again.
-    return feed.writeString("utf-8"), feed.content_type, feed.latest_post_date() if feed.items else None
+    return feed.writeString("utf-8")
+
+
+def _latest(entries):
+    """A feed's Last-Modified: the latest publication or update of its entries, None for an empty feed."""
+    dates = (date for entry in entries for date in (entry.updated_at, entry.card.publish_at) if date)
+    return max(dates, default=None)
+
+
+class Document(NamedTuple):
+    content: bytes  # as the response carries it
+    etag: str  # as Django's `set_response_etag` would compute it from `content`
 
 
 def document(make, *args, entries):
-    """`make(*args, entries=...)`: a feed's document, remembered for the process.
+    """The `Document` of `make(*args, entries=...)`, a feed's text, remembered for the process.
 
     A feed is the same bytes for every reader until a post in it changes,
     and writing twenty entries' XML or JSON was most of a warm feed's time.
     The entries are still read on every request (one Query): the memo only
-    spares writing them out again. Its key is everything the document is
+    spares writing them out again (and hashing them for the ETag). Its key is everything the document is
     made from: the entries (every field of each card, its HTML and dates),
     the site's URL, name and description, and the URLconf and script prefix
     of its links.
@@ -79,23 +93,32 @@ def document(make, *args, entries):
     try:
         return _remembered(*key)
     except TypeError:  # a field that cannot be a key: made as it is
-        return make(*args, entries=entries)
+        return _document(make(*args, entries=entries))
 
 
 @functools.lru_cache(maxsize=16)
 def _remembered(make, args, entries, *context):
-    return make(*args, entries=list(entries))
+    return _document(make(*args, entries=list(entries)))
 
 
-def _xml_response(feed_class, feed_url_name):
-    entries = pages.feed()
-    body, content_type, latest = document(_xml_document, feed_class, feed_url_name, entries=entries)
-    response = HttpResponse(body, content_type=content_type)
-    response.last_modified = latest
+def _document(text):
+    content = text.encode("utf-8")
+    return Document(content, quote_etag(md5(content, usedforsecurity=False).hexdigest()))
+
+
+def _response(entries, make, *args, content_type):
+    made = document(make, *args, entries=entries)
+    response = HttpResponse(made.content, content_type=content_type)
+    response.headers["ETag"] = made.etag
+    response.last_modified = _latest(entries)
     if any(entry.pending_photos for entry in entries):
         # Kept briefly, like a post page, until the photos' renditions exist.
         response.headers["Cache-Control"] = caching.PROCESSING.header
     return response
+
+
+def _xml_response(feed_class, feed_url_name):
+    return _response(pages.feed(), _xml_document, feed_class, feed_url_name, content_type=feed_class.content_type)
 
 
 # Like listings, a feed's newest date can go backwards when a post is
@@ -208,10 +231,4 @@ def _json_feed_text(entries):
 @require_safe
 @caching.public(caching.LISTING, validate_last_modified=False)
 def json_feed(request):
-    entries = pages.feed()
-    body = document(_json_feed_text, entries=entries)
-    response = HttpResponse(body, content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8")
-    response.last_modified = max((entry.updated_at or entry.card.publish_at for entry in entries), default=None)
-    if any(entry.pending_photos for entry in entries):
-        response.headers["Cache-Control"] = caching.PROCESSING.header
-    return response
+    return _response(pages.feed(), _json_feed_text, content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8")

@@ -23,12 +23,14 @@ Photos have their own read path, `photos.queries`.
 
 import base64
 import binascii
+import functools
 from datetime import datetime
 from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.core import signing
 from django.utils import timezone
+from pynamodb.attributes import NumberAttribute, UTCDateTimeAttribute
 
 from posts import rules
 from posts.models import SITEMAP_ATTRIBUTES, Post, PostTag
@@ -158,11 +160,25 @@ def listed_item(model, raw, names):
         attribute = attributes[name]
         value = raw.get(attribute.attr_name)
         if value and "NULL" not in value:
-            values[name] = attribute.deserialize(attribute.get_value(value))
+            kind = type(attribute)
+            if kind in SCALARS:
+                values[name] = _scalar(kind, attribute.get_value(value))
+            else:
+                values[name] = attribute.deserialize(attribute.get_value(value))
         else:
             default = attribute.default
             values[name] = default() if callable(default) else default
     return SimpleNamespace(**values)
+
+
+# Attributes whose value depends on the stored string alone, and is immutable: a listing reads the same
+# dates and numbers request after request, and parsing them was a third of making its items.
+SCALARS = (UTCDateTimeAttribute, NumberAttribute)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar(kind, stored):
+    return kind().deserialize(stored)
 
 
 def _first_page(results, model, limit, names=None):

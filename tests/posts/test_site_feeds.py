@@ -5,6 +5,7 @@ import re
 from xml.etree import ElementTree
 
 import pytest
+from django.http import HttpResponse
 
 from photos.rendering import markdown_for_photo
 from tests.reader_fixtures import pending_photo, publish, ready_photo
@@ -218,3 +219,23 @@ def test_the_json_feed_names_the_cover_as_the_items_image(aws, client):
     # A cover still processing is not shown yet (nor its original): the entry is its body alone.
     assert "image" not in waiting and not waiting["content_html"].startswith("<picture>")
     assert "originals" not in json.dumps(waiting)
+
+
+@pytest.mark.parametrize("path", ["/feeds/rss.xml", "/feeds/atom.xml", "/feed.json"])
+def test_a_remembered_feeds_etag_is_its_contents_and_answers_conditional_requests(aws, client, path):
+    from django.utils.cache import set_response_etag
+
+    from posts import services
+
+    def etag(response):  # as Django computes it for a response
+        return set_response_etag(HttpResponse(response.content))["ETag"]
+
+    post = publish("kites", days_ago=2, body="Two kites.")
+    first = client.get(path)
+    assert first["ETag"] == etag(first)
+    again = client.get(path)  # the remembered document
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    services.update_post("kites", expected_version=post.version, body="Three kites.", user="editor")
+    changed = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] == etag(changed) != first["ETag"]
