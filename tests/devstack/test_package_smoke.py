@@ -529,3 +529,13 @@ def test_a_rerender_job_makes_every_photos_renditions_again_through_the_queue(st
     assert s3.head_object(Bucket=BUCKET, Key=gone)["ContentType"] == "image/avif"
     followed = stack.manage("rerender-photos", "--job", job, "--wait", "--timeout", "30", "--interval", "0.5")
     assert f"{job}: done, {len(ready)} of {len(ready)} photos ({len(ready)} rendered" in followed, followed
+
+
+def test_the_functions_dynamodb_reads_are_parsed_in_one_pass_with_the_runtimes_sdk(stack):
+    """myblog.dynamodb_reads overrides a hook of botocore's JSON parser: the runtime's botocore must have it."""
+    client = "__import__('posts.models').models.Post._get_connection().connection.client"
+    parser = f"{client}._endpoint._response_parser_factory.create_parser('json')"
+    found = stack.function.http.probe(
+        f"[type({parser}).__name__, '_handle_json_body' in vars(__import__('botocore.parsers').parsers.JSONParser)]"
+    )
+    assert found == ["ReadParser", True]
