@@ -37,6 +37,31 @@ pytest_plugins = [
 ]
 
 
+# The user property a test records a report under, for people to read at the end of the run.
+SUMMARY = "summary"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the reports tests recorded (`record_property(SUMMARY, text)`), such as Lighthouse's scores.
+
+    A test's own output is lost with the suite on two workers (pytest-xdist
+    keeps only failures' output); its recorded properties travel with its
+    report to the main process.
+    """
+    texts = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == SUMMARY
+    ]
+    if texts:
+        terminalreporter.write_sep("-", "reports from the tests")
+        for text in texts:
+            terminalreporter.write_line(text)
+
+
 @pytest.fixture(autouse=True)
 def _no_search_index_in_memory():
     """Each test's function instance starts without a search index loaded (each test has its own S3)."""
