@@ -14,18 +14,17 @@ from the site. The JSON Feed also names the cover as the item's `image`.
 import functools
 import json
 import re
-from hashlib import md5
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.http import quote_etag
+from django.utils.cache import set_response_etag
 from django.views.decorators.http import require_safe
 
 from myblog import caching
-from photos.rendering import BODY_SIZES, photo_sources, picture_html
+from photos.rendering import BODY_SIZES, photo_sources
 from posts import pages
 
 
@@ -66,7 +65,7 @@ def _latest(entries):
 
 class Document(NamedTuple):
     content: bytes  # as the response carries it
-    etag: str  # as Django's `set_response_etag` would compute it from `content`
+    etag: str  # Django's `set_response_etag` of `content`
 
 
 def document(make, *args, entries):
@@ -102,8 +101,8 @@ def _remembered(make, args, entries, *context):
 
 
 def _document(text):
-    content = text.encode("utf-8")
-    return Document(content, quote_etag(md5(content, usedforsecurity=False).hexdigest()))
+    response = set_response_etag(HttpResponse(text))
+    return Document(response.content, response.headers["ETag"])
 
 
 def _response(entries, make, *args, content_type):
@@ -172,21 +171,15 @@ def absolute_urls(html, site):
 
 def entry_html(entry, site):
     """A feed entry's HTML: the post's cover (none while it is processing), then its body; every URL absolute."""
-    card = entry.card
-    cover = ""
-    if card.cover_image and card.cover_photo is not None:
-        cover = picture_html(card.cover_photo, card.cover_image, card.cover_alt, sizes=BODY_SIZES)
-    return absolute_urls(f"{cover}{entry.content_html}", site)
+    return absolute_urls(f"{entry.card.cover_picture(BODY_SIZES)}{entry.content_html}", site)
 
 
 def cover_url(card, site):
     """The absolute URL of the JPEG a feed names as the post's image (the one its `<img>` falls back to), or None."""
-    if not card.cover_image or card.cover_photo is None:
+    if not card.cover_image:
         return None
-    sources = photo_sources(card.cover_photo, card.cover_image)
-    if sources is None:
-        return None
-    return absolute_url(sources.src, site)
+    sources = photo_sources(card.cover_photo, card.cover_image)  # (None while the cover is processing)
+    return absolute_url(sources.src, site) if sources is not None else None
 
 
 def json_feed_document(entries):

@@ -99,9 +99,13 @@ class Card(NamedTuple):
     @property
     def cover_html(self):
         """The cover as the card shows it ("" without one, or while it is processing)."""
+        return self.cover_picture(CARD_SIZES)
+
+    def cover_picture(self, sizes):
+        """The cover as a `<picture>` displayed at `sizes` ("" without one, or while it is processing)."""
         if not self.cover_image or self.cover_photo is None:
             return ""
-        return picture_html(self.cover_photo, self.cover_image, self.cover_alt, sizes=CARD_SIZES)
+        return picture_html(self.cover_photo, self.cover_image, self.cover_alt, sizes=sizes)
 
     @property
     def focus_classes(self):

@@ -160,11 +160,8 @@ def listed_item(model, raw, names):
         attribute = attributes[name]
         value = raw.get(attribute.attr_name)
         if value and "NULL" not in value:
-            kind = type(attribute)
-            if kind in SCALARS:
-                values[name] = _scalar(kind, attribute.get_value(value))
-            else:
-                values[name] = attribute.deserialize(attribute.get_value(value))
+            stored, kind = attribute.get_value(value), type(attribute)
+            values[name] = _scalar(kind, stored) if kind in SCALARS else attribute.deserialize(stored)
         else:
             default = attribute.default
             values[name] = default() if callable(default) else default
