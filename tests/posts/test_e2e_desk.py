@@ -100,8 +100,9 @@ def test_the_editors_desk(local_stack, browser):
         # Leaving with unsaved changes asks first.
         dialogs = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-        page.close(run_before_unload=True)
-        page.wait_for_timeout(500)
+        # (waited for as an event: a loaded machine can take longer than any fixed pause)
+        with page.expect_event("dialog", timeout=15_000):
+            page.close(run_before_unload=True)
         assert dialogs == ["beforeunload"]
         page.close()
 
