@@ -1,4 +1,4 @@
-"""Complete the event-source mappings (streams and queues) of a Zappa stage.
+"""Complete what Zappa leaves undone in a stage's event bindings: stream and queue mappings, S3 grants.
 
 Zappa 0.63 creates a DynamoDB stream (or Kinesis) mapping with only
 `BatchSize` and `Enabled`, and an SQS mapping with only those and
@@ -36,6 +36,9 @@ A queue's retries and dead-letter queue are the queue's own (its
 RedrivePolicy in infra/myblog.yaml), not the mapping's. Zappa's later
 `update` calls only touch BatchSize, Enabled and, for a queue, the batching
 window, which this sets to the same values, so the two never fight.
+
+It also holds each S3 binding's invoke permission to the stage's account
+(`infra/invoke_permissions.py`): Zappa's names only the bucket.
 """
 
 import json
@@ -45,6 +48,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from infra import invoke_permissions  # noqa: E402
 from infra.stage_settings import REPO, lambda_name, stage_config  # noqa: E402
 
 STREAM_SERVICES = {"dynamodb", "kinesis"}
@@ -172,17 +176,17 @@ def ensure_mapping(lambda_client, function_arn, event_source):
 
 
 def ensure_stage(stage, settings_path=REPO / "zappa_settings.json", session=None):
-    """Complete every stream and queue mapping of `stage`; returns report lines."""
+    """Complete every stream and queue mapping of `stage`, and bind its S3 grants to the account; report lines."""
     import boto3
 
     config = stage_config(settings_path, stage)
     session = session or boto3.session.Session(region_name=config["aws_region"])
     lambda_client = session.client("lambda", region_name=config["aws_region"])
     function_arn = lambda_client.get_function(FunctionName=lambda_name(config, stage))["Configuration"]["FunctionArn"]
+    sources = [event["event_source"] for event in config.get("events", []) if "event_source" in event]
     return [
-        ensure_mapping(lambda_client, function_arn, event["event_source"])
-        for event in config.get("events", [])
-        if is_mapped(event.get("event_source", {}))
+        *(ensure_mapping(lambda_client, function_arn, source) for source in sources if is_mapped(source)),
+        *invoke_permissions.ensure_permissions(lambda_client, function_arn, sources),
     ]
 
 

@@ -7,9 +7,9 @@ import zipfile
 import boto3
 import pytest
 from moto import mock_aws
-from zappa.utilities import add_event_source
+from zappa.utilities import add_event_source, remove_event_source
 
-from infra import event_mappings
+from infra import event_mappings, invoke_permissions
 
 REGION = "us-east-1"
 BINDING = {
@@ -150,7 +150,9 @@ def test_ensure_stage_reads_the_stage_bindings(stage, tmp_path):
 
     lines = event_mappings.ensure_stage("prod", path, session=session)
 
-    assert len(lines) == 1 and lines[0].startswith("created ")
+    # The stream mapping, then the bucket's grant (the schedule has neither).
+    assert len(lines) == 2 and lines[0].startswith("created ")
+    assert lines[1] == "granted arn:aws:s3:::bucket -> myblog-prod (aws:SourceAccount 123456789012)"
 
 
 def test_only_stream_sources_are_completed():
@@ -297,3 +299,117 @@ def test_queues_are_mapped_but_not_as_streams():
     assert not event_mappings.is_stream(queue)
     assert not event_mappings.is_mapped({"arn": "arn:aws:sns:us-east-1:1:topic"})
     assert not event_mappings.is_mapped({})
+
+
+# --- S3 invoke permissions ----------------------------------------------------------
+@pytest.fixture
+def bucket_stage(stage):
+    """The function of `stage` and the media bucket, as after `zappa deploy` on infra/."""
+    session, function, _ = stage
+    session.client("s3").create_bucket(Bucket="myblog-prod-media")
+    binding = {"arn": "arn:aws:s3:::myblog-prod-media", "events": ["s3:ObjectCreated:*"], "prefix": "media/originals/"}
+    return session, function, binding
+
+
+def s3_statements(client, function):
+    policy = json.loads(client.get_policy(FunctionName=function)["Policy"])
+    return {
+        statement["Sid"]: statement
+        for statement in policy["Statement"]
+        if statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    }
+
+
+def test_zappa_lets_any_bucket_of_the_name_invoke_the_function(bucket_stage):
+    """Why the grants are replaced: a bucket ARN names no account, and Zappa adds no aws:SourceAccount.
+
+    If a Zappa upgrade makes this test fail, Zappa binds the grant itself.
+    """
+    session, function, binding = bucket_stage
+    add_event_source(binding, function, "photos.handlers.make_renditions", session)
+
+    (statement,) = s3_statements(session.client("lambda"), function).values()
+
+    assert statement["Sid"] == "s3-myblog-prod-media"
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": binding["arn"]}}
+
+
+def test_replaces_zappas_grant_with_one_held_to_the_account_and_then_leaves_it_alone(bucket_stage):
+    session, function, binding = bucket_stage
+    client = session.client("lambda")
+    add_event_source(binding, function, "photos.handlers.make_renditions", session)
+    # Another service's grant is not S3's to change.
+    client.add_permission(
+        FunctionName=function,
+        StatementId="events-rule",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn="arn:aws:events:us-east-1:123456789012:rule/myblog-prod-publish",
+    )
+
+    first = invoke_permissions.ensure_permissions(client, function, [binding])
+    second = invoke_permissions.ensure_permissions(client, function, [binding])
+
+    assert first == [
+        "granted arn:aws:s3:::myblog-prod-media -> myblog-prod (aws:SourceAccount 123456789012)",
+        "removed S3 statement s3-myblog-prod-media (not an account-bound grant of a bound bucket)",
+    ]
+    assert second == ["arn:aws:s3:::myblog-prod-media may invoke myblog-prod from account 123456789012 only"]
+    (statement,) = s3_statements(client, function).values()
+    assert statement["Sid"] == "s3-myblog-prod-media-account"
+    assert statement["Action"] == "lambda:InvokeFunction" and statement["Effect"] == "Allow"
+    assert statement["Condition"] == {
+        "ArnLike": {"AWS:SourceArn": binding["arn"]},
+        "StringEquals": {"AWS:SourceAccount": "123456789012"},
+    }
+    policy = json.loads(client.get_policy(FunctionName=function)["Policy"])
+    assert "events-rule" in {statement["Sid"] for statement in policy["Statement"]}
+    # The bucket notification Zappa made still names the function.
+    notification = session.client("s3").get_bucket_notification_configuration(Bucket="myblog-prod-media")
+    assert [config["LambdaFunctionArn"] for config in notification["LambdaFunctionConfigurations"]] == [function]
+
+
+def test_zappa_update_after_the_grant_leaves_one_account_bound_grant(bucket_stage):
+    """`zappa update` removes its own statement and adds it again: the next run takes it away again."""
+    session, function, binding = bucket_stage
+    client = session.client("lambda")
+    add_event_source(binding, function, "photos.handlers.make_renditions", session)
+    invoke_permissions.ensure_permissions(client, function, [binding])
+
+    remove_event_source(binding, function, "photos.handlers.make_renditions", session)
+    add_event_source(binding, function, "photos.handlers.make_renditions", session)
+    assert set(s3_statements(client, function)) == {"s3-myblog-prod-media", "s3-myblog-prod-media-account"}
+    invoke_permissions.ensure_permissions(client, function, [binding])
+
+    assert set(s3_statements(client, function)) == {"s3-myblog-prod-media-account"}
+
+
+def test_puts_back_a_grant_changed_by_hand_and_removes_a_bucket_no_longer_bound(bucket_stage):
+    session, function, binding = bucket_stage
+    client = session.client("lambda")
+    client.add_permission(  # the account-bound name, without the condition
+        FunctionName=function,
+        StatementId="s3-myblog-prod-media-account",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=binding["arn"],
+    )
+    client.add_permission(
+        FunctionName=function,
+        StatementId="s3-old-bucket-account",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::old-bucket",
+        SourceAccount="123456789012",
+    )
+
+    lines = invoke_permissions.ensure_permissions(client, function, [binding])
+
+    assert lines[0].startswith("granted arn:aws:s3:::myblog-prod-media")
+    (statement,) = s3_statements(client, function).values()
+    assert invoke_permissions.held_to(statement, binding["arn"], "123456789012")
+
+
+def test_a_stage_without_buckets_or_a_policy_needs_nothing(stage):
+    session, function, binding = stage
+    assert invoke_permissions.ensure_permissions(session.client("lambda"), function, [binding]) == []

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from infra import deployenv, event_mappings, layers, stage_settings
+from infra import deployenv, event_mappings, invoke_permissions, layers, stage_settings
 from infra.emulated_stack import resolve_conditions
 from tests.deploy.stages import (
     HOME_REGION,
@@ -532,6 +532,17 @@ def test_function_policy_lets_each_event_source_invoke_it(deployment, home, func
     assert {
         wanted[source_kind(event)] for event in stage_config["events"] if source_kind(event) in wanted
     } <= principals
+
+
+def test_only_the_stage_buckets_in_its_own_account_may_invoke_it(deployment, home, function, stage_config):
+    # After `zappa update` and event_mappings: Zappa's grant names only the bucket (see invoke_permissions).
+    policy = json.loads(home.client("lambda").get_policy(FunctionName=function["FunctionName"])["Policy"])
+    s3 = [statement for statement in policy["Statement"] if statement["Principal"] == {"Service": "s3.amazonaws.com"}]
+    buckets = [event["event_source"]["arn"] for event in stage_config["events"] if source_kind(event) == "s3"]
+    account = function["FunctionArn"].split(":")[4]
+    assert buckets and len(s3) == len(buckets), s3
+    for bucket in buckets:
+        assert any(invoke_permissions.held_to(statement, bucket, account) for statement in s3), (bucket, s3)
 
 
 # --- the second region -----------------------------------------------------------
