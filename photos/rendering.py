@@ -114,6 +114,16 @@ def photo_sources(photo, key, original_url=None):
     )
 
 
+def fallback_src(photo, key):
+    """The URL of the JPEG a photo's `<img>` falls back to (`Sources.src`), or None without renditions.
+
+    What is shown where a `<picture>` cannot be: a feed item's `image`, a
+    newsletter's cover.
+    """
+    sources = photo_sources(photo, key) if key else None
+    return sources.src if sources is not None else None
+
+
 def _srcset(renditions):
     return ", ".join(f"{public_url(r.key)} {int(r.width)}w" for r in renditions)
 

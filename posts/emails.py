@@ -31,7 +31,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from myblog import public
-from photos.rendering import photo_sources
+from photos.rendering import fallback_src
 from posts import pages
 from posts.rendering import ALLOWED_TAGS
 from subscribers.newsletter import UNSUBSCRIBE_PLACEHOLDER, Content
@@ -117,11 +117,8 @@ def email_html(body_html, base):
 
 def cover_url(page):
     """The absolute URL of the cover's JPEG rendition, or None (no cover, or no renditions yet)."""
-    post = page.post
-    if not post.cover_image:
-        return None
-    sources = photo_sources(page.cover, post.cover_image)
-    return absolute(sources.src, site_url("/")) if sources is not None else None
+    src = fallback_src(page.cover, page.post.cover_image)
+    return absolute(src, site_url("/")) if src else None
 
 
 def render(post):

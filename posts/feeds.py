@@ -24,7 +24,7 @@ from django.utils.cache import set_response_etag
 from django.views.decorators.http import require_safe
 
 from myblog import caching
-from photos.rendering import BODY_SIZES, photo_sources
+from photos.rendering import BODY_SIZES, fallback_src
 from posts import pages
 
 
@@ -176,10 +176,8 @@ def entry_html(entry, site):
 
 def cover_url(card, site):
     """The absolute URL of the JPEG a feed names as the post's image (the one its `<img>` falls back to), or None."""
-    if not card.cover_image:
-        return None
-    sources = photo_sources(card.cover_photo, card.cover_image)  # (None while the cover is processing)
-    return absolute_url(sources.src, site) if sources is not None else None
+    src = fallback_src(card.cover_photo, card.cover_image)  # (None while the cover is processing)
+    return absolute_url(src, site) if src else None
 
 
 def json_feed_document(entries):
