@@ -311,6 +311,17 @@ def bucket_stage(stage):
     return session, function, binding
 
 
+def grant(client, function, sid, source_arn, service="s3", **condition):
+    client.add_permission(
+        FunctionName=function,
+        StatementId=sid,
+        Action="lambda:InvokeFunction",
+        Principal=f"{service}.amazonaws.com",
+        SourceArn=source_arn,
+        **condition,
+    )
+
+
 def s3_statements(client, function):
     policy = json.loads(client.get_policy(FunctionName=function)["Policy"])
     return {
@@ -339,13 +350,7 @@ def test_replaces_zappas_grant_with_one_held_to_the_account_and_then_leaves_it_a
     client = session.client("lambda")
     add_event_source(binding, function, "photos.handlers.make_renditions", session)
     # Another service's grant is not S3's to change.
-    client.add_permission(
-        FunctionName=function,
-        StatementId="events-rule",
-        Action="lambda:InvokeFunction",
-        Principal="events.amazonaws.com",
-        SourceArn="arn:aws:events:us-east-1:123456789012:rule/myblog-prod-publish",
-    )
+    grant(client, function, "events-rule", "arn:aws:events:us-east-1:123456789012:rule/myblog-prod-publish", "events")
 
     first = invoke_permissions.ensure_permissions(client, function, [binding])
     second = invoke_permissions.ensure_permissions(client, function, [binding])
@@ -387,21 +392,8 @@ def test_zappa_update_after_the_grant_leaves_one_account_bound_grant(bucket_stag
 def test_puts_back_a_grant_changed_by_hand_and_removes_a_bucket_no_longer_bound(bucket_stage):
     session, function, binding = bucket_stage
     client = session.client("lambda")
-    client.add_permission(  # the account-bound name, without the condition
-        FunctionName=function,
-        StatementId="s3-myblog-prod-media-account",
-        Action="lambda:InvokeFunction",
-        Principal="s3.amazonaws.com",
-        SourceArn=binding["arn"],
-    )
-    client.add_permission(
-        FunctionName=function,
-        StatementId="s3-old-bucket-account",
-        Action="lambda:InvokeFunction",
-        Principal="s3.amazonaws.com",
-        SourceArn="arn:aws:s3:::old-bucket",
-        SourceAccount="123456789012",
-    )
+    grant(client, function, "s3-myblog-prod-media-account", binding["arn"])  # the account-bound name, unbound
+    grant(client, function, "s3-old-bucket-account", "arn:aws:s3:::old-bucket", SourceAccount="123456789012")
 
     lines = invoke_permissions.ensure_permissions(client, function, [binding])
 
