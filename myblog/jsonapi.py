@@ -246,8 +246,9 @@ def server_error():
     return caching.make_private(response)
 
 
+@csrf_exempt
 def not_found(request, path=""):
-    """Any path under /api/ that is not an endpoint."""
+    """Any path under /api/ that is not an endpoint, whatever the method (no CSRF page first)."""
     response = error_response(404, "not_found", "There is no API endpoint at this address.")
     response.headers["Cache-Control"] = caching.NEGATIVE.header
     return response

@@ -29,5 +29,7 @@ urlpatterns = [
     path("", include("posts.urls")),
 ]
 
+handler400 = "myblog.views.request_error"
+handler403 = "myblog.views.permission_denied"
 handler404 = "myblog.views.not_found"
 handler500 = "myblog.views.server_error"

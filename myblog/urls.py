@@ -18,5 +18,7 @@ urlpatterns = [
     *public_urls.urlpatterns,
 ]
 
+handler400 = public_urls.handler400
+handler403 = public_urls.handler403
 handler404 = public_urls.handler404
 handler500 = public_urls.handler500

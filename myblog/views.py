@@ -1,4 +1,10 @@
-"""Site-wide pages: robots.txt, /favicon.ico, the API's description and docs, and the error pages."""
+"""Site-wide pages: robots.txt, /favicon.ico, the API's description and docs, and the error pages.
+
+Every error page has two faces: JSON in the API's error shape for a request
+under /api/ (an API client parses the body whatever went wrong, even a
+malformed Host header or multipart body that no view got to see), and the
+site's own page, in its layout, everywhere else.
+"""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -38,17 +44,16 @@ def favicon_ico(request):
 
 
 # The OpenAPI document is large and only these two views need it: it is
-# imported on their first request, not on every cold start.
-@require_safe
-@caching.public(caching.STATIC)
+# imported on their first request, not on every cold start. They are API
+# endpoints: a wrong method gets the API's JSON 405, not a CSRF page.
+@jsonapi.endpoint("GET", policy=caching.STATIC)
 def openapi_json(request):
     from myblog import openapi
 
     return json_response(openapi.schema())
 
 
-@require_safe
-@caching.public(caching.STATIC)
+@jsonapi.endpoint("GET", policy=caching.STATIC)
 def api_docs(request):
     import json
 
@@ -76,6 +81,37 @@ def bad_request(request, message):
     response = render(request, "400.html", {"message": message}, status=400, using=public.ENGINE)
     response.headers["Cache-Control"] = caching.NEGATIVE.header
     return response
+
+
+def request_error(request, exception=None):
+    """Django's handler400: a request Django refused before or around the view.
+
+    A Host header outside ALLOWED_HOSTS, a multipart body that cannot be
+    parsed, too many form fields: the client's fault, so a 400, and never
+    the exception's text (it may echo the request back).
+    """
+    if jsonapi.is_api_request(request):
+        return caching.make_private(jsonapi.error_response(400, "bad_request", "The request is malformed."))
+    message = "The browser sent a request this site cannot read."
+    return render(request, "400.html", {"message": message}, status=400, using=public.ENGINE)
+
+
+def permission_denied(request, exception=None):
+    """Django's handler403."""
+    if jsonapi.is_api_request(request):
+        return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
+    return render(request, "403.html", status=403, using=public.ENGINE)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without a valid token (an old page, or cookies blocked).
+
+    The API takes no CSRF token, so under /api/ this is only reached by a
+    path that is no endpoint; it still answers JSON.
+    """
+    if jsonapi.is_api_request(request):
+        return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
+    return render(request, "403_csrf.html", status=403, using=public.ENGINE)
 
 
 def server_error(request):
