@@ -33,9 +33,13 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 4.0
 
 
-def welcome_context(email):
+def welcome_context(email, *, imported=False, name=None):
     return {
         "email": email,
+        # How the address got here, which the email must say truly: the
+        # subscribe form, or an editors' CSV import (`subscribers.imports`).
+        "imported": imported,
+        "name": name,
         "blog_name": settings.MYBLOG_BLOG_NAME,
         "site_url": settings.MYBLOG_SITE_URL,
         "confirm_url": tokens.confirm_url(email),
@@ -43,9 +47,13 @@ def welcome_context(email):
     }
 
 
-def welcome_message(email):
-    """The welcome email with the double opt-in link, as a MIME message."""
-    context = welcome_context(email)
+def welcome_message(email, *, imported=False, name=None):
+    """The welcome email with the double opt-in link, as a MIME message.
+
+    `imported`: the address came from an editors' import, not from the
+    reader's own sign-up; `name` is the name the import gave, if any.
+    """
+    context = welcome_context(email, imported=imported, name=name)
     subject = render_to_string("emails/welcome_subject.txt", context).strip()
     text = render_to_string("emails/welcome.txt", context)
     html = render_to_string("emails/welcome.html", context)

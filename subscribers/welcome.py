@@ -91,14 +91,16 @@ def send_welcome(email, now=None):
     SES; one SES refuses, after its answer.
     """
     now = now or timezone.now()
-    if not _claim(email, now):
+    subscriber = _claim(email, now)
+    if subscriber is None:
         return _why_not_claimed(email)
     try:
         services.normalise_email(email)
     except services.InvalidEmail:
         return _reject(email, now, "invalid address: not sent")
     try:
-        message_id = emails.send(emails.welcome_message(email))
+        message = emails.welcome_message(email, imported=bool(subscriber.import_job), name=subscriber.name)
+        message_id = emails.send(message)
     except ClientError as error:
         if not rejects_address(error):
             _release(email, now)
@@ -129,9 +131,15 @@ def _reject(email, now, reason):
 
 
 def _claim(email, now):
+    """The claimed subscriber, as the claim's write left it, or None if it is not to be claimed.
+
+    The update returns the whole item (PynamoDB asks for ALL_NEW), so the
+    email is written from what the table holds, with no second read.
+    """
     unclaimed = Subscriber.welcome_claimed_at.does_not_exist() | (Subscriber.welcome_claimed_at < now - CLAIM_TIMEOUT)
+    subscriber = Subscriber(email)
     try:
-        Subscriber(email).update(
+        subscriber.update(
             actions=[Subscriber.welcome_claimed_at.set(now)],
             condition=(
                 Subscriber.email.exists()
@@ -142,9 +150,9 @@ def _claim(email, now):
         )
     except UpdateError as error:
         if aws.is_conditional_check_failure(error):
-            return False
+            return None
         raise
-    return True
+    return subscriber
 
 
 def _why_not_claimed(email):

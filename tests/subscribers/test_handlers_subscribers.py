@@ -83,6 +83,10 @@ def test_new_subscriber_gets_exactly_one_welcome_email(ses):
     assert subscriber.welcome_sent_at is not None
     assert subscriber.welcome_message_id
     assert subscriber.status == PENDING
+    # A reader who signed up is told so, and thanked.
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert "reader@example.com was entered in the subscribe form" in body
+        assert "Thanks for subscribing" in body and "imported" not in body
 
 
 def test_redelivered_and_duplicated_records_send_nothing_more(ses):

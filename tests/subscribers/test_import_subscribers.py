@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from myblog import jobs
-from subscribers import handlers, imports, services
+from subscribers import handlers, imports, services, tokens
 from subscribers.models import CONFIRMED, PENDING, UNSUBSCRIBED, Subscriber
 from tests.sqs_fixtures import body_event
 from tests.subscribers.test_handlers_subscribers import sent_messages, stream_event
@@ -136,7 +136,17 @@ def test_imported_addresses_are_pending_and_get_the_confirmation_email(ses, job_
     # The stream's INSERTs: each pending address gets its welcome email, with its confirm link.
     result = handlers.send_welcome_emails(stream_event("ann@example.com", "bob@example.org"), None)
     assert result == {"batchItemFailures": []}
-    assert sorted(m["To"] for m in sent_messages()) == ["ann@example.com", "bob@example.org"]
+    messages = {m["To"]: m for m in sent_messages()}
+    assert sorted(messages) == ["ann@example.com", "bob@example.org"]
+    # The email says how the address got onto the list: the editors' import, not the subscribe form.
+    for address, greeting in (("ann@example.com", "Hello Ann,"), ("bob@example.org", "Hello,")):
+        text = messages[address].get_body(("plain",)).get_content()
+        html = messages[address].get_body(("html",)).get_content()
+        assert text.startswith(greeting)
+        for body in (text, html):
+            assert "subscribe form" not in body and "Thanks for subscribing" not in body
+            assert "a list of subscribers the editors imported" in body
+            assert tokens.confirm_url(address) in body
 
 
 def aws_object(aws, key):
