@@ -125,6 +125,8 @@ def process(obj, now=None):
     try:
         rendered = render_original(obj.key, data)
     except images.InvalidImage as error:
+        if error.__cause__ is not None:
+            log.info("Photo %s: %s: %s", obj.key, type(error.__cause__).__name__, error.__cause__)
         return _record_failure(obj.key, etag, str(error), now)
     records = upload_renditions(obj.bucket, obj.key, rendered)
     _record_ready(obj.key, etag, rendered, records, now)

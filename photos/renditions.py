@@ -132,7 +132,16 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 class InvalidImage(ValueError):
-    """The bytes are not an image we can (or should) render."""
+    """The bytes are not an image we can (or should) render.
+
+    Its message is what the editor reads on the photo: ours, never
+    Pillow's (which names Python objects, `<_io.BytesIO object at ...>`, and
+    decoder internals); Pillow's error is its `__cause__`, for the log.
+    """
+
+
+DAMAGED = "the file is damaged or incomplete; export it again and upload the new file"
+_SUPPORTED = ", ".join(SOURCE_FORMATS[:-1]) + " or " + SOURCE_FORMATS[-1].replace("WEBP", "WebP")
 
 
 @dataclass(frozen=True)
@@ -238,7 +247,7 @@ def _widest(data, widths):
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
-            raise InvalidImage(f"cannot decode the image: {error}") from error
+            raise InvalidImage(f"cannot decode the image: {DAMAGED}") from error
         if image.format == "PNG" and _orientation(image) != orientation:
             # A PNG's EXIF may follow its pixels, and is only read with them.
             orientation = _orientation(image)
@@ -316,9 +325,9 @@ def _open(data):
         # Pillow's own (higher) limit, met by a header claiming billions of pixels.
         raise InvalidImage(f"the image is too large (at most {MAX_PIXELS} pixels, {MAX_SIDE} px a side)") from error
     except UnidentifiedImageError as error:
-        raise InvalidImage(f"not a supported image: {error}") from error
+        raise InvalidImage(f"not a supported image: upload a {_SUPPORTED} file") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise InvalidImage(f"cannot read the image header: {error}") from error
+        raise InvalidImage(f"cannot read the image header: {DAMAGED}") from error
     width, height = image.size
     if width < 1 or height < 1:
         image.close()

@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -300,6 +301,8 @@ def test_every_unusable_file_is_marked_failed_with_its_reason(aws, data, reason,
     photo = Photo.get(ORIGINAL)
     assert photo.status == PHOTO_FAILED
     assert reason in photo.error
+    # The editor reads our words, never Python's or Pillow's (`<_io.BytesIO object at 0x...>`).
+    assert "<" not in photo.error and not re.search(r"\b0x[0-9a-f]+", photo.error) and "Error" not in photo.error
     assert photo.renditions == [] and rendition_keys(aws) == []
     assert (photo.uploaded_by, photo.owner) == ("editor", "trip")
     assert "rejected" in caplog.text
