@@ -26,6 +26,7 @@ a redelivered message never adds or counts a row twice:
 When the last rows are recorded the stored file is deleted.
 """
 
+import codecs
 import csv
 import datetime
 import io
@@ -96,9 +97,25 @@ class Parsed:
 
 
 def _decode(data):
+    """The file's text: UTF-8 (with or without a byte order mark), else Windows-1252 (Excel's "CSV").
+
+    A file that starts with UTF-8's byte order mark says it is UTF-8, so
+    an invalid byte after it is damage, refused with where it is, never
+    read as Windows-1252 (which would turn the mark into `ï»¿` on the
+    first column's name).
+    """
     if b"\x00" in data:
         raise InvalidFile("This is not a CSV file (it contains binary data). Export the list as CSV and try again.")
-    for encoding in ("utf-8-sig", "cp1252"):
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            raise InvalidFile(
+                f"The file is marked as UTF-8 but line {line} is not valid UTF-8: "
+                "save it as UTF-8 CSV again and upload the new file."
+            ) from error
+    for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

@@ -90,6 +90,12 @@ def test_a_windows_spreadsheets_csv_is_read():
         pytest.param(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "not a CSV file", id="zip"),
         pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV file", id="png"),
         pytest.param(b'email\n"' + b"x" * 200_000 + b'"\n', "not a CSV file this import can read", id="huge-cell"),
+        # UTF-8's byte order mark, then a byte UTF-8 cannot have: damage, not Windows-1252.
+        pytest.param(
+            "\ufeffemail,name\nann@example.com,Ann\n".encode() + b"zoe@example.com,Zo\xeb\n",
+            "marked as UTF-8 but line 3 is not valid UTF-8",
+            id="bom-then-invalid-utf8",
+        ),
     ],
 )
 def test_files_that_are_not_a_usable_csv_are_refused(data, message):
