@@ -63,7 +63,8 @@ class PostForm(DynamoModelForm):
             "the old address then redirects.",
             "excerpt": "One or two sentences for listings, feeds and link previews.",
             "body": "Markdown. The preview shows exactly what readers will see.",
-            "tags": "Comma-separated, e.g. “python, aws”.",
+            "tags": "Comma-separated, e.g. “python, aws”. Each is saved as it appears in its address: "
+            "lower-case, accents dropped, spaces and symbols as hyphens (“AWS Lambda” is aws-lambda).",
             "cover_alt": "Describes the cover photo for readers who cannot see it.",
             "cover_focus": "Click the cover where its subject is: listings crop the cover around that point. "
             "Stored as “x,y” fractions of its width and height, e.g. “0.30,0.60”; empty for the centre.",

@@ -13,6 +13,7 @@ layer can.
 """
 
 import re
+import unicodedata
 
 # -- statuses -------------------------------------------------------------------------------------
 
@@ -117,8 +118,15 @@ def slug_schema_pattern():
 
 
 def normalise_tag(text):
-    """What an editor typed as a tag, as a slug: lower-cased, hyphenated ('' if nothing is left)."""
-    return _NOT_SLUG_CHARACTERS.sub("-", strip_bidi_controls(str(text)).strip().lower()).strip("-")
+    """What an editor typed as a tag, as a slug: lower-cased, hyphenated ('' if nothing is left).
+
+    Accents are dropped rather than the letters that carry them (“Café” is
+    `cafe`, not `caf`): compatibility decomposition, then the combining
+    marks go. Whatever is still not a-z or 0-9 becomes a hyphen.
+    """
+    text = unicodedata.normalize("NFKD", strip_bidi_controls(str(text)))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return _NOT_SLUG_CHARACTERS.sub("-", text.strip().lower()).strip("-")
 
 
 # -- what an editor types -------------------------------------------------------------------------

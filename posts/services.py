@@ -123,12 +123,17 @@ def validate_slug(slug):
 def normalise_tags(tags):
     """Tags are slugs: lower-cased, hyphenated, de-duplicated, order kept.
 
-    Raises `InvalidPost` for more than MAX_TAGS tags or a tag longer than
-    MAX_TAG_LENGTH characters.
+    Raises `InvalidPost` for more than MAX_TAGS tags, a tag longer than
+    MAX_TAG_LENGTH characters, or one with nothing a slug can keep.
     """
     seen = []
-    for tag in tags or ():
-        tag = rules.normalise_tag(tag)
+    for typed in tags or ():
+        tag = rules.normalise_tag(typed)
+        if not tag and str(typed).strip():
+            # "☃" or "<>": nothing of it can be in an address. Said, not silently dropped.
+            raise InvalidPost(
+                f"“{str(typed).strip()[:20]}” cannot be a tag: a tag needs letters (a-z) or digits.", field="tags"
+            )
         if tag and tag not in seen:
             seen.append(tag)
     if len(seen) > MAX_TAGS:

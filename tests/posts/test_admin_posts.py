@@ -236,6 +236,14 @@ def test_add_fills_the_slug_from_the_title_and_keeps_a_revision(editor_client, e
     assert (entry.object_id, entry.user, entry.is_addition()) == ("hello-serverless-world", editor, True)
 
 
+def test_a_tag_nothing_of_which_can_be_kept_is_a_form_error(editor_client):
+    response = editor_client.post(ADD, form_data(tags="python, ☃", _save="1"))
+    assert response.status_code == 200
+    assert "tags" in response.context["form"].errors
+    assert "“☃” cannot be a tag" in text(response)
+    assert list(Post.scan()) == []
+
+
 @pytest.mark.parametrize("slug", ["Bad Slug!", "trailing-", "x" * 101, "ünï"])
 def test_invalid_slug_is_a_form_error(editor_client, slug):
     response = editor_client.post(ADD, form_data(slug=slug, _save="1"))

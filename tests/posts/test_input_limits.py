@@ -397,3 +397,28 @@ def test_a_photo_upload_for_a_post_that_cannot_exist_is_refused(editor_on):
         content_type="application/json",
     )
     assert response.status_code == 400 and "post" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("Café", "cafe"),
+        ("Crème Brûlée", "creme-brulee"),
+        ("<b>", "b"),
+        ("C++ & Rust", "c-rust"),
+        ("\u212aelvin", "kelvin"),
+    ],
+)
+def test_tags_become_slugs_keeping_their_letters(typed, saved):
+    assert services.normalise_tags([typed]) == [saved]
+
+
+@pytest.mark.parametrize("typed", ["☃", "<>", "日本", " - "])
+def test_a_tag_with_nothing_a_slug_can_keep_is_refused_not_dropped(typed):
+    with pytest.raises(services.InvalidPost, match="cannot be a tag") as caught:
+        services.normalise_tags(["python", typed])
+    assert caught.value.field == "tags"
+
+
+def test_blank_entries_between_commas_are_not_tags():
+    assert services.normalise_tags(["python", "", "  "]) == ["python"]
