@@ -27,6 +27,26 @@ from pynamodb.attributes import (
 VERSION_FIELD = "_version"
 
 
+class VersionField(forms.IntegerField):
+    """The hidden version the editor loaded: a whole number, or None for anything else.
+
+    An unreadable value (a tampered or truncated form) is no version, which
+    the save treats as it treats a missing one: refused as stale, with the
+    editor's text kept. It is never an error on a field the editor cannot see.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            return None
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     """The browser's own date-and-time picker; values in the current time zone."""
 
@@ -144,7 +164,7 @@ class DynamoModelFormMetaclass(DeclarativeFieldsMetaclass):
             ordered.setdefault(field_name, field)
         new_class._version_attribute = version_attribute(model)
         if new_class._version_attribute:
-            ordered[VERSION_FIELD] = forms.IntegerField(required=False, widget=forms.HiddenInput)
+            ordered[VERSION_FIELD] = VersionField()
         new_class.base_fields = ordered
         return new_class
 

@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from dynamo_admin.forms import VERSION_FIELD
+from dynamo_admin.forms import VERSION_FIELD, VersionField
 from posts import diffs, editor_zone, rules, services
 from posts.models import Post, Revision
 
@@ -160,7 +160,7 @@ class RenameForm(forms.Form):
         help_text="Lowercase letters, numbers and hyphens. The old address will redirect to the new one.",
         widget=forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
     )
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_version = VersionField()
 
 
 def rename_view(model_admin, request, object_id):

@@ -55,6 +55,20 @@ def test_a_refused_save_shows_the_diff_and_saving_again_goes_through(editor_clie
     assert Post.get("shared").body == "The quick red fox leaps."
 
 
+def test_a_save_with_an_unreadable_version_is_refused_as_stale_and_says_so(editor_client):
+    make_post("tampered", body="Saved text.")
+    for version in ("abc", "1.5", "", "-1"):
+        response = editor_client.post(
+            change_url("tampered"), form_data(title="Tampered", body="My text.", _version=version, _save="1")
+        )
+        assert response.status_code == 200
+        # The reason is on the page (not only "Please correct the error below"), and the text is kept.
+        assert "Someone else saved this post after you opened it" in page(response)
+        assert not response.context["form"].errors.get("_version")
+        assert response.context["form"]["body"].value() == "My text."
+    assert Post.get("tampered").body == "Saved text."
+
+
 def test_a_normal_change_page_shows_no_diff(editor_client):
     make_post("calm")
     html = page(editor_client.get(change_url("calm")))
@@ -182,8 +196,11 @@ def test_rename_errors_are_form_errors(editor_client):
     stale = editor_client.post(url, {"new_slug": "fresh", "expected_version": str(post.version)})
     assert stale.status_code == 200 and "Someone else saved" in stale.context["form"].non_field_errors()[0]
     assert stale.context["form"]["expected_version"].value() == str(changed.version)
-    missing = editor_client.post(url, {"new_slug": "fresh", "expected_version": ""})
-    assert missing.status_code == 200 and missing.context["form"].errors["expected_version"]
+    # No readable version (missing, tampered): refused as stale, and said above the form, not on the hidden field.
+    for version in ("", "abc", "1e3"):
+        refused = editor_client.post(url, {"new_slug": "fresh", "expected_version": version})
+        assert refused.status_code == 200 and "Someone else saved" in refused.context["form"].non_field_errors()[0]
+        assert "Someone else saved" in page(refused)
     assert Post.get("mine") and Post.get("taken")
     assert not Post.count("fresh")
 
