@@ -127,3 +127,11 @@ def test_a_permission_refusal_under_api_is_json(aws, anonymous, monkeypatch):
     monkeypatch.setattr("posts.pages.home", refuse)
     body = api_error(anonymous.get("/api/posts"), 403, "forbidden")
     assert "internal reason" not in json.dumps(body)
+
+
+def test_an_unparsable_multipart_form_is_the_sites_400_page(aws, settings):
+    client = Client(raise_request_exception=False)
+    response = client.generic("POST", "/subscribe/", b"--x\r\n\r\n--x--\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert settings.MYBLOG_BLOG_NAME in response.content.decode()
