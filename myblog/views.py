@@ -100,7 +100,8 @@ def permission_denied(request, exception=None):
     """Django's handler403."""
     if jsonapi.is_api_request(request):
         return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
-    return render(request, "403.html", status=403, using=public.ENGINE)
+    in_admin = request.path_info.startswith("/admin/")
+    return render(request, "403.html", {"in_admin": in_admin}, status=403, using=public.ENGINE)
 
 
 def csrf_failure(request, reason=""):

@@ -116,6 +116,7 @@ def test_an_editor_refused_a_page_gets_the_sites_403_page(aws, make_editor, sett
     page = response.content.decode()
     assert settings.MYBLOG_BLOG_NAME in page
     assert "Not allowed" in page
+    assert "does not have the permission" in page and 'href="/admin/"' in page
 
 
 def test_a_permission_refusal_under_api_is_json(aws, anonymous, monkeypatch):
