@@ -3,7 +3,9 @@
 Every error page has two faces: JSON in the API's error shape for a request
 under /api/ (an API client parses the body whatever went wrong, even a
 malformed Host header or multipart body that no view got to see), and the
-site's own page, in its layout, everywhere else.
+site's own page, in its layout, everywhere else. The 403 templates are not
+named 403.html and 403_csrf.html: Django's default views would pick those
+up for any URLconf, rendering the site's layout where its URLs are missing.
 """
 
 from django.conf import settings
@@ -101,7 +103,7 @@ def permission_denied(request, exception=None):
     if jsonapi.is_api_request(request):
         return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
     in_admin = request.path_info.startswith("/admin/")
-    return render(request, "403.html", {"in_admin": in_admin}, status=403, using=public.ENGINE)
+    return render(request, "permission_denied.html", {"in_admin": in_admin}, status=403, using=public.ENGINE)
 
 
 def csrf_failure(request, reason=""):
@@ -112,7 +114,7 @@ def csrf_failure(request, reason=""):
     """
     if jsonapi.is_api_request(request):
         return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
-    return render(request, "403_csrf.html", status=403, using=public.ENGINE)
+    return render(request, "csrf_failure.html", status=403, using=public.ENGINE)
 
 
 def server_error(request):
