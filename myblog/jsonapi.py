@@ -236,14 +236,18 @@ def is_api_request(request):
     return request.path_info.startswith(API_PREFIX)
 
 
+def private_error(status, code, message):
+    """An error response that is never cached: for the error handlers, which answer any request."""
+    return caching.make_private(error_response(status, code, message))
+
+
 def server_error():
     """The API's 500: the error shape, no details, never cached.
 
     Django has already logged the exception (`django.request`) when this is
     built, so the client learns only that it may try again.
     """
-    response = error_response(500, "server_error", "The server could not answer this request; try again later.")
-    return caching.make_private(response)
+    return private_error(500, "server_error", "The server could not answer this request; try again later.")
 
 
 @csrf_exempt

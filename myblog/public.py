@@ -41,6 +41,11 @@ ENGINE = "public"
 ADMIN_PREFIX = "/admin"
 
 
+def is_admin_request(request):
+    path = request.path_info
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
 class PublicSiteMiddleware:
     """Resolve everything outside /admin/ with the public URLconf."""
 
@@ -48,8 +53,7 @@ class PublicSiteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path_info
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        if is_admin_request(request):
             return self.get_response(request)
         request.urlconf = PUBLIC_URLCONF
         response = self.get_response(request)

@@ -108,7 +108,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Editors sign in at the admin's login page; with no `next` (or one Django refuses as
 # off-site) they land on the admin's index, not on Django's /accounts/profile/.
-LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 AUTH_PASSWORD_VALIDATORS = [

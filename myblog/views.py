@@ -93,17 +93,21 @@ def request_error(request, exception=None):
     the exception's text (it may echo the request back).
     """
     if jsonapi.is_api_request(request):
-        return caching.make_private(jsonapi.error_response(400, "bad_request", "The request is malformed."))
+        return jsonapi.private_error(400, "bad_request", "The request is malformed.")
     message = "The browser sent a request this site cannot read."
     return render(request, "400.html", {"message": message}, status=400, using=public.ENGINE)
+
+
+def _forbidden():
+    return jsonapi.private_error(403, "forbidden", "This request is not allowed.")
 
 
 def permission_denied(request, exception=None):
     """Django's handler403."""
     if jsonapi.is_api_request(request):
-        return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
-    in_admin = request.path_info.startswith("/admin/")
-    return render(request, "permission_denied.html", {"in_admin": in_admin}, status=403, using=public.ENGINE)
+        return _forbidden()
+    context = {"in_admin": public.is_admin_request(request)}
+    return render(request, "permission_denied.html", context, status=403, using=public.ENGINE)
 
 
 def csrf_failure(request, reason=""):
@@ -113,7 +117,7 @@ def csrf_failure(request, reason=""):
     path that is no endpoint; it still answers JSON.
     """
     if jsonapi.is_api_request(request):
-        return caching.make_private(jsonapi.error_response(403, "forbidden", "This request is not allowed."))
+        return _forbidden()
     return render(request, "csrf_failure.html", status=403, using=public.ENGINE)
 
 

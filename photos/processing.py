@@ -125,8 +125,6 @@ def process(obj, now=None):
     try:
         rendered = render_original(obj.key, data)
     except images.InvalidImage as error:
-        if error.__cause__ is not None:
-            log.info("Photo %s: %s: %s", obj.key, type(error.__cause__).__name__, error.__cause__)
         return _record_failure(obj.key, etag, str(error), now)
     records = upload_renditions(obj.bucket, obj.key, rendered)
     _record_ready(obj.key, etag, rendered, records, now)
@@ -183,7 +181,9 @@ def render_original(key, data):
     """
     try:
         return images.render(data)
-    except images.InvalidImage:
+    except images.InvalidImage as error:
+        if error.__cause__ is not None:  # Pillow's own words, which the editor's message leaves out
+            log.info("Photo %s: %s: %s", key, type(error.__cause__).__name__, error.__cause__)
         raise
     except Exception as error:
         log.exception("Renditions of %s could not be made", key)

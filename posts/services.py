@@ -129,11 +129,10 @@ def normalise_tags(tags):
     seen = []
     for typed in tags or ():
         tag = rules.normalise_tag(typed)
-        if not tag and str(typed).strip():
+        shown = str(typed).strip()
+        if not tag and shown:
             # "☃" or "<>": nothing of it can be in an address. Said, not silently dropped.
-            raise InvalidPost(
-                f"“{str(typed).strip()[:20]}” cannot be a tag: a tag needs letters (a-z) or digits.", field="tags"
-            )
+            raise InvalidPost(f"“{shown[:20]}” cannot be a tag: a tag needs letters (a-z) or digits.", field="tags")
         if tag and tag not in seen:
             seen.append(tag)
     if len(seen) > MAX_TAGS:
