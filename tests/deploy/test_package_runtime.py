@@ -273,6 +273,15 @@ def served(package, moto_endpoint):
             body=json.dumps({"email": "reader@bücher.de"}, ensure_ascii=False),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         ),
+        # Requests Django refuses before any view: the API's JSON, the site's own pages.
+        "document_write": proxy_event("POST", "/api/openapi.json", headers={"Accept": "application/json"}),
+        "api_bad_host": proxy_event("GET", "/api/posts", headers={"Host": "evil..example"}),
+        "form_without_token": proxy_event(
+            "POST",
+            "/subscribe/",
+            body="email=reader%40example.com",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+        ),
     }
     answer = run_package(
         package,
@@ -516,3 +525,14 @@ def test_every_shipped_library_keeps_its_metadata(package):
         if top_level.exists():
             for module in top_level.read_text().split():
                 assert module in shipped or f"{module}.pyc" in shipped or f"{module}.py" in shipped, (name, module)
+
+
+def test_refused_requests_answer_json_under_the_api_and_the_sites_pages_elsewhere(served):
+    for name, status, code in (("document_write", 405, "method_not_allowed"), ("api_bad_host", 400, "bad_request")):
+        answer = served[name]
+        assert answer["statusCode"] == status, body_of(answer)[:3000]
+        assert json.loads(body_of(answer))["error"]["code"] == code
+    refused = served["form_without_token"]
+    assert refused["statusCode"] == 403, body_of(refused)[:3000]
+    page = body_of(refused)
+    assert "The form could not be sent" in page and 'class="site-header"' in page
